@@ -1,0 +1,49 @@
+# tandem: every entry point a user types. `make help` lists them.
+# Tools live in project-local folders (.venv/, .tools/); local AWS state in .local/.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT      := $(abspath .)
+VENV      := $(ROOT)/.venv
+TOOLS     := $(ROOT)/.tools
+export PATH := $(VENV)/bin:$(TOOLS)/bin:$(PATH)
+export CARGO_TARGET_DIR ?= $(ROOT)/target
+
+FN    ?= topology
+EVENT ?= events/cross-region-outputs-create.json
+ENV   ?= local
+
+.PHONY: help setup local-up local-down build test test-unit test-templates test-e2e lint fmt invoke clean
+
+help: ## List the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## Install every pinned tool into .venv/ and .tools/ (idempotent; seconds when warm)
+	@scripts/setup.sh
+
+local-up: setup ## Start the local AWS (ministack) on 127.0.0.1:4566; no-op when it is up
+	@scripts/local-aws.sh up
+
+local-down: ## Stop the local AWS that local-up started (only that pid)
+	@scripts/local-aws.sh down
+
+build: ## Build every function for the host (dev profile, shared with the tests)
+	@cargo build --workspace --bins
+
+invoke: setup ## Run FN locally on EVENT against the local AWS: make invoke FN=topology EVENT=events/x.json
+	@scripts/invoke.sh "$(FN)" "$(EVENT)"
+
+lint: setup ## rustfmt check, clippy with warnings as errors
+	@cargo fmt --all -- --check
+	@cargo clippy --workspace --all-targets -- -D warnings
+
+test: setup ## Everything CI runs: lint, unit tests, then end-to-end on the local AWS
+	@scripts/test.sh
+
+fmt: ## Format the code
+	@cargo fmt --all
+
+clean: local-down ## Remove build output and local AWS state (keeps the tools)
+	@rm -rf target .local dist

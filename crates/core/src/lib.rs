@@ -1,0 +1,11 @@
+//! Shared code for tandem's Lambdas and its CLI.
+//!
+//! - [`cfn`]: the CloudFormation custom-resource framework. Each resource type
+//!   implements [`cfn::CustomResource`]; the [`cfn::Runner`] owns the protocol.
+//! - [`aws`]: the SDK configuration, loaded once per process, and per-region
+//!   clients for calls that cross regions.
+//! - [`telemetry`]: JSON logs in the shape Lambda's log controls expect.
+
+pub mod aws;
+pub mod cfn;
+pub mod telemetry;
