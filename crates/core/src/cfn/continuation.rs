@@ -61,6 +61,11 @@ impl SelfInvoke {
     pub fn new(client: aws_sdk_lambda::Client) -> Self {
         Self { client }
     }
+
+    /// Builds the Lambda client from the shared configuration.
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
+        Self::new(aws_sdk_lambda::Client::new(config))
+    }
 }
 
 impl Continuer for SelfInvoke {

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Starts and stops the local AWS (ministack) for this checkout.
+#   scripts/local-aws.sh up     start on 127.0.0.1:4566 unless it is already up
+#   scripts/local-aws.sh down   stop what `up` started (its pid and that pid's process group)
+#   scripts/local-aws.sh env    print the variables a client needs, for `eval`
+# State, temp files, the pid file and the log live under .local/ministack/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DIR=$ROOT/.local/ministack
+PID_FILE=$DIR/ministack.pid
+LOG_FILE=$DIR/ministack.log
+PORT=4566
+URL=http://127.0.0.1:$PORT
+
+healthy() { curl -fsS -m 2 "$URL/_ministack/health" >/dev/null 2>&1; }
+running() { [[ -f $PID_FILE ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+
+up() {
+  if running && healthy; then
+    echo "local AWS: already up on $URL (pid $(cat "$PID_FILE"))"
+    return 0
+  fi
+  if healthy; then
+    echo "local AWS: something else answers on $URL; stop it, or use it by hand" >&2
+    return 1
+  fi
+  mkdir -p "$DIR/tmp" "$DIR/state"
+  # AWS_ENDPOINT_URL is inherited by the Lambdas it runs, so they call it back.
+  # setsid gives it its own process group, so `down` also stops the Lambda
+  # processes it spawned, and nothing else.
+  env BIND_HOST=127.0.0.1 GATEWAY_PORT=$PORT \
+      AWS_ENDPOINT_URL=$URL MINISTACK_REGION=us-east-1 \
+      TMPDIR="$DIR/tmp" STATE_DIR="$DIR/state" PERSIST_STATE=0 \
+      AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+      setsid "$ROOT/.venv/bin/ministack" >"$LOG_FILE" 2>&1 < /dev/null &
+  echo $! > "$PID_FILE"
+  for _ in $(seq 1 100); do
+    if healthy; then
+      echo "local AWS: up on $URL (pid $(cat "$PID_FILE"), log $LOG_FILE)"
+      return 0
+    fi
+    if ! running; then break; fi
+    sleep 0.2
+  done
+  echo "local AWS: did not become healthy; last lines of $LOG_FILE:" >&2
+  tail -n 20 "$LOG_FILE" >&2 || true
+  down
+  return 1
+}
+
+down() {
+  if [[ ! -f $PID_FILE ]]; then
+    echo "local AWS: not running (no pid file)"
+    return 0
+  fi
+  local pid
+  pid=$(cat "$PID_FILE")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    echo "local AWS: stopped (pid $pid)"
+  else
+    echo "local AWS: pid $pid was not running"
+  fi
+  rm -f "$PID_FILE"
+}
+
+env_vars() {
+  cat <<ENV
+export AWS_ENDPOINT_URL=$URL
+export AWS_ACCESS_KEY_ID=test
+export AWS_SECRET_ACCESS_KEY=test
+export AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1
+ENV
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  env) env_vars ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac
