@@ -49,7 +49,18 @@ up() {
   return 1
 }
 
+stop_watch() {
+  # `make invoke` leaves `cargo lambda watch` running for the next invoke.
+  local watch_pid=$ROOT/.local/watch/watch.pid
+  if [[ -f $watch_pid ]]; then
+    kill -TERM -- "-$(cat "$watch_pid")" 2>/dev/null || true
+    rm -f "$watch_pid"
+    echo "cargo lambda watch: stopped"
+  fi
+}
+
 down() {
+  stop_watch
   if [[ ! -f $PID_FILE ]]; then
     echo "local AWS: not running (no pid file)"
     return 0
@@ -81,5 +92,6 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   env) env_vars ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  stop-watch) stop_watch ;;
+  *) echo "usage: $0 up|down|env|stop-watch" >&2; exit 2 ;;
 esac

@@ -67,10 +67,24 @@ impl Invocation {
     /// From the Lambda context.
     pub fn from_context(ctx: &lambda_runtime::Context) -> Self {
         let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64;
-        Self {
-            remaining: Duration::from_millis(ctx.deadline.saturating_sub(now_ms)),
-            function_arn: ctx.invoked_function_arn.clone(),
-        }
+        Self { remaining: remaining_time(ctx.deadline, now_ms), function_arn: ctx.invoked_function_arn.clone() }
+    }
+}
+
+/// Any real deadline is after this (2001-09-09, in Unix milliseconds).
+const EPOCH_FLOOR_MS: u64 = 1_000_000_000_000;
+/// The longest a Lambda invocation can run.
+const MAX_INVOCATION: Duration = Duration::from_secs(900);
+
+/// The time left before `deadline_ms` (Unix milliseconds). Local emulators
+/// send other values: `cargo lambda watch` sends the timeout itself (a
+/// duration), and some send nothing (0); both are read as a duration, capped
+/// at Lambda's 15 minutes, with 60 s for nothing.
+fn remaining_time(deadline_ms: u64, now_ms: u64) -> Duration {
+    match deadline_ms {
+        0 => Duration::from_secs(60),
+        d if d < EPOCH_FLOOR_MS => Duration::from_millis(d).min(MAX_INVOCATION),
+        d => Duration::from_millis(d.saturating_sub(now_ms)),
     }
 }
 
@@ -134,9 +148,13 @@ impl Runner {
     /// summary of what was sent (shown by `cargo lambda invoke`).
     pub async fn handle(&self, event: Value, invocation: Invocation) -> Result<Value, RunnerError> {
         let start = Instant::now();
+        tracing::debug!(remaining_ms = invocation.remaining.as_millis() as u64, "invocation");
         // The PUT may use time up to just before Lambda's own deadline.
         let send_deadline = start + invocation.remaining.saturating_sub(Duration::from_millis(250));
-        let answer_deadline = start + invocation.remaining.saturating_sub(self.settings.answer_margin);
+        // A short function timeout shrinks the margin, so the handler still
+        // gets most of the time.
+        let margin = self.settings.answer_margin.min(invocation.remaining / 3);
+        let answer_deadline = start + invocation.remaining.saturating_sub(margin);
 
         let (request, result) = match parse_event(event)? {
             Parsed::Request(request) => {
@@ -168,7 +186,8 @@ impl Runner {
         sender::deliver(self.transport.as_ref(), &request.response_url, &body, send_deadline, self.settings.retry)
             .await
             .map_err(|source| RunnerError::Delivery { status: sent.status, logical_id: sent.logical_resource_id.clone(), source })?;
-        Ok(json!({"Status": sent.status, "PhysicalResourceId": sent.physical_resource_id, "Reason": sent.reason}))
+        let data = if sent.no_echo { json!("<NoEcho>") } else { Value::Object(sent.data) };
+        Ok(json!({"Status": sent.status, "PhysicalResourceId": sent.physical_resource_id, "Reason": sent.reason, "Data": data}))
     }
 
     async fn drive(&self, request: &Request, mut run: Run, invocation: &Invocation, answer_deadline: Instant) -> Final {

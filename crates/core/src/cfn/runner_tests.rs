@@ -432,3 +432,13 @@ fn service_timeout_defaults_to_an_hour_and_is_capped() {
     assert_eq!(with(json!(90)), Duration::from_secs(90));
     assert_eq!(with(json!("99999")), Duration::from_secs(3600));
 }
+
+#[test]
+fn remaining_time_reads_real_deadlines_and_local_emulator_values() {
+    let now = 1_795_680_941_541;
+    assert_eq!(remaining_time(now + 30_000, now), Duration::from_secs(30));
+    assert_eq!(remaining_time(now - 5, now), Duration::ZERO, "a passed deadline leaves nothing");
+    assert_eq!(remaining_time(600_000, now), Duration::from_secs(600), "cargo lambda watch sends the timeout");
+    assert_eq!(remaining_time(5_000_000, now), Duration::from_secs(900), "capped at Lambda's maximum");
+    assert_eq!(remaining_time(0, now), Duration::from_secs(60));
+}

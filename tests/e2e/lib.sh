@@ -1,0 +1,80 @@
+# Shared helpers for the end-to-end tests: assertions with a pass/fail tally,
+# and CloudFormation waits that poll quickly (the local AWS is fast).
+# Source it; it expects to run from the repo root.
+
+eval "$(scripts/local-aws.sh env)"
+PASSED=0
+FAILED=0
+
+# check NAME COMMAND...: runs COMMAND; counts and prints the result.
+check() {
+  local name=$1; shift
+  if "$@"; then
+    PASSED=$((PASSED + 1)); echo "  ok   $name"
+  else
+    FAILED=$((FAILED + 1)); echo "  FAIL $name" >&2
+  fi
+}
+
+# eq ACTUAL EXPECTED: equality with a diagnostic.
+eq() {
+  [[ "$1" == "$2" ]] && return 0
+  echo "       expected: $2" >&2; echo "       actual:   $1" >&2; return 1
+}
+
+# contains HAYSTACK NEEDLE
+contains() {
+  [[ "$1" == *"$2"* ]] && return 0
+  echo "       expected to contain: $2" >&2; echo "       actual: ${1:0:600}" >&2; return 1
+}
+
+# stack_status REGION NAME: the status, or NONE when the stack is gone.
+stack_status() {
+  aws cloudformation describe-stacks --region "$1" --stack-name "$2" \
+    --query 'Stacks[0].StackStatus' --output text 2>/dev/null || echo NONE
+}
+
+# wait_stack REGION NAME: waits until the stack is no longer in progress; prints its status.
+wait_stack() {
+  local status
+  for _ in $(seq 1 600); do
+    status=$(stack_status "$1" "$2")
+    [[ $status == *_IN_PROGRESS ]] || { echo "$status"; return 0; }
+    sleep 0.5
+  done
+  echo "TIMEOUT($status)"
+}
+
+# stack_output REGION NAME KEY
+stack_output() {
+  aws cloudformation describe-stacks --region "$1" --stack-name "$2" \
+    --query "Stacks[0].Outputs[?OutputKey=='$3'].OutputValue" --output text
+}
+
+# failure_reasons REGION NAME: every FAILED event's reason, one per line.
+failure_reasons() {
+  aws cloudformation describe-stack-events --region "$1" --stack-name "$2" \
+    --query "StackEvents[?contains(ResourceStatus, 'FAILED')].[LogicalResourceId, ResourceStatusReason]" --output text
+}
+
+# package_function NAME: builds the function for the host (dev profile, shared
+# with the tests' build) and uploads its zip; prints the S3 key.
+ARTIFACTS=tandem-local-artifacts
+package_function() {
+  local fn=$1 dir key
+  dir=.local/dist/$fn
+  cargo build --quiet -p "$fn"
+  mkdir -p "$dir"
+  cp "${CARGO_TARGET_DIR:-target}/debug/$fn" "$dir/bootstrap"
+  (cd "$dir" && rm -f "$fn.zip" && zip -qj "$fn.zip" bootstrap)
+  key="$fn/$(sha256sum "$dir/$fn.zip" | cut -c1-16).zip"
+  aws s3api head-bucket --bucket "$ARTIFACTS" 2>/dev/null || aws s3 mb "s3://$ARTIFACTS" >/dev/null
+  aws s3 cp --quiet "$dir/$fn.zip" "s3://$ARTIFACTS/$key"
+  echo "$key"
+}
+
+# summary: the closing tally; fails when anything failed.
+summary() {
+  echo "e2e: $PASSED passed, $FAILED failed"
+  [[ $FAILED -eq 0 ]]
+}
