@@ -15,7 +15,9 @@ FN    ?= topology
 EVENT ?= events/cross-region-outputs-create.json
 ENV   ?= local
 
-.PHONY: help setup local-up local-down build test test-unit test-templates test-e2e lint fmt invoke clean
+ARCH  ?= arm64
+
+.PHONY: help setup local-up local-down build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +33,9 @@ local-down: ## Stop the local AWS that local-up started (only that pid)
 
 build: ## Build every function for the host (dev profile, shared with the tests)
 	@cargo build --workspace --bins
+
+package: setup ## Release zips for AWS (ARCH=arm64|x86-64) in target/lambda/<fn>/bootstrap.zip
+	@scripts/package.sh "$(ARCH)"
 
 invoke: setup ## Run FN locally on EVENT against the local AWS: make invoke FN=topology EVENT=events/x.json
 	@scripts/invoke.sh "$(FN)" "$(EVENT)"

@@ -8,6 +8,18 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 CFN_GUARD_VERSION=3.2.1
 
+# Debian packages the scripts use; a stock machine has them, a slim one may not.
+missing=()
+for tool in curl zip jq setsid python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing ${missing[*]}; install them (Debian: apt-get install curl zip jq util-linux python3-venv)" >&2
+    exit 1
+  fi
+  echo "setup: installing Debian packages for ${missing[*]}"
+  apt-get update -qq && apt-get install -y -qq curl zip jq util-linux python3-venv >/dev/null
+fi
+
 # Python tools: reinstall only when requirements-tools.txt changes.
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements-tools.txt | cut -d' ' -f1)
@@ -28,5 +40,4 @@ if [[ "$("$ROOT/.tools/bin/cfn-guard" --version 2>/dev/null)" != *"$CFN_GUARD_VE
   rm -rf "$ROOT/.tools/build"
 fi
 
-# Host target for cargo-lambda's local builds; rustup ships it already, arm64 is added for AWS builds.
-echo "setup: ok ($(.venv/bin/ministack --version 2>/dev/null || echo ministack), $(.venv/bin/cargo-lambda --version), $(.tools/bin/cfn-guard --version))"
+echo "setup: ok ($(.venv/bin/cargo-lambda lambda --version | cut -d' ' -f1-2), $(.tools/bin/cfn-guard --version), $(.venv/bin/cfn-lint --version))"

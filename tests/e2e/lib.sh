@@ -68,7 +68,7 @@ package_function() {
   cp "${CARGO_TARGET_DIR:-target}/debug/$fn" "$dir/bootstrap"
   (cd "$dir" && rm -f "$fn.zip" && zip -qj "$fn.zip" bootstrap)
   key="$fn/$(sha256sum "$dir/$fn.zip" | cut -c1-16).zip"
-  aws s3api head-bucket --bucket "$ARTIFACTS" 2>/dev/null || aws s3 mb "s3://$ARTIFACTS" >/dev/null
+  aws s3api head-bucket --bucket "$ARTIFACTS" >/dev/null 2>&1 || aws s3 mb "s3://$ARTIFACTS" >/dev/null
   aws s3 cp --quiet "$dir/$fn.zip" "s3://$ARTIFACTS/$key"
   echo "$key"
 }

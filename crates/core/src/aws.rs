@@ -20,7 +20,10 @@ pub async fn load_config() -> SdkConfig {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).load().await
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .load()
+        .await
 }
 
 /// The base configuration with its region replaced.
@@ -33,12 +36,16 @@ pub fn config_for_region(base: &SdkConfig, region: &str) -> SdkConfig {
 pub fn check_region(region: &str) -> Result<(), String> {
     let parts: Vec<&str> = region.split('-').collect();
     let plausible = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()));
     if plausible {
         Ok(())
     } else {
-        Err(format!("{region:?} is not an AWS region name; use one such as \"us-east-2\""))
+        Err(format!(
+            "{region:?} is not an AWS region name; use one such as \"us-east-2\""
+        ))
     }
 }
 
@@ -54,7 +61,11 @@ impl<C: Clone> RegionalClients<C> {
     /// `make` builds a client from a configuration, such as
     /// `aws_sdk_cloudformation::Client::new`.
     pub fn new(base: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self {
-        Self { base: base.clone(), make, clients: Mutex::new(HashMap::new()) }
+        Self {
+            base: base.clone(),
+            make,
+            clients: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The client for `region`.
@@ -95,7 +106,13 @@ mod tests {
 
     #[test]
     fn region_names_are_checked() {
-        for good in ["us-east-1", "us-east-2", "eu-central-1", "us-gov-west-1", "ap-southeast-4"] {
+        for good in [
+            "us-east-1",
+            "us-east-2",
+            "eu-central-1",
+            "us-gov-west-1",
+            "ap-southeast-4",
+        ] {
             assert!(check_region(good).is_ok(), "{good}");
         }
         for bad in ["", "us-east", "US-EAST-1", "us east 1", "us-east-1a", "useast1"] {
@@ -106,7 +123,10 @@ mod tests {
 
     #[tokio::test]
     async fn regional_clients_are_built_once_per_region_with_that_region() {
-        let base = SdkConfig::builder().region(Region::new("us-east-1")).behavior_version(BehaviorVersion::latest()).build();
+        let base = SdkConfig::builder()
+            .region(Region::new("us-east-1"))
+            .behavior_version(BehaviorVersion::latest())
+            .build();
         let clients: RegionalClients<SdkConfig> = RegionalClients::new(&base, |c| c.clone());
         assert_eq!(clients.get("us-east-2").region().unwrap().as_ref(), "us-east-2");
         assert_eq!(clients.get("us-east-1").region().unwrap().as_ref(), "us-east-1");

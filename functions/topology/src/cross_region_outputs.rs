@@ -47,27 +47,45 @@ pub struct StackView {
 pub fn select_outputs(props: &Props, stack: Option<&StackView>) -> Result<Map<String, Value>, String> {
     let place = format!("stack {:?} in {}", props.stack_name, props.region);
     let Some(stack) = stack else {
-        return Err(format!("{place} does not exist: check StackName and Region, and deploy that stack first"));
+        return Err(format!(
+            "{place} does not exist: check StackName and Region, and deploy that stack first"
+        ));
     };
-    if matches!(stack.status.as_str(), "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED")
-        || stack.status.starts_with("DELETE_")
+    if matches!(
+        stack.status.as_str(),
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED"
+    ) || stack.status.starts_with("DELETE_")
     {
-        return Err(format!("{place} is {}, so its outputs cannot be used: fix and redeploy it first", stack.status));
+        return Err(format!(
+            "{place} is {}, so its outputs cannot be used: fix and redeploy it first",
+            stack.status
+        ));
     }
     let wanted: Vec<&String> = match &props.output_keys {
         Some(keys) => keys.iter().collect(),
         None => stack.outputs.keys().collect(),
     };
-    let missing: Vec<&str> = wanted.iter().filter(|k| !stack.outputs.contains_key(k.as_str())).map(|k| k.as_str()).collect();
+    let missing: Vec<&str> = wanted
+        .iter()
+        .filter(|k| !stack.outputs.contains_key(k.as_str()))
+        .map(|k| k.as_str())
+        .collect();
     if !missing.is_empty() {
         let available: Vec<&str> = stack.outputs.keys().map(String::as_str).collect();
         return Err(format!(
             "{place} has no output {}; it has: {}",
             missing.join(", "),
-            if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+            if available.is_empty() {
+                "none".to_owned()
+            } else {
+                available.join(", ")
+            }
         ));
     }
-    Ok(wanted.into_iter().map(|k| (k.clone(), Value::String(stack.outputs[k.as_str()].clone()))).collect())
+    Ok(wanted
+        .into_iter()
+        .map(|k| (k.clone(), Value::String(stack.outputs[k.as_str()].clone())))
+        .collect())
 }
 
 /// Checks the properties beyond their types.
@@ -106,15 +124,31 @@ impl CrossRegionOutputs {
     }
 
     async fn observe(&self, props: &Props) -> Result<Option<StackView>, HandlerError> {
-        let result = self.clients.get(&props.region).describe_stacks().stack_name(&props.stack_name).send().await;
+        let result = self
+            .clients
+            .get(&props.region)
+            .describe_stacks()
+            .stack_name(&props.stack_name)
+            .send()
+            .await;
         let output = match result {
             Ok(output) => output,
             // CloudFormation reports a missing stack as a ValidationError.
-            Err(e) if e.as_service_error().and_then(|s| s.meta().message()).is_some_and(|m| m.contains("does not exist")) => {
+            Err(e)
+                if e.as_service_error()
+                    .and_then(|s| s.meta().message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
                 return Ok(None);
             }
             Err(e) => {
-                return Err(format!("could not read stack {:?} in {}: {}", props.stack_name, props.region, error_text(&e)).into());
+                return Err(format!(
+                    "could not read stack {:?} in {}: {}",
+                    props.stack_name,
+                    props.region,
+                    error_text(&e)
+                )
+                .into());
             }
         };
         Ok(output.stacks().first().map(|stack| StackView {
@@ -122,7 +156,12 @@ impl CrossRegionOutputs {
             outputs: stack
                 .outputs()
                 .iter()
-                .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value().unwrap_or_default().to_owned())))
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    ))
+                })
                 .collect(),
         }))
     }
@@ -168,7 +207,10 @@ mod tests {
     }
 
     fn stack(status: &str, outputs: &[(&str, &str)]) -> StackView {
-        StackView { status: status.into(), outputs: outputs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        StackView {
+            status: status.into(),
+            outputs: outputs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        }
     }
 
     #[test]
@@ -179,7 +221,11 @@ mod tests {
 
     #[test]
     fn only_the_named_outputs_when_keys_are_given() {
-        let data = select_outputs(&props(Some(&["B"])), Some(&stack("UPDATE_COMPLETE", &[("A", "1"), ("B", "2")]))).unwrap();
+        let data = select_outputs(
+            &props(Some(&["B"])),
+            Some(&stack("UPDATE_COMPLETE", &[("A", "1"), ("B", "2")])),
+        )
+        .unwrap();
         assert_eq!(Value::Object(data), serde_json::json!({"B": "2"}));
     }
 
@@ -191,7 +237,11 @@ mod tests {
 
     #[test]
     fn missing_outputs_are_named_with_the_available_ones() {
-        let e = select_outputs(&props(Some(&["DbArn", "A", "VpcId"])), Some(&stack("CREATE_COMPLETE", &[("A", "1")]))).unwrap_err();
+        let e = select_outputs(
+            &props(Some(&["DbArn", "A", "VpcId"])),
+            Some(&stack("CREATE_COMPLETE", &[("A", "1")])),
+        )
+        .unwrap_err();
         assert!(e.contains("has no output DbArn, VpcId; it has: A"), "{e}");
         let e = select_outputs(&props(Some(&["A"])), Some(&stack("CREATE_COMPLETE", &[]))).unwrap_err();
         assert!(e.ends_with("it has: none"), "{e}");
@@ -199,12 +249,26 @@ mod tests {
 
     #[test]
     fn unusable_stack_states_are_refused_with_the_state() {
-        for status in ["ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED", "DELETE_IN_PROGRESS", "DELETE_COMPLETE"] {
+        for status in [
+            "ROLLBACK_COMPLETE",
+            "ROLLBACK_FAILED",
+            "CREATE_FAILED",
+            "DELETE_IN_PROGRESS",
+            "DELETE_COMPLETE",
+        ] {
             let e = select_outputs(&props(None), Some(&stack(status, &[("A", "1")]))).unwrap_err();
             assert!(e.contains(status), "{e}");
         }
-        for status in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS"] {
-            assert!(select_outputs(&props(None), Some(&stack(status, &[("A", "1")]))).is_ok(), "{status}");
+        for status in [
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+            "UPDATE_ROLLBACK_COMPLETE",
+            "UPDATE_IN_PROGRESS",
+        ] {
+            assert!(
+                select_outputs(&props(None), Some(&stack(status, &[("A", "1")]))).is_ok(),
+                "{status}"
+            );
         }
     }
 
@@ -216,8 +280,16 @@ mod tests {
         let mut p = props(None);
         p.stack_name = " ".into();
         assert!(validate(&p).unwrap_err().starts_with("property `StackName`"));
-        assert!(validate(&props(Some(&["A", ""]))).unwrap_err().starts_with("property `OutputKeys[1]`"));
-        assert!(validate(&props(Some(&["A", "A"]))).unwrap_err().contains("listed twice"));
+        assert!(
+            validate(&props(Some(&["A", ""])))
+                .unwrap_err()
+                .starts_with("property `OutputKeys[1]`")
+        );
+        assert!(
+            validate(&props(Some(&["A", "A"])))
+                .unwrap_err()
+                .contains("listed twice")
+        );
         assert!(validate(&props(Some(&["A", "B"]))).is_ok());
     }
 
@@ -232,7 +304,8 @@ mod tests {
 
     #[test]
     fn string_properties_parse_from_cloudformation_json() {
-        let raw = serde_json::json!({"Region": "us-east-2", "StackName": "s", "OutputKeys": ["A"], "ServiceToken": "arn"});
+        let raw =
+            serde_json::json!({"Region": "us-east-2", "StackName": "s", "OutputKeys": ["A"], "ServiceToken": "arn"});
         let p: Props = tandem_core::cfn::props::parse(raw.as_object().unwrap()).unwrap();
         assert_eq!(p.output_keys.unwrap(), vec!["A".to_string()]);
     }

@@ -9,8 +9,8 @@
 //! - A Delete always answers with the id it was given.
 
 use super::request::{Request, RequestType};
-use serde_json::{Map, Value};
 use super::response::MAX_PHYSICAL_ID_BYTES;
+use serde_json::{Map, Value};
 use std::any::Any;
 
 /// The prefix of the placeholder id of a Create that failed before anything existed.
@@ -44,7 +44,10 @@ pub(crate) enum Final {
 
 impl Final {
     pub(crate) fn failed(reason: String) -> Self {
-        Self::Failed { reason, partial_id: None }
+        Self::Failed {
+            reason,
+            partial_id: None,
+        }
     }
 }
 
@@ -81,7 +84,9 @@ pub(crate) fn success_id(request: &Request, returned: String) -> Result<String, 
 /// The id for a FAILED answer.
 pub(crate) fn failure_id(request: &Request, partial: Option<String>) -> String {
     match (request.request_type, &request.physical_resource_id) {
-        (RequestType::Create, _) => partial.filter(|id| check(id).is_ok()).unwrap_or_else(|| placeholder(request)),
+        (RequestType::Create, _) => partial
+            .filter(|id| check(id).is_ok())
+            .unwrap_or_else(|| placeholder(request)),
         (_, Some(given)) => given.clone(),
         (_, None) => placeholder(request),
     }
@@ -134,31 +139,50 @@ mod tests {
 
     #[test]
     fn a_failed_create_keeps_the_id_of_what_it_made_so_far() {
-        assert_eq!(failure_id(&request(RequestType::Create, None), Some("pcx-1".into())), "pcx-1");
-        assert!(is_failed_create_id(&failure_id(&request(RequestType::Create, None), Some(String::new()))));
+        assert_eq!(
+            failure_id(&request(RequestType::Create, None), Some("pcx-1".into())),
+            "pcx-1"
+        );
+        assert!(is_failed_create_id(&failure_id(
+            &request(RequestType::Create, None),
+            Some(String::new())
+        )));
     }
 
     #[test]
     fn failed_updates_and_deletes_keep_the_given_id() {
-        assert_eq!(failure_id(&request(RequestType::Update, Some("old")), Some("new".into())), "old");
+        assert_eq!(
+            failure_id(&request(RequestType::Update, Some("old")), Some("new".into())),
+            "old"
+        );
         assert_eq!(failure_id(&request(RequestType::Delete, Some("old")), None), "old");
     }
 
     #[test]
     fn a_delete_answers_with_the_given_id_whatever_the_handler_returns() {
-        assert_eq!(success_id(&request(RequestType::Delete, Some("old")), "other".into()).unwrap(), "old");
+        assert_eq!(
+            success_id(&request(RequestType::Delete, Some("old")), "other".into()).unwrap(),
+            "old"
+        );
     }
 
     #[test]
     fn an_update_may_return_a_new_id() {
-        assert_eq!(success_id(&request(RequestType::Update, Some("old")), "new".into()).unwrap(), "new");
+        assert_eq!(
+            success_id(&request(RequestType::Update, Some("old")), "new".into()).unwrap(),
+            "new"
+        );
     }
 
     #[test]
     fn empty_or_oversized_ids_are_refused_with_the_reason() {
         let create = request(RequestType::Create, None);
         assert!(success_id(&create, " ".into()).unwrap_err().contains("empty"));
-        assert!(success_id(&create, "x".repeat(1025)).unwrap_err().contains("1025 bytes"));
+        assert!(
+            success_id(&create, "x".repeat(1025))
+                .unwrap_err()
+                .contains("1025 bytes")
+        );
         assert!(success_id(&create, "x".repeat(1024)).is_ok());
     }
 
@@ -172,7 +196,10 @@ mod tests {
         #[derive(Debug, thiserror::Error)]
         #[error("outer failed: {0}")]
         struct Repeats(#[source] std::io::Error);
-        assert_eq!(reason_from_error(&Repeats(std::io::Error::other("x"))), "outer failed: x");
+        assert_eq!(
+            reason_from_error(&Repeats(std::io::Error::other("x"))),
+            "outer failed: x"
+        );
     }
 
     #[test]

@@ -24,8 +24,8 @@
 //! assert_eq!(p.retries, Some(3));
 //! ```
 
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
 use serde_json::{Map, Value};
 use std::fmt::Display;
 use std::str::FromStr;
@@ -108,9 +108,7 @@ fn parse_bool(text: &str) -> Option<bool> {
 /// Deserializes `"true"`/`"false"` (any case) or a JSON boolean.
 pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     let text = Scalar::deserialize(d)?.into_text();
-    parse_bool(&text).ok_or_else(|| {
-        D::Error::custom(format!("expected \"true\" or \"false\", got {text:?}"))
-    })
+    parse_bool(&text).ok_or_else(|| D::Error::custom(format!("expected \"true\" or \"false\", got {text:?}")))
 }
 
 /// Like [`bool`], for an optional field (use with `#[serde(default)]`).
@@ -126,12 +124,9 @@ where
     T::Err: Display,
 {
     let text = Scalar::deserialize(d)?.into_text();
-    text.trim().parse::<T>().map_err(|e| {
-        D::Error::custom(format!(
-            "expected a {}, got {text:?} ({e})",
-            short_type_name::<T>()
-        ))
-    })
+    text.trim()
+        .parse::<T>()
+        .map_err(|e| D::Error::custom(format!("expected a {}, got {text:?} ({e})", short_type_name::<T>())))
 }
 
 /// Like [`number`], for an optional field (use with `#[serde(default)]`).

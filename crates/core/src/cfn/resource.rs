@@ -42,17 +42,29 @@ pub enum Outcome {
 impl Outcome {
     /// Finished, with this physical id and no data.
     pub fn done(physical_id: impl Into<String>) -> Self {
-        Self::Done { physical_id: physical_id.into(), data: Map::new(), no_echo: false }
+        Self::Done {
+            physical_id: physical_id.into(),
+            data: Map::new(),
+            no_echo: false,
+        }
     }
 
     /// Finished, with this physical id and data.
     pub fn done_with(physical_id: impl Into<String>, data: Map<String, Value>) -> Self {
-        Self::Done { physical_id: physical_id.into(), data, no_echo: false }
+        Self::Done {
+            physical_id: physical_id.into(),
+            data,
+            no_echo: false,
+        }
     }
 
     /// Not finished yet: poll again with `state` after `check_after`.
     pub fn in_progress(state: Value, check_after: Duration) -> Self {
-        Self::InProgress { physical_id: None, state, check_after }
+        Self::InProgress {
+            physical_id: None,
+            state,
+            check_after,
+        }
     }
 
     /// Sets the id of what exists so far (on [`Outcome::InProgress`]) or the

@@ -151,21 +151,30 @@ mod tests {
         assert_eq!(sent.status, Status::Failed);
         assert!(sent.data.is_empty());
         let reason = sent.reason.unwrap();
-        assert!(reason.contains("4096") && reason.contains("fewer or shorter"), "{reason}");
+        assert!(
+            reason.contains("4096") && reason.contains("fewer or shorter"),
+            "{reason}"
+        );
     }
 
     #[test]
     fn a_long_reason_is_truncated_to_fit_and_marked() {
         let (body, sent) = response(Status::Failed, Some("é\"".repeat(5000)), Map::new()).encode_bounded();
         assert!(body.len() <= MAX_RESPONSE_BYTES, "{}", body.len());
-        assert!(body.len() > MAX_RESPONSE_BYTES - 64, "cut far more than needed: {}", body.len());
+        assert!(
+            body.len() > MAX_RESPONSE_BYTES - 64,
+            "cut far more than needed: {}",
+            body.len()
+        );
         assert!(sent.reason.unwrap().ends_with(TRUNCATION_MARK));
         serde_json::from_slice::<Value>(&body).expect("still valid JSON");
     }
 
     #[test]
     fn a_response_exactly_at_the_limit_is_untouched() {
-        let base = response(Status::Failed, Some(String::new()), Map::new()).to_bytes().len();
+        let base = response(Status::Failed, Some(String::new()), Map::new())
+            .to_bytes()
+            .len();
         let reason = "r".repeat(MAX_RESPONSE_BYTES - base);
         let (body, sent) = response(Status::Failed, Some(reason.clone()), Map::new()).encode_bounded();
         assert_eq!(body.len(), MAX_RESPONSE_BYTES);

@@ -47,7 +47,10 @@ impl Settings {
     /// Defaults, with `TANDEM_CFN_ANSWER_MARGIN_SECS` applied when set.
     pub fn from_env() -> Self {
         let mut settings = Self::default();
-        if let Some(secs) = std::env::var("TANDEM_CFN_ANSWER_MARGIN_SECS").ok().and_then(|v| v.parse().ok()) {
+        if let Some(secs) = std::env::var("TANDEM_CFN_ANSWER_MARGIN_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
             settings.answer_margin = Duration::from_secs(secs);
         }
         settings
@@ -66,8 +69,14 @@ pub struct Invocation {
 impl Invocation {
     /// From the Lambda context.
     pub fn from_context(ctx: &lambda_runtime::Context) -> Self {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_millis() as u64;
-        Self { remaining: remaining_time(ctx.deadline, now_ms), function_arn: ctx.invoked_function_arn.clone() }
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        Self {
+            remaining: remaining_time(ctx.deadline, now_ms),
+            function_arn: ctx.invoked_function_arn.clone(),
+        }
     }
 }
 
@@ -114,7 +123,10 @@ impl From<RunnerError> for lambda_runtime::Diagnostic {
             RunnerError::NotARequest(_) => "NotACustomResourceRequest",
             RunnerError::Delivery { .. } => "ResponseNotDelivered",
         };
-        Self { error_type: error_type.into(), error_message: error.to_string() }
+        Self {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
     }
 }
 
@@ -129,7 +141,12 @@ pub struct Runner {
 impl Runner {
     /// A runner that answers through `transport`.
     pub fn new(transport: Arc<dyn Transport>, settings: Settings) -> Self {
-        Self { routes: Vec::new(), transport, continuer: None, settings }
+        Self {
+            routes: Vec::new(),
+            transport,
+            continuer: None,
+            settings,
+        }
     }
 
     /// Serves `resource` for its [`CustomResource::RESOURCE_TYPE`].
@@ -158,18 +175,38 @@ impl Runner {
 
         let (request, result) = match parse_event(event)? {
             Parsed::Request(request) => {
-                let run = Run { step: Step::Start, started_at: unix_now(), hops: 0, partial_id: None };
+                let run = Run {
+                    step: Step::Start,
+                    started_at: unix_now(),
+                    hops: 0,
+                    partial_id: None,
+                };
                 let result = self.drive(&request, run, &invocation, answer_deadline).await;
                 (request, result)
             }
             Parsed::Continuation(c) => {
-                let run = Run { step: Step::Poll(c.state), started_at: c.started_at, hops: c.hops, partial_id: c.physical_resource_id };
+                let run = Run {
+                    step: Step::Poll(c.state),
+                    started_at: c.started_at,
+                    hops: c.hops,
+                    partial_id: c.physical_resource_id,
+                };
                 let result = self.drive(&c.request, run, &invocation, answer_deadline).await;
                 (c.request, result)
             }
-            Parsed::Unreadable(request, why) => (request, Final::Failed { reason: why, partial_id: None }),
+            Parsed::Unreadable(request, why) => (
+                request,
+                Final::Failed {
+                    reason: why,
+                    partial_id: None,
+                },
+            ),
         };
-        let hops = if let Final::HandedOff { hops } = result { hops } else { 0 };
+        let hops = if let Final::HandedOff { hops } = result {
+            hops
+        } else {
+            0
+        };
         let Some(response) = build_response(&request, result) else {
             tracing::info!(logical_id = %request.logical_resource_id, hops, "handed on to a new invocation");
             return Ok(json!({"Status": "IN_PROGRESS", "Hops": hops}));
@@ -183,11 +220,27 @@ impl Runner {
             physical_id = %sent.physical_resource_id,
             "answering CloudFormation"
         );
-        sender::deliver(self.transport.as_ref(), &request.response_url, &body, send_deadline, self.settings.retry)
-            .await
-            .map_err(|source| RunnerError::Delivery { status: sent.status, logical_id: sent.logical_resource_id.clone(), source })?;
-        let data = if sent.no_echo { json!("<NoEcho>") } else { Value::Object(sent.data) };
-        Ok(json!({"Status": sent.status, "PhysicalResourceId": sent.physical_resource_id, "Reason": sent.reason, "Data": data}))
+        sender::deliver(
+            self.transport.as_ref(),
+            &request.response_url,
+            &body,
+            send_deadline,
+            self.settings.retry,
+        )
+        .await
+        .map_err(|source| RunnerError::Delivery {
+            status: sent.status,
+            logical_id: sent.logical_resource_id.clone(),
+            source,
+        })?;
+        let data = if sent.no_echo {
+            json!("<NoEcho>")
+        } else {
+            Value::Object(sent.data)
+        };
+        Ok(
+            json!({"Status": sent.status, "PhysicalResourceId": sent.physical_resource_id, "Reason": sent.reason, "Data": data}),
+        )
     }
 
     async fn drive(&self, request: &Request, mut run: Run, invocation: &Invocation, answer_deadline: Instant) -> Final {
@@ -206,22 +259,42 @@ impl Runner {
             "custom-resource request"
         );
         if request.request_type == RequestType::Delete
-            && request.physical_resource_id.as_deref().is_some_and(super::outcome::is_failed_create_id)
+            && request
+                .physical_resource_id
+                .as_deref()
+                .is_some_and(super::outcome::is_failed_create_id)
         {
             // The Create failed before anything existed: nothing to remove.
             let physical_id = request.physical_resource_id.clone().unwrap_or_default();
-            return Final::Done { physical_id, data: Default::default(), no_echo: false };
+            return Final::Done {
+                physical_id,
+                data: Default::default(),
+                no_echo: false,
+            };
         }
         let service_timeout = service_timeout(request);
         loop {
             let step = AssertUnwindSafe(resource.run(request, run.step.clone())).catch_unwind();
             let outcome = match tokio::time::timeout_at(answer_deadline, step).await {
                 Ok(Ok(Ok(outcome))) => outcome,
-                Ok(Ok(Err(error))) => return Final::Failed { reason: reason_from_error(error.as_ref()), partial_id: run.partial_id },
-                Ok(Err(panic)) => return Final::Failed { reason: reason_from_panic(panic), partial_id: run.partial_id },
+                Ok(Ok(Err(error))) => {
+                    return Final::Failed {
+                        reason: reason_from_error(error.as_ref()),
+                        partial_id: run.partial_id,
+                    };
+                }
+                Ok(Err(panic)) => {
+                    return Final::Failed {
+                        reason: reason_from_panic(panic),
+                        partial_id: run.partial_id,
+                    };
+                }
                 Err(_) if matches!(run.step, Step::Poll(_)) => {
                     // A poll only checks progress, so it can simply run again later.
-                    let state = match &run.step { Step::Poll(s) => s.clone(), Step::Start => Value::Null };
+                    let state = match &run.step {
+                        Step::Poll(s) => s.clone(),
+                        Step::Start => Value::Null,
+                    };
                     return self.hand_off(request, run, state, invocation).await;
                 }
                 Err(_) => {
@@ -236,8 +309,22 @@ impl Runner {
                 }
             };
             let (state, check_after) = match outcome {
-                Outcome::Done { physical_id, data, no_echo } => return Final::Done { physical_id, data, no_echo },
-                Outcome::InProgress { physical_id, state, check_after } => {
+                Outcome::Done {
+                    physical_id,
+                    data,
+                    no_echo,
+                } => {
+                    return Final::Done {
+                        physical_id,
+                        data,
+                        no_echo,
+                    };
+                }
+                Outcome::InProgress {
+                    physical_id,
+                    state,
+                    check_after,
+                } => {
                     run.partial_id = physical_id.or(run.partial_id);
                     (state, check_after)
                 }
@@ -267,13 +354,17 @@ impl Runner {
         let hops = run.hops + 1;
         let Some(continuer) = &self.continuer else {
             return Final::Failed {
-                reason: "the operation needs more than one invocation, and this function has no continuation set up".into(),
+                reason: "the operation needs more than one invocation, and this function has no continuation set up"
+                    .into(),
                 partial_id: run.partial_id,
             };
         };
         if hops > self.settings.max_hops {
             return Final::Failed {
-                reason: format!("the operation handed on {} times without finishing; giving up", self.settings.max_hops),
+                reason: format!(
+                    "the operation handed on {} times without finishing; giving up",
+                    self.settings.max_hops
+                ),
                 partial_id: run.partial_id,
             };
         }
@@ -284,7 +375,10 @@ impl Runner {
             started_at: run.started_at,
             hops,
         };
-        match continuer.hand_off(&invocation.function_arn, continuation.to_event()).await {
+        match continuer
+            .hand_off(&invocation.function_arn, continuation.to_event())
+            .await
+        {
             Ok(()) => Final::HandedOff { hops },
             Err(error) => Final::Failed {
                 reason: format!("could not hand the operation on to a new invocation: {error}"),
@@ -321,13 +415,20 @@ fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
     }
     let error = match serde_path_to_error::deserialize::<_, Request>(&event) {
         Ok(request) => return Ok(Parsed::Request(request)),
-        Err(error) => format!("could not read the request: field `{}`: {}", error.path(), error.inner()),
+        Err(error) => format!(
+            "could not read the request: field `{}`: {}",
+            error.path(),
+            error.inner()
+        ),
     };
     // Answer FAILED if the event carries enough to address an answer.
     let field = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
-    let (Some(url), Some(stack_id), Some(request_id), Some(logical_id)) =
-        (field("ResponseURL"), field("StackId"), field("RequestId"), field("LogicalResourceId"))
-    else {
+    let (Some(url), Some(stack_id), Some(request_id), Some(logical_id)) = (
+        field("ResponseURL"),
+        field("StackId"),
+        field("RequestId"),
+        field("LogicalResourceId"),
+    ) else {
         return Err(RunnerError::NotARequest(error));
     };
     let request = Request {
@@ -348,14 +449,31 @@ fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
 /// The answer for a final result; `None` when another invocation took over.
 fn build_response(request: &Request, result: Final) -> Option<Response> {
     let (status, reason, physical_id, data, no_echo) = match result {
-        Final::Done { physical_id, data, no_echo } => match success_id(request, physical_id) {
+        Final::Done {
+            physical_id,
+            data,
+            no_echo,
+        } => match success_id(request, physical_id) {
             Ok(id) => (Status::Success, None, id, data, no_echo),
-            Err(why) => (Status::Failed, Some(why), failure_id(request, None), Default::default(), false),
+            Err(why) => (
+                Status::Failed,
+                Some(why),
+                failure_id(request, None),
+                Default::default(),
+                false,
+            ),
         },
-        Final::Failed { reason, partial_id } => (Status::Failed, Some(reason), failure_id(request, partial_id), Default::default(), false),
+        Final::Failed { reason, partial_id } => (
+            Status::Failed,
+            Some(reason),
+            failure_id(request, partial_id),
+            Default::default(),
+            false,
+        ),
         Final::HandedOff { .. } => return None,
     };
-    if request.request_type == RequestType::Update && status == Status::Success
+    if request.request_type == RequestType::Update
+        && status == Status::Success
         && request.physical_resource_id.as_deref() != Some(physical_id.as_str())
     {
         tracing::info!(old = ?request.physical_resource_id, new = %physical_id, "replacement: CloudFormation will delete the old resource");
@@ -376,14 +494,21 @@ fn service_timeout(request: &Request) -> Duration {
     request
         .resource_properties
         .get("ServiceTimeout")
-        .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs)
         .map_or(MAX_SERVICE_TIMEOUT, |d| d.min(MAX_SERVICE_TIMEOUT))
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 #[cfg(test)]

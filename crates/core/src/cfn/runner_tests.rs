@@ -30,12 +30,20 @@ impl Scripted {
         self.calls.fetch_add(1, Ordering::SeqCst);
         match p.behaviour.as_str() {
             "ok" => Ok(Outcome::done(id).with_physical_id(id)),
-            "data" => Ok(Outcome::done_with(id, json!({"Answer": "42"}).as_object().unwrap().clone())),
-            "big-data" => Ok(Outcome::done_with(id, json!({"Blob": "x".repeat(5000)}).as_object().unwrap().clone())),
+            "data" => Ok(Outcome::done_with(
+                id,
+                json!({"Answer": "42"}).as_object().unwrap().clone(),
+            )),
+            "big-data" => Ok(Outcome::done_with(
+                id,
+                json!({"Blob": "x".repeat(5000)}).as_object().unwrap().clone(),
+            )),
             "fail" => Err("the thing is broken: fix it".into()),
             "panic" => panic!("index out of bounds"),
             "hang" => std::future::pending().await,
-            "long" => Ok(Outcome::in_progress(json!({"polls": 0}), Duration::from_secs(30)).with_physical_id("partial-1")),
+            "long" => {
+                Ok(Outcome::in_progress(json!({"polls": 0}), Duration::from_secs(30)).with_physical_id("partial-1"))
+            }
             other => Err(format!("unknown behaviour {other}").into()),
         }
     }
@@ -50,8 +58,20 @@ impl CustomResource for Scripted {
     async fn create(&self, _: &Request, p: ScriptedProps) -> Result<Outcome, HandlerError> {
         self.act(&p, "new-id").await
     }
-    async fn update(&self, _: &Request, id: &str, p: ScriptedProps, old: Option<ScriptedProps>) -> Result<Outcome, HandlerError> {
-        let id = if old.is_none() { "rolled-back-id" } else if p.behaviour == "replace" { "replacement-id" } else { id };
+    async fn update(
+        &self,
+        _: &Request,
+        id: &str,
+        p: ScriptedProps,
+        old: Option<ScriptedProps>,
+    ) -> Result<Outcome, HandlerError> {
+        let id = if old.is_none() {
+            "rolled-back-id"
+        } else if p.behaviour == "replace" {
+            "replacement-id"
+        } else {
+            id
+        };
         if p.behaviour == "replace" {
             return Ok(Outcome::done(id));
         }
@@ -113,8 +133,15 @@ fn harness() -> Harness {
     let relay = Arc::new(Relay::default());
     let resource = Scripted::default();
     let calls = resource.calls.clone();
-    let runner = Runner::new(recorder.clone(), Settings::default()).serve(resource).continue_with(relay.clone());
-    Harness { runner, recorder, relay, calls }
+    let runner = Runner::new(recorder.clone(), Settings::default())
+        .serve(resource)
+        .continue_with(relay.clone());
+    Harness {
+        runner,
+        recorder,
+        relay,
+        calls,
+    }
 }
 
 fn event(kind: &str, props: Value) -> Value {
@@ -137,7 +164,10 @@ fn event(kind: &str, props: Value) -> Value {
 }
 
 fn minutes(n: u64) -> Invocation {
-    Invocation { remaining: Duration::from_secs(60 * n), function_arn: "arn:aws:lambda:us-east-1:1:function:topology".into() }
+    Invocation {
+        remaining: Duration::from_secs(60 * n),
+        function_arn: "arn:aws:lambda:us-east-1:1:function:topology".into(),
+    }
 }
 
 impl Harness {
@@ -157,19 +187,29 @@ impl Harness {
 #[tokio::test(start_paused = true)]
 async fn a_successful_create_answers_success_with_its_id_data_and_the_echoed_fields() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "data"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "data"})), minutes(1))
+        .await
+        .unwrap();
     let a = h.only_answer();
     assert_eq!(a["Status"], "SUCCESS");
     assert_eq!(a["PhysicalResourceId"], "new-id");
     assert_eq!(a["Data"]["Answer"], "42");
-    assert_eq!((a["RequestId"].as_str(), a["LogicalResourceId"].as_str()), (Some("req-1"), Some("Thing")));
-    assert_eq!(a["StackId"], "arn:aws:cloudformation:us-east-1:123456789012:stack/tandem-test/abc");
+    assert_eq!(
+        (a["RequestId"].as_str(), a["LogicalResourceId"].as_str()),
+        (Some("req-1"), Some("Thing"))
+    );
+    assert_eq!(
+        a["StackId"],
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/tandem-test/abc"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_handler_error_answers_failed_with_its_text_and_a_placeholder_id() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "fail"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "fail"})), minutes(1))
+        .await
+        .unwrap();
     let a = h.only_answer();
     assert_eq!(a["Status"], "FAILED");
     assert_eq!(a["Reason"], "the thing is broken: fix it");
@@ -179,10 +219,15 @@ async fn a_handler_error_answers_failed_with_its_text_and_a_placeholder_id() {
 #[tokio::test(start_paused = true)]
 async fn a_panic_answers_failed() {
     let h = harness();
-    h.run(event("Update", json!({"Behaviour": "panic"})), minutes(1)).await.unwrap();
+    h.run(event("Update", json!({"Behaviour": "panic"})), minutes(1))
+        .await
+        .unwrap();
     let a = h.only_answer();
     assert_eq!(a["Status"], "FAILED");
-    assert!(a["Reason"].as_str().unwrap().contains("panicked (index out of bounds)"), "{a}");
+    assert!(
+        a["Reason"].as_str().unwrap().contains("panicked (index out of bounds)"),
+        "{a}"
+    );
     assert_eq!(a["PhysicalResourceId"], "old-id", "a failed update keeps its id");
 }
 
@@ -190,21 +235,39 @@ async fn a_panic_answers_failed() {
 async fn a_hung_handler_is_answered_failed_before_the_lambda_deadline() {
     let h = harness();
     let start = Instant::now();
-    h.run(event("Create", json!({"Behaviour": "hang"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "hang"})), minutes(1))
+        .await
+        .unwrap();
     let took = Instant::now() - start;
-    assert_eq!(took, Duration::from_secs(55), "answers at the deadline less the 5 s margin");
+    assert_eq!(
+        took,
+        Duration::from_secs(55),
+        "answers at the deadline less the 5 s margin"
+    );
     let a = h.only_answer();
     assert_eq!(a["Status"], "FAILED");
-    assert!(a["Reason"].as_str().unwrap().contains("did not finish within the function's timeout"), "{a}");
+    assert!(
+        a["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within the function's timeout"),
+        "{a}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_answer_margin_is_configurable() {
     let recorder = Arc::new(Recorder::default());
-    let settings = Settings { answer_margin: Duration::from_secs(20), ..Settings::default() };
+    let settings = Settings {
+        answer_margin: Duration::from_secs(20),
+        ..Settings::default()
+    };
     let runner = Runner::new(recorder.clone(), settings).serve(Scripted::default());
     let start = Instant::now();
-    runner.handle(event("Create", json!({"Behaviour": "hang"})), minutes(1)).await.unwrap();
+    runner
+        .handle(event("Create", json!({"Behaviour": "hang"})), minutes(1))
+        .await
+        .unwrap();
     assert_eq!(Instant::now() - start, Duration::from_secs(40));
     assert_eq!(recorder.bodies.lock().unwrap()[0]["Status"], "FAILED");
 }
@@ -232,11 +295,15 @@ async fn an_event_with_nowhere_to_answer_is_an_error_not_a_panic() {
 #[tokio::test(start_paused = true)]
 async fn a_bad_property_is_answered_failed_naming_it() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "ok", "Polls": "many"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "ok", "Polls": "many"})), minutes(1))
+        .await
+        .unwrap();
     let reason = h.only_answer()["Reason"].as_str().unwrap().to_owned();
     assert!(reason.starts_with("property `Polls`"), "{reason}");
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "ok", "Behavior": "x"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "ok", "Behavior": "x"})), minutes(1))
+        .await
+        .unwrap();
     let reason = h.only_answer()["Reason"].as_str().unwrap().to_owned();
     assert!(reason.contains("`Behavior`: unknown property"), "{reason}");
 }
@@ -248,7 +315,10 @@ async fn an_unknown_resource_type_is_answered_failed_listing_the_served_ones() {
     e["ResourceType"] = json!("Custom::Other");
     h.run(e, minutes(1)).await.unwrap();
     let reason = h.only_answer()["Reason"].as_str().unwrap().to_owned();
-    assert!(reason.contains("serves Custom::Scripted") && reason.contains("Custom::Other"), "{reason}");
+    assert!(
+        reason.contains("serves Custom::Scripted") && reason.contains("Custom::Other"),
+        "{reason}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -258,7 +328,10 @@ async fn deleting_a_failed_create_succeeds_without_touching_anything() {
     e["PhysicalResourceId"] = json!("tandem-create-failed-req-0");
     h.run(e, minutes(1)).await.unwrap();
     let a = h.only_answer();
-    assert_eq!((a["Status"].as_str(), a["PhysicalResourceId"].as_str()), (Some("SUCCESS"), Some("tandem-create-failed-req-0")));
+    assert_eq!(
+        (a["Status"].as_str(), a["PhysicalResourceId"].as_str()),
+        (Some("SUCCESS"), Some("tandem-create-failed-req-0"))
+    );
     assert_eq!(h.calls.load(Ordering::SeqCst), 0);
 }
 
@@ -274,9 +347,14 @@ async fn deleting_a_failed_create_with_bad_properties_still_succeeds() {
 #[tokio::test(start_paused = true)]
 async fn an_update_that_returns_a_new_id_is_a_replacement() {
     let h = harness();
-    h.run(event("Update", json!({"Behaviour": "replace"})), minutes(1)).await.unwrap();
+    h.run(event("Update", json!({"Behaviour": "replace"})), minutes(1))
+        .await
+        .unwrap();
     let a = h.only_answer();
-    assert_eq!((a["Status"].as_str(), a["PhysicalResourceId"].as_str()), (Some("SUCCESS"), Some("replacement-id")));
+    assert_eq!(
+        (a["Status"].as_str(), a["PhysicalResourceId"].as_str()),
+        (Some("SUCCESS"), Some("replacement-id"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -286,25 +364,38 @@ async fn an_update_whose_old_properties_no_longer_parse_still_runs() {
     e["OldResourceProperties"] = json!({"Behaviour": "ok", "Polls": "not a number"});
     h.run(e, minutes(1)).await.unwrap();
     let a = h.only_answer();
-    assert_eq!((a["Status"].as_str(), a["PhysicalResourceId"].as_str()), (Some("SUCCESS"), Some("rolled-back-id")));
+    assert_eq!(
+        (a["Status"].as_str(), a["PhysicalResourceId"].as_str()),
+        (Some("SUCCESS"), Some("rolled-back-id"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn oversized_data_is_answered_failed_within_the_limit() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "big-data"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "big-data"})), minutes(1))
+        .await
+        .unwrap();
     let a = h.only_answer();
     assert_eq!(a["Status"], "FAILED");
     assert!(a.to_string().len() <= 4096);
-    assert_eq!(a["PhysicalResourceId"], "new-id", "the resource exists, so its id is kept for the clean-up Delete");
+    assert_eq!(
+        a["PhysicalResourceId"], "new-id",
+        "the resource exists, so its id is kept for the clean-up Delete"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_short_wait_is_polled_inside_the_same_invocation() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "long", "Polls": "3"})), minutes(15)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "long", "Polls": "3"})), minutes(15))
+        .await
+        .unwrap();
     let a = h.only_answer();
-    assert_eq!((a["Status"].as_str(), a["PhysicalResourceId"].as_str()), (Some("SUCCESS"), Some("new-id")));
+    assert_eq!(
+        (a["Status"].as_str(), a["PhysicalResourceId"].as_str()),
+        (Some("SUCCESS"), Some("new-id"))
+    );
     assert_eq!(h.calls.load(Ordering::SeqCst), 4, "one create and three polls");
     assert!(h.relay.payloads.lock().unwrap().is_empty());
 }
@@ -312,7 +403,10 @@ async fn a_short_wait_is_polled_inside_the_same_invocation() {
 #[tokio::test(start_paused = true)]
 async fn a_long_operation_hands_on_and_the_next_invocation_finishes_it() {
     let h = harness();
-    let first = h.run(event("Create", json!({"Behaviour": "long", "Polls": "3"})), minutes(1)).await.unwrap();
+    let first = h
+        .run(event("Create", json!({"Behaviour": "long", "Polls": "3"})), minutes(1))
+        .await
+        .unwrap();
     assert_eq!(first["Status"], "IN_PROGRESS");
     assert!(h.sent().is_empty(), "nothing is answered while the work goes on");
     let (arn, payload) = h.relay.payloads.lock().unwrap().pop().unwrap();
@@ -321,25 +415,36 @@ async fn a_long_operation_hands_on_and_the_next_invocation_finishes_it() {
     assert_eq!(payload["TandemContinuation"]["PhysicalResourceId"], "partial-1");
     h.run(payload, minutes(15)).await.unwrap();
     let a = h.only_answer();
-    assert_eq!((a["Status"].as_str(), a["RequestId"].as_str()), (Some("SUCCESS"), Some("req-1")));
+    assert_eq!(
+        (a["Status"].as_str(), a["RequestId"].as_str()),
+        (Some("SUCCESS"), Some("req-1"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_after_progress_answers_with_the_partial_id_for_clean_up() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "long", "Polls": "5"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "long", "Polls": "5"})), minutes(1))
+        .await
+        .unwrap();
     let (_, mut payload) = h.relay.payloads.lock().unwrap().pop().unwrap();
     payload["TandemContinuation"]["Request"]["ResourceProperties"]["Polls"] = json!("x");
     h.run(payload, minutes(1)).await.unwrap();
     let a = h.only_answer();
-    assert_eq!((a["Status"].as_str(), a["PhysicalResourceId"].as_str()), (Some("FAILED"), Some("partial-1")));
+    assert_eq!(
+        (a["Status"].as_str(), a["PhysicalResourceId"].as_str()),
+        (Some("FAILED"), Some("partial-1"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn without_a_continuer_a_long_operation_fails_clearly() {
     let recorder = Arc::new(Recorder::default());
     let runner = Runner::new(recorder.clone(), Settings::default()).serve(Scripted::default());
-    runner.handle(event("Create", json!({"Behaviour": "long", "Polls": "9"})), minutes(1)).await.unwrap();
+    runner
+        .handle(event("Create", json!({"Behaviour": "long", "Polls": "9"})), minutes(1))
+        .await
+        .unwrap();
     let a = recorder.bodies.lock().unwrap()[0].clone();
     assert_eq!(a["Status"], "FAILED");
     assert!(a["Reason"].as_str().unwrap().contains("no continuation"), "{a}");
@@ -348,7 +453,15 @@ async fn without_a_continuer_a_long_operation_fails_clearly() {
 #[tokio::test(start_paused = true)]
 async fn an_operation_past_its_service_timeout_fails() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "long", "Polls": "9", "ServiceTimeout": "60"})), minutes(1)).await.unwrap();
+    h.run(
+        event(
+            "Create",
+            json!({"Behaviour": "long", "Polls": "9", "ServiceTimeout": "60"}),
+        ),
+        minutes(1),
+    )
+    .await
+    .unwrap();
     let (_, mut payload) = h.relay.payloads.lock().unwrap().pop().unwrap();
     let started = payload["TandemContinuation"]["StartedAt"].as_u64().unwrap();
     payload["TandemContinuation"]["StartedAt"] = json!(started - 45);
@@ -360,7 +473,9 @@ async fn an_operation_past_its_service_timeout_fails() {
 #[tokio::test(start_paused = true)]
 async fn a_chain_of_hand_offs_is_bounded() {
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "long", "Polls": "99"})), minutes(1)).await.unwrap();
+    h.run(event("Create", json!({"Behaviour": "long", "Polls": "99"})), minutes(1))
+        .await
+        .unwrap();
     let (_, mut payload) = h.relay.payloads.lock().unwrap().pop().unwrap();
     payload["TandemContinuation"]["Hops"] = json!(10);
     h.run(payload, minutes(1)).await.unwrap();
@@ -372,8 +487,20 @@ async fn a_chain_of_hand_offs_is_bounded() {
 async fn an_undeliverable_answer_is_an_error_for_lambda_to_retry() {
     let h = harness();
     *h.recorder.statuses.lock().unwrap() = vec![403];
-    let error = h.run(event("Create", json!({"Behaviour": "ok"})), minutes(1)).await.unwrap_err();
-    assert!(matches!(error, RunnerError::Delivery { source: SendError::Rejected(403), .. }), "{error}");
+    let error = h
+        .run(event("Create", json!({"Behaviour": "ok"})), minutes(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RunnerError::Delivery {
+                source: SendError::Rejected(403),
+                ..
+            }
+        ),
+        "{error}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -404,16 +531,41 @@ impl std::io::Write for Captured {
 async fn logs_never_contain_the_response_url_or_a_secret_property() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let h = harness();
-    h.run(event("Create", json!({"Behaviour": "ok", "Password": "hunter2"})), minutes(1)).await.unwrap();
+    h.run(
+        event("Create", json!({"Behaviour": "ok", "Password": "hunter2"})),
+        minutes(1),
+    )
+    .await
+    .unwrap();
     *h.recorder.statuses.lock().unwrap() = vec![500];
-    h.run(event("Update", json!({"Behaviour": "fail", "Password": "hunter2"})), minutes(1)).await.unwrap();
+    h.run(
+        event("Update", json!({"Behaviour": "fail", "Password": "hunter2"})),
+        minutes(1),
+    )
+    .await
+    .unwrap();
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("custom-resource request") && logs.contains("answering CloudFormation"), "{logs}");
-    assert!(logs.contains("<redacted>"), "the secret's name is logged, its value hidden: {logs}");
-    for secret in ["hunter2", "topsecret", "presigned", "cloudformation-custom-resource-response"] {
+    assert!(
+        logs.contains("custom-resource request") && logs.contains("answering CloudFormation"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("<redacted>"),
+        "the secret's name is logged, its value hidden: {logs}"
+    );
+    for secret in [
+        "hunter2",
+        "topsecret",
+        "presigned",
+        "cloudformation-custom-resource-response",
+    ] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs: {logs}");
     }
 }
@@ -437,8 +589,20 @@ fn service_timeout_defaults_to_an_hour_and_is_capped() {
 fn remaining_time_reads_real_deadlines_and_local_emulator_values() {
     let now = 1_795_680_941_541;
     assert_eq!(remaining_time(now + 30_000, now), Duration::from_secs(30));
-    assert_eq!(remaining_time(now - 5, now), Duration::ZERO, "a passed deadline leaves nothing");
-    assert_eq!(remaining_time(600_000, now), Duration::from_secs(600), "cargo lambda watch sends the timeout");
-    assert_eq!(remaining_time(5_000_000, now), Duration::from_secs(900), "capped at Lambda's maximum");
+    assert_eq!(
+        remaining_time(now - 5, now),
+        Duration::ZERO,
+        "a passed deadline leaves nothing"
+    );
+    assert_eq!(
+        remaining_time(600_000, now),
+        Duration::from_secs(600),
+        "cargo lambda watch sends the timeout"
+    );
+    assert_eq!(
+        remaining_time(5_000_000, now),
+        Duration::from_secs(900),
+        "capped at Lambda's maximum"
+    );
     assert_eq!(remaining_time(0, now), Duration::from_secs(60));
 }

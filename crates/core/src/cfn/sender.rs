@@ -54,7 +54,12 @@ impl Transport for HttpTransport {
                 .uri(url.expose())
                 .header("content-length", body.len())
                 .body(SdkBody::from(body))
-                .map_err(|e| format!("could not build the request: {}", e.to_string().replace(url.expose(), "<url>")))?;
+                .map_err(|e| {
+                    format!(
+                        "could not build the request: {}",
+                        e.to_string().replace(url.expose(), "<url>")
+                    )
+                })?;
             let request = request
                 .try_into()
                 .map_err(|_| "could not convert the request for the HTTP client".to_string())?;
@@ -160,7 +165,11 @@ mod tests {
 
     impl Scripted {
         fn new(answers: Vec<Result<u16, String>>) -> Self {
-            Self { answers: Mutex::new(answers), calls: Mutex::new(vec![]), delay: Duration::ZERO }
+            Self {
+                answers: Mutex::new(answers),
+                calls: Mutex::new(vec![]),
+                delay: Duration::ZERO,
+            }
         }
         fn calls(&self) -> Vec<Instant> {
             self.calls.lock().unwrap().clone()
@@ -197,22 +206,37 @@ mod tests {
         assert_eq!(attempts, 4);
         let calls = t.calls();
         let gaps: Vec<Duration> = calls.windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!(gaps, vec![Duration::from_millis(250), Duration::from_millis(500), Duration::from_secs(1)]);
+        assert_eq!(
+            gaps,
+            vec![
+                Duration::from_millis(250),
+                Duration::from_millis(500),
+                Duration::from_secs(1)
+            ]
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn stops_after_the_attempt_limit_with_the_last_error() {
         let t = Scripted::new(vec![Ok(500); 10]);
-        let policy = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
         let error = deliver(&t, &url(), b"{}", far(), policy).await.unwrap_err();
-        assert!(matches!(error, SendError::GaveUp { attempts: 3, ref last } if last == "HTTP 500"), "{error}");
+        assert!(
+            matches!(error, SendError::GaveUp { attempts: 3, ref last } if last == "HTTP 500"),
+            "{error}"
+        );
         assert_eq!(t.calls().len(), 3);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_client_error_is_not_retried() {
         let t = Scripted::new(vec![Ok(403)]);
-        let error = deliver(&t, &url(), b"{}", far(), RetryPolicy::default()).await.unwrap_err();
+        let error = deliver(&t, &url(), b"{}", far(), RetryPolicy::default())
+            .await
+            .unwrap_err();
         assert!(matches!(error, SendError::Rejected(403)));
         assert_eq!(t.calls().len(), 1);
     }
@@ -223,8 +247,14 @@ mod tests {
         t.delay = Duration::from_millis(100);
         let start = Instant::now();
         let deadline = start + Duration::from_millis(700);
-        let error = deliver(&t, &url(), b"{}", deadline, RetryPolicy::default()).await.unwrap_err();
-        assert!(Instant::now() <= deadline, "ran {:?} past the deadline", Instant::now() - deadline);
+        let error = deliver(&t, &url(), b"{}", deadline, RetryPolicy::default())
+            .await
+            .unwrap_err();
+        assert!(
+            Instant::now() <= deadline,
+            "ran {:?} past the deadline",
+            Instant::now() - deadline
+        );
         // 0 ms: try (100 ms), wait 250; 350 ms: try (100), next wait of 500 would cross 700.
         assert_eq!(t.calls().len(), 2, "{error}");
     }
@@ -234,7 +264,9 @@ mod tests {
         let mut t = Scripted::new(vec![Ok(200)]);
         t.delay = Duration::from_secs(60);
         let deadline = Instant::now() + Duration::from_secs(2);
-        let error = deliver(&t, &url(), b"{}", deadline, RetryPolicy::default()).await.unwrap_err();
+        let error = deliver(&t, &url(), b"{}", deadline, RetryPolicy::default())
+            .await
+            .unwrap_err();
         assert!(Instant::now() <= deadline);
         assert!(error.to_string().contains("no answer within"), "{error}");
     }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# `make test`: everything CI runs, in the order that fails fastest.
+#   1. rustfmt, unit tests (decisions, event parsing, the custom-resource framework), clippy
+#   2. templates: cfn-lint (and, with the stacks, cfn-guard)
+#   3. end to end on the local AWS, which this script starts and, if it started it, stops
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH=$ROOT/.venv/bin:$ROOT/.tools/bin:$PATH
+start=$SECONDS
+
+step() { echo; echo "== $* ($((SECONDS - start))s)"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "unit and integration tests (no AWS)"
+cargo test --workspace --quiet
+
+step "clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "templates"
+templates=(tests/fixtures/*.yaml)
+[[ -d cfn ]] && templates+=($(find cfn -maxdepth 1 -name '*.yaml' | sort))
+cfn-lint "${templates[@]}"
+echo "cfn-lint: ${#templates[@]} templates clean"
+
+step "end to end on the local AWS"
+started_aws=no
+if ! curl -fsS -m 2 http://127.0.0.1:4566/_ministack/health >/dev/null 2>&1; then
+  scripts/local-aws.sh up
+  started_aws=yes
+fi
+cleanup() {
+  if [[ $started_aws == yes ]]; then scripts/local-aws.sh down; else scripts/local-aws.sh stop-watch >/dev/null; fi
+}
+trap cleanup EXIT
+
+failed=0
+for suite in tests/e2e/*.sh; do
+  [[ $suite == */lib.sh ]] && continue
+  "$suite" || failed=1
+done
+
+step "done"
+[[ $failed -eq 0 ]] || { echo "make test: end-to-end failures above"; exit 1; }
+echo "make test: all passed in $((SECONDS - start))s"
