@@ -1,0 +1,1 @@
+//! Helpers for asserting on CloudFormation templates.
