@@ -17,7 +17,9 @@ ENV   ?= local
 
 ARCH  ?= arm64
 
-.PHONY: help setup local-up local-down build package test lint fmt invoke clean
+TANDEM = cargo run --quiet -p tandem-cli --
+
+.PHONY: help setup local-up local-down deploy diff destroy status build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +32,20 @@ local-up: setup ## Start the local AWS (ministack) on 127.0.0.1:4566; no-op when
 
 local-down: ## Stop the local AWS that local-up started (only that pid)
 	@scripts/local-aws.sh down
+
+deploy: setup ## Deploy both regions through change sets: make deploy ENV=local|dev|prod
+	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(TANDEM) deploy --env "$(ENV)"
+
+diff: setup ## Preview what a deploy would change: make diff ENV=...
+	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(TANDEM) diff --env "$(ENV)"
+
+destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
+	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)
+
+status: setup ## Region roles, stacks and outputs: make status ENV=...
+	@$(TANDEM) status --env "$(ENV)"
 
 build: ## Build every function for the host (dev profile, shared with the tests)
 	@cargo build --workspace --bins

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything CI runs, in the order that fails fastest.
 #   1. rustfmt, unit tests (decisions, event parsing, the custom-resource framework), clippy
-#   2. templates: cfn-lint (and, with the stacks, cfn-guard)
+#   2. templates: cfn-lint, cfn-guard policy rules (assertion tests run with the unit tests)
 #   3. end to end on the local AWS, which this script starts and, if it started it, stops
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,11 @@ templates=(tests/fixtures/*.yaml)
 [[ -d cfn ]] && templates+=($(find cfn -maxdepth 1 -name '*.yaml' | sort))
 cfn-lint "${templates[@]}"
 echo "cfn-lint: ${#templates[@]} templates clean"
+if compgen -G "cfn/guard/*.guard" >/dev/null; then
+  cfn-guard validate --data cfn/bootstrap.yaml --data cfn/region.yaml --data cfn/global.yaml \
+    --rules cfn/guard/ --show-summary fail
+  echo "cfn-guard: every rule in cfn/guard/ passes"
+fi
 
 step "end to end on the local AWS"
 started_aws=no

@@ -1,18 +1,111 @@
 //! `tandem`: the operator's command line.
 //!
-//! This is the skeleton: `--help` and `--version`. The commands that
-//! DESIGN.md lists (deploy, diff, destroy, status, release, failover,
-//! failback, drill) arrive with the issues that build them.
+//! `deploy`, `diff`, `destroy` and `status` work on one environment
+//! (`config/<env>.toml`) across both regions. Release, failover and drill
+//! commands arrive with the issues that build them.
 
-use clap::Parser;
+mod artifacts;
+mod aws;
+mod commands;
+mod config;
+mod context;
+mod events;
+mod plan;
+mod roles;
+mod stacks;
+
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
 
 /// tandem runs a containerised web service in two AWS regions: blue/green
 /// releases, automatic rollback, and failover to the standby region.
 #[derive(Debug, Parser)]
 #[command(name = "tandem", version)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the functions and deploy every stack in both regions, through change sets.
+    Deploy {
+        /// dev, prod or local (the local AWS).
+        #[arg(long)]
+        env: String,
+    },
+    /// Show what a deploy would change, without changing anything.
+    Diff {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+    },
+    /// Delete every stack of the environment, in reverse order.
+    Destroy {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the region roles, the stacks and their outputs.
+    Status {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+    },
+}
+
+fn confirm(env: &str) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("destroy needs confirmation: run it in a terminal, or pass --yes");
+    }
+    print!("This deletes every tandem-{env} stack in both regions. Type {env:?} to go on: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != env {
+        anyhow::bail!("not confirmed; nothing was deleted");
+    }
     Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    let root = context::find_root()?;
+    match cli.command {
+        Command::Deploy { env } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::deploy::run(&ctx).await.map(|_| true)
+        }
+        Command::Diff { env } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::diff::run(&ctx).await.map(|_| true)
+        }
+        Command::Destroy { env, yes } => {
+            config::Config::load(&root, &env)?;
+            if !yes {
+                confirm(&env)?;
+            }
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::destroy::run(&ctx).await.map(|()| true)
+        }
+        Command::Status { env } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::status::run(&ctx).await
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(3),
+        Err(e) => {
+            eprintln!("tandem: error: {}", format!("{e:#}").replace('\n', " "));
+            ExitCode::FAILURE
+        }
+    }
 }

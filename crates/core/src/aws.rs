@@ -17,13 +17,16 @@ use std::sync::Mutex;
 /// The shared SDK configuration: credentials, region and endpoints from the
 /// environment, with one HTTPS client (rustls on ring) for every service.
 pub async fn load_config() -> SdkConfig {
+    loader().load().await
+}
+
+/// The loader behind [`load_config`], for callers that override settings
+/// (the CLI points it at the local AWS).
+pub fn loader() -> aws_config::ConfigLoader {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .load()
-        .await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client)
 }
 
 /// The base configuration with its region replaced.

@@ -1,0 +1,141 @@
+//! Building the functions and uploading their zips under content-hash keys,
+//! so that an unchanged function is neither re-uploaded nor redeployed.
+
+use crate::config::FunctionBuild;
+use anyhow::{Context, bail};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One function, built and zipped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    /// The function's crate name (the directory under `functions/`).
+    pub function: String,
+    /// The S3 key: `<function>/<first 16 hex digits of the bootstrap's SHA-256>.zip`.
+    pub key: String,
+    /// The zip on disk.
+    pub zip: PathBuf,
+}
+
+/// The functions: every directory under `functions/`.
+pub fn functions(root: &Path) -> anyhow::Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("functions"))
+        .context("reading functions/")?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// The key for a bootstrap binary's bytes.
+pub fn content_key(function: &str, bootstrap: &[u8]) -> String {
+    let digest = Sha256::digest(bootstrap);
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!("{function}/{hex}.zip")
+}
+
+fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("could not run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Builds every function as `build` says and zips each as `bootstrap`.
+pub fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result<Vec<Artifact>> {
+    let names = functions(root)?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let mut cargo = Command::new("cargo");
+    cargo.current_dir(root);
+    match build {
+        FunctionBuild::HostDev => {
+            cargo.args(["build", "--quiet"]);
+        }
+        FunctionBuild::Arm64Release => {
+            cargo.args(["lambda", "build", "--release", "--arm64", "--output-format", "binary"]);
+        }
+    }
+    for name in &names {
+        cargo.args(["-p", name]);
+    }
+    println!("building {} ({build:?})", names.join(", "));
+    run(&mut cargo)?;
+    let out_dir = root.join(".local").join("dist").join(env);
+    names
+        .into_iter()
+        .map(|function| {
+            let binary = match build {
+                FunctionBuild::HostDev => target.join("debug").join(&function),
+                FunctionBuild::Arm64Release => target.join("lambda").join(&function).join("bootstrap"),
+            };
+            let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
+            let key = content_key(&function, &bytes);
+            let dir = out_dir.join(&function);
+            std::fs::create_dir_all(&dir)?;
+            let zip = dir.join(key.rsplit('/').next().unwrap_or("bootstrap.zip"));
+            if !zip.exists() {
+                std::fs::write(dir.join("bootstrap"), &bytes)?;
+                std::fs::set_permissions(
+                    dir.join("bootstrap"),
+                    std::os::unix::fs::PermissionsExt::from_mode(0o755),
+                )?;
+                run(Command::new("zip")
+                    .current_dir(&dir)
+                    .args(["-q", "-X", "-j"])
+                    .arg(&zip)
+                    .arg("bootstrap"))?;
+            }
+            Ok(Artifact { function, key, zip })
+        })
+        .collect()
+}
+
+/// Uploads `artifact` to `bucket` unless that key is there already. Returns
+/// whether it uploaded.
+pub async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, artifact: &Artifact) -> anyhow::Result<bool> {
+    if s3.head_object().bucket(bucket).key(&artifact.key).send().await.is_ok() {
+        return Ok(false);
+    }
+    let body = aws_sdk_s3::primitives::ByteStream::from_path(&artifact.zip)
+        .await
+        .with_context(|| format!("reading {}", artifact.zip.display()))?;
+    s3.put_object()
+        .bucket(bucket)
+        .key(&artifact.key)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "uploading {} to s3://{bucket}: {}",
+                artifact.key,
+                tandem_core::aws::error_text(&e)
+            )
+        })?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_content_only() {
+        let a = content_key("topology", b"binary one");
+        assert_eq!(a, content_key("topology", b"binary one"));
+        assert_ne!(a, content_key("topology", b"binary two"));
+        assert!(a.starts_with("topology/") && a.ends_with(".zip"));
+        assert_eq!(a.len(), "topology/".len() + 16 + ".zip".len());
+    }
+
+    #[test]
+    fn functions_are_the_crates_under_functions() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert!(functions(&root).unwrap().contains(&"topology".to_string()));
+    }
+}

@@ -1,0 +1,93 @@
+//! `tandem deploy`: build, upload, then every stack through change sets in
+//! dependency order, with live events and a summary of outputs.
+
+use super::{stacks_for, template_body};
+use crate::artifacts::{self, Artifact};
+use crate::context::Context;
+use crate::plan::{StackSpec, Template, deploy_order};
+use std::collections::BTreeMap;
+
+/// Deploys everything; returns whether anything changed.
+pub async fn run(ctx: &Context) -> anyhow::Result<bool> {
+    let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
+    let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
+    let plan = deploy_order(&ctx.config, &ctx.roles, &keys);
+    let mut changed = false;
+    for spec in &plan {
+        if spec.template == Template::Bootstrap {
+            changed |= bootstrap(ctx, spec, &built).await?;
+        } else {
+            changed |= deploy_one(ctx, spec).await?;
+        }
+    }
+    summary(ctx, &plan).await?;
+    if !changed {
+        println!("no changes: every stack and function is up to date");
+    }
+    Ok(changed)
+}
+
+/// A bootstrap stack owns the bucket its functions' code comes from, so on
+/// the very first deploy it is made without functions, then the code is
+/// uploaded, then it is deployed with them.
+async fn bootstrap(ctx: &Context, spec: &StackSpec, built: &[Artifact]) -> anyhow::Result<bool> {
+    let stacks = stacks_for(ctx, spec);
+    let mut changed = false;
+    let bucket = match stacks
+        .describe(&spec.name)
+        .await?
+        .and_then(|(_, o)| o.get("ArtifactBucketName").cloned())
+    {
+        Some(bucket) => bucket,
+        None => {
+            let mut first = spec.clone();
+            first.parameters.insert("TopologyCodeKey".into(), String::new());
+            println!(
+                "{} ({}): first deploy, without functions, to make the artifact bucket",
+                spec.name, spec.region
+            );
+            changed |= deploy_one(ctx, &first).await?;
+            stacks
+                .describe(&spec.name)
+                .await?
+                .and_then(|(_, o)| o.get("ArtifactBucketName").cloned())
+                .ok_or_else(|| anyhow::anyhow!("{} in {} has no ArtifactBucketName output", spec.name, spec.region))?
+        }
+    };
+    for artifact in built {
+        if artifacts::upload(&ctx.aws.region(&spec.region).s3, &bucket, artifact).await? {
+            println!("  uploaded {} to s3://{bucket}", artifact.key);
+            changed = true;
+        }
+    }
+    Ok(deploy_one(ctx, spec).await? || changed)
+}
+
+async fn deploy_one(ctx: &Context, spec: &StackSpec) -> anyhow::Result<bool> {
+    let stacks = stacks_for(ctx, spec);
+    let body = template_body(ctx, spec)?;
+    println!("{} ({}): preparing change set", spec.name, spec.region);
+    match stacks.prepare(spec, &body, &ctx.config.env).await? {
+        None => {
+            println!("  {} ({}): no changes", spec.name, spec.region);
+            Ok(false)
+        }
+        Some(change_set) => {
+            stacks.execute(&spec.name, &change_set).await?;
+            Ok(true)
+        }
+    }
+}
+
+async fn summary(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
+    println!("\noutputs");
+    for spec in plan {
+        if let Some((status, outputs)) = stacks_for(ctx, spec).describe(&spec.name).await? {
+            println!("  {} ({}) {status}", spec.name, spec.region);
+            for (key, value) in outputs {
+                println!("    {key:<26} {value}");
+            }
+        }
+    }
+    Ok(())
+}

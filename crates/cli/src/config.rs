@@ -1,0 +1,281 @@
+//! Per-environment settings, read from `config/<env>.toml`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The environments tandem knows.
+pub const ENVS: &[&str] = &["dev", "prod", "local"];
+
+/// How the functions are built for this environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FunctionBuild {
+    /// For the local AWS: this machine's architecture, dev profile (shares the tests' build).
+    HostDev,
+    /// For AWS Lambda on Graviton: release profile, cross-compiled with cargo-lambda.
+    Arm64Release,
+}
+
+/// One region's settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionConfig {
+    /// The VPC's /16; the two regions' must not overlap.
+    pub vpc_cidr: String,
+    /// ACM certificate for the ALB's 443 and 8443 listeners (empty only for `local`).
+    #[serde(default)]
+    pub certificate_arn: String,
+}
+
+/// One environment's settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `dev`, `prod` or `local`; must match the file name.
+    pub env: String,
+    /// The primary region when no failover has happened.
+    pub primary_region: String,
+    /// The standby region when no failover has happened.
+    pub standby_region: String,
+    /// An endpoint for every service (the local AWS); absent on AWS.
+    #[serde(default)]
+    pub endpoint_url: Option<String>,
+    /// The service's DNS name.
+    pub domain_name: String,
+    /// An existing hosted zone for `domain_name`; empty creates one.
+    #[serde(default)]
+    pub hosted_zone_id: String,
+    /// How the functions are built.
+    pub function_build: FunctionBuild,
+    /// Settings per region; both regions must be present.
+    pub regions: BTreeMap<String, RegionConfig>,
+    /// Extra parameters for the region stacks.
+    #[serde(default)]
+    pub region_parameters: BTreeMap<String, String>,
+}
+
+/// A configuration that cannot be used, with the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The environment name is not one tandem knows.
+    #[error("unknown environment {0:?}: use one of dev, prod, local (ENV=local for the local AWS)")]
+    UnknownEnv(String),
+    /// The file is missing or unreadable.
+    #[error("cannot read {path}: {reason}; create it (config/local.toml is an example)")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file does not parse, or a key is missing or unknown.
+    #[error("{path}: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads and checks `config/<env>.toml` under `root`.
+    pub fn load(root: &Path, env: &str) -> Result<Self, ConfigError> {
+        if !ENVS.contains(&env) {
+            return Err(ConfigError::UnknownEnv(env.to_owned()));
+        }
+        let path = root.join("config").join(format!("{env}.toml"));
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Unreadable {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, env).map_err(|reason| ConfigError::Invalid { path, reason })
+    }
+
+    /// Parses and checks a configuration's text for `env`.
+    pub fn parse(text: &str, env: &str) -> Result<Self, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
+        config.check(env)?;
+        Ok(config)
+    }
+
+    fn check(&self, env: &str) -> Result<(), String> {
+        if self.env != env {
+            return Err(format!(
+                "env = {:?}, but this is the file for {env:?}: set env = {env:?}",
+                self.env
+            ));
+        }
+        for (key, region) in [
+            ("primary_region", &self.primary_region),
+            ("standby_region", &self.standby_region),
+        ] {
+            tandem_core::aws::check_region(region).map_err(|e| format!("{key}: {e}"))?;
+            if !self.regions.contains_key(region) {
+                return Err(format!(
+                    "{key} is {region}, but there is no [regions.{region}] table: add it"
+                ));
+            }
+        }
+        if self.primary_region == self.standby_region {
+            return Err("primary_region and standby_region are the same: tandem needs two regions".into());
+        }
+        let cidrs: Vec<(&String, &String)> = self.regions.iter().map(|(r, c)| (r, &c.vpc_cidr)).collect();
+        for (region, cidr) in &cidrs {
+            if !is_slash16(cidr) {
+                return Err(format!("regions.{region}.vpc_cidr = {cidr:?}: use a 10.x.0.0/16 block"));
+            }
+        }
+        if cidrs.len() == 2 && cidrs[0].1 == cidrs[1].1 {
+            return Err(format!(
+                "both regions use vpc_cidr {:?}: overlapping VPCs cannot be peered; give each its own /16",
+                cidrs[0].1
+            ));
+        }
+        let is_local = self.env == "local";
+        if is_local != self.endpoint_url.is_some() {
+            return Err(if is_local {
+                "endpoint_url is missing: the local environment must point at the local AWS".into()
+            } else {
+                "endpoint_url is set: only the local environment may override AWS endpoints".into()
+            });
+        }
+        if !is_local {
+            for (region, c) in &self.regions {
+                if c.certificate_arn.is_empty() {
+                    return Err(format!(
+                        "regions.{region}.certificate_arn is empty: {} serves HTTPS; set it to an ACM certificate ARN in {region}",
+                        self.env
+                    ));
+                }
+            }
+        }
+        if self.domain_name.trim().is_empty() {
+            return Err("domain_name is empty: set the service's DNS name".into());
+        }
+        Ok(())
+    }
+
+    /// Whether this environment is the local AWS.
+    pub fn is_local(&self) -> bool {
+        self.endpoint_url.is_some()
+    }
+
+    /// A stack's full name: `tandem-<env>-<part>`.
+    pub fn stack_name(&self, part: &str) -> String {
+        format!("tandem-{}-{part}", self.env)
+    }
+}
+
+fn is_slash16(cidr: &str) -> bool {
+    let Some((ip, "16")) = cidr.split_once('/') else {
+        return false;
+    };
+    let octets: Vec<&str> = ip.split('.').collect();
+    octets.len() == 4 && octets[0] == "10" && octets[1].parse::<u8>().is_ok() && octets[2] == "0" && octets[3] == "0"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local_text() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/local.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_shipped_local_config_is_valid() {
+        let c = Config::parse(&local_text(), "local").unwrap();
+        assert!(c.is_local());
+        assert_eq!(c.regions["us-east-2"].vpc_cidr, "10.1.0.0/16");
+        assert_eq!(c.stack_name("region"), "tandem-local-region");
+        assert_eq!(c.function_build, FunctionBuild::HostDev);
+    }
+
+    #[test]
+    fn the_shipped_aws_configs_parse_but_demand_certificates() {
+        for env in ["dev", "prod"] {
+            let path = format!("{}/../../config/{env}.toml", env!("CARGO_MANIFEST_DIR"));
+            let e = Config::parse(&std::fs::read_to_string(path).unwrap(), env).unwrap_err();
+            assert!(e.contains("certificate_arn is empty"), "{e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_env_names_the_known_ones() {
+        let e = Config::load(Path::new("."), "staging").unwrap_err().to_string();
+        assert!(e.contains("dev, prod, local"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_key_is_named() {
+        let text = local_text().replace("domain_name = \"app.tandem.local\"\n", "");
+        let e = Config::parse(&text, "local").unwrap_err();
+        assert!(e.contains("domain_name"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let text = local_text().replace("hosted_zone_id", "hosted_zone");
+        let e = Config::parse(&text, "local").unwrap_err();
+        assert!(e.contains("hosted_zone"), "{e}");
+    }
+
+    #[test]
+    fn overlapping_cidrs_are_refused_with_the_reason() {
+        let text = local_text().replace("10.1.0.0/16", "10.0.0.0/16");
+        assert!(Config::parse(&text, "local").unwrap_err().contains("cannot be peered"));
+    }
+
+    #[test]
+    fn regions_must_have_tables_and_differ() {
+        let text = local_text().replace("standby_region = \"us-east-2\"", "standby_region = \"us-west-2\"");
+        assert!(
+            Config::parse(&text, "local")
+                .unwrap_err()
+                .contains("[regions.us-west-2]")
+        );
+        let text = local_text().replace("standby_region = \"us-east-2\"", "standby_region = \"us-east-1\"");
+        assert!(Config::parse(&text, "local").unwrap_err().contains("the same"));
+    }
+
+    #[test]
+    fn endpoint_overrides_are_for_local_only() {
+        let text = local_text().replace("env = \"local\"", "env = \"dev\"");
+        assert!(
+            Config::parse(&text, "dev")
+                .unwrap_err()
+                .contains("only the local environment")
+        );
+        let text = local_text().replace("endpoint_url = \"http://127.0.0.1:4566\"\n", "");
+        assert!(
+            Config::parse(&text, "local")
+                .unwrap_err()
+                .contains("endpoint_url is missing")
+        );
+    }
+
+    #[test]
+    fn the_file_must_match_its_env() {
+        assert!(
+            Config::parse(&local_text(), "dev")
+                .unwrap_err()
+                .contains("set env = \"dev\"")
+        );
+    }
+
+    #[test]
+    fn cidrs_must_be_ten_dot_slash_16() {
+        for bad in [
+            "10.0.0.0/24",
+            "192.168.0.0/16",
+            "10.300.0.0/16",
+            "10.0.1.0/16",
+            "nonsense",
+        ] {
+            assert!(!is_slash16(bad), "{bad}");
+        }
+        assert!(is_slash16("10.42.0.0/16"));
+    }
+}

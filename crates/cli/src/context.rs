@@ -1,0 +1,94 @@
+//! What every command starts from: the configuration, the clients, and the
+//! current region roles.
+
+use crate::aws::Aws;
+use crate::config::Config;
+use crate::plan::Roles;
+use crate::roles::{self, ROLES_KEY, RolesRecord};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A command's starting point.
+pub struct Context {
+    /// The repository root (holds `cfn/` and `config/`).
+    pub root: PathBuf,
+    /// The environment's settings.
+    pub config: Config,
+    /// Clients for both regions.
+    pub aws: Aws,
+    /// The region roles now.
+    pub roles: Roles,
+    /// How often to poll CloudFormation.
+    pub poll: Duration,
+}
+
+impl Context {
+    /// Loads the configuration, checks credentials (on AWS), and reads the roles.
+    pub async fn load(root: &Path, env: &str) -> anyhow::Result<Self> {
+        let config = Config::load(root, env)?;
+        let aws = Aws::connect(&config).await;
+        if !config.is_local() {
+            let identity = aws.check_credentials(env).await?;
+            println!("tandem {env}: acting as {identity}");
+        }
+        let default = Roles {
+            primary: config.primary_region.clone(),
+            standby: config.standby_region.clone(),
+        };
+        let mut observed = Vec::new();
+        for region in config.regions.keys() {
+            observed.push(read_roles(&aws, region, &config.stack_name("state")).await);
+        }
+        let (roles, source) = roles::decide(&default, &observed);
+        println!(
+            "tandem {env}: primary {}, standby {} (from {source})",
+            roles.primary, roles.standby
+        );
+        let poll = Duration::from_millis(if config.is_local() { 300 } else { 3000 });
+        Ok(Self {
+            root: root.to_owned(),
+            config,
+            aws,
+            roles,
+            poll,
+        })
+    }
+}
+
+/// The roles record in one region's state table; `None` when there is none
+/// or the region cannot be read (before the first deploy, or while it is down).
+async fn read_roles(aws: &Aws, region: &str, table: &str) -> Option<RolesRecord> {
+    let item = aws
+        .region(region)
+        .dynamodb
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(ROLES_KEY.0.into()))
+        .key("sk", AttributeValue::S(ROLES_KEY.1.into()))
+        .send()
+        .await
+        .ok()?
+        .item?;
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    Some(RolesRecord {
+        primary: text("primary")?,
+        standby: text("standby")?,
+        updated_at: item
+            .get("updated_at")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    })
+}
+
+/// Finds the repository root: the nearest directory, from here up, that has `cfn/bootstrap.yaml`.
+pub fn find_root() -> anyhow::Result<PathBuf> {
+    let here = std::env::current_dir()?;
+    here.ancestors()
+        .find(|dir| dir.join("cfn/bootstrap.yaml").exists())
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            anyhow::anyhow!("not inside a tandem checkout (no cfn/bootstrap.yaml here or above): cd into it")
+        })
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# End to end on the local AWS: the whole two-region topology, as a user runs it.
+#   make deploy ENV=local -> every stack in both regions complete -> the pieces
+#   are really there -> a second deploy says "no changes" -> make destroy
+#   leaves nothing tagged with the environment in either region.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source tests/e2e/lib.sh
+P=us-east-1
+S=us-east-2
+
+echo "e2e: make deploy ENV=local"
+# Start from nothing, whatever an earlier run left.
+make --no-print-directory destroy ENV=local YES=1 >/dev/null 2>&1
+
+t0=$SECONDS
+out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
+cold=$((SECONDS - t0))
+check "make deploy ENV=local succeeds (cold, ${cold}s)" eq "$rc" 0
+[[ $rc -eq 0 ]] || echo "$out" | tail -n 30 >&2
+
+for stack in "$P tandem-local-bootstrap" "$S tandem-local-bootstrap" "$P tandem-local-region" "$S tandem-local-region" "$P tandem-local-global"; do
+  status=$(stack_status ${stack% *} ${stack#* })
+  check "${stack#* } in ${stack% *} is complete" contains "CREATE_COMPLETE UPDATE_COMPLETE" "$status"
+done
+
+vpc_cidr() { aws ec2 describe-vpcs --region "$1" --filters Name=tag:tandem:env,Values=local --query 'Vpcs[].CidrBlock' --output text; }
+check "the primary VPC is 10.0.0.0/16" eq "$(vpc_cidr $P)" 10.0.0.0/16
+check "the standby VPC is 10.1.0.0/16" eq "$(vpc_cidr $S)" 10.1.0.0/16
+
+pcx=$(stack_output $P tandem-local-global VpcPeeringConnectionId)
+pcx_status() { aws ec2 describe-vpc-peering-connections --region "$1" --vpc-peering-connection-ids "$pcx" --query 'VpcPeeringConnections[0].Status.Code' --output text 2>/dev/null; }
+check "the peering $pcx is active in the primary region" eq "$(pcx_status $P)" active
+check "and in the standby region" eq "$(pcx_status $S)" active
+routes_to() {  # REGION STACK CIDR: how many of the stack's private route tables route CIDR over the peering
+  local n=0 rt
+  for key in PrivateRouteTable1Id PrivateRouteTable2Id; do
+    rt=$(stack_output "$1" "$2" $key)
+    [[ $(aws ec2 describe-route-tables --region "$1" --route-table-ids "$rt" \
+      --query "RouteTables[0].Routes[?DestinationCidrBlock=='$3'].VpcPeeringConnectionId" --output text) == "$pcx" ]] && n=$((n + 1))
+  done
+  echo $n
+}
+check "both primary private route tables route 10.1.0.0/16 over the peering" eq "$(routes_to $P tandem-local-region 10.1.0.0/16)" 2
+check "both standby private route tables route 10.0.0.0/16 over the peering" eq "$(routes_to $S tandem-local-region 10.0.0.0/16)" 2
+
+for r in $P $S; do
+  check "ECS service runs in $r" eq "$(aws ecs describe-services --region $r --cluster tandem-local --services tandem-local-app \
+    --query 'services[0].serviceName' --output text)" tandem-local-app
+  check "the ALB in $r has blue and green target groups on /health" eq "$(aws elbv2 describe-target-groups --region $r \
+    --names tandem-local-blue tandem-local-green --query 'TargetGroups[].HealthCheckPath' --output text)" "/health	/health"
+  check "alarms in $r send to the ops topic" contains "$(aws cloudwatch describe-alarms --region $r --alarm-name-prefix tandem-local- \
+    --query 'MetricAlarms[].AlarmActions[0]' --output text)" ":tandem-local-ops"
+  check "the dashboard for $r exists" eq "$(aws cloudwatch get-dashboard --region $r --dashboard-name tandem-local-$r \
+    --query DashboardName --output text 2>/dev/null)" tandem-local-$r
+  check "the DB secret exists in $r" eq "$(aws secretsmanager describe-secret --region $r --secret-id tandem-local/db \
+    --query Name --output text 2>/dev/null)" tandem-local/db
+  check "the topology function runs provided.al2023 in $r" eq "$(aws lambda get-function --region $r \
+    --function-name tandem-local-topology --query Configuration.Runtime --output text 2>/dev/null)" provided.al2023
+done
+
+zone=$(stack_output $P tandem-local-global HostedZoneId)
+record() { aws route53 list-resource-record-sets --hosted-zone-id "$zone" \
+  --query "ResourceRecordSets[?Failover=='$1'].AliasTarget.DNSName" --output text; }
+check "the PRIMARY record points at the primary ALB" eq "$(record PRIMARY)" "$(stack_output $P tandem-local-region AlbDnsName)"
+check "the SECONDARY record points at the standby ALB" eq "$(record SECONDARY)" "$(stack_output $S tandem-local-region AlbDnsName)"
+
+t0=$SECONDS
+out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
+noop=$((SECONDS - t0))
+check "a second deploy succeeds (${noop}s)" eq "$rc" 0
+check "and says no changes" contains "$out" "no changes: every stack and function is up to date"
+
+t0=$SECONDS
+out=$(make --no-print-directory destroy ENV=local YES=1 2>&1); rc=$?
+destroy=$((SECONDS - t0))
+check "make destroy ENV=local succeeds (${destroy}s)" eq "$rc" 0
+[[ $rc -eq 0 ]] || echo "$out" | tail -n 20 >&2
+for r in $P $S; do
+  left=$(aws resourcegroupstaggingapi get-resources --region $r --tag-filters Key=tandem:env,Values=local \
+    --query 'ResourceTagMappingList[].ResourceARN' --output text)
+  check "nothing tagged tandem:env=local is left in $r" eq "$left" ""
+done
+echo "e2e timings: deploy cold ${cold}s, no-op ${noop}s, destroy ${destroy}s"
+
+summary
