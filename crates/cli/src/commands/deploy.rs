@@ -13,7 +13,8 @@ pub async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
     let plan = deploy_order(&ctx.config, &ctx.roles, &keys);
     let mut changed = false;
-    for spec in &plan {
+    for (step, spec) in plan.iter().enumerate() {
+        println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);
         if spec.template == Template::Bootstrap {
             changed |= bootstrap(ctx, spec, &built).await?;
         } else {
@@ -66,7 +67,6 @@ async fn bootstrap(ctx: &Context, spec: &StackSpec, built: &[Artifact]) -> anyho
 async fn deploy_one(ctx: &Context, spec: &StackSpec) -> anyhow::Result<bool> {
     let stacks = stacks_for(ctx, spec);
     let body = template_body(ctx, spec)?;
-    println!("{} ({}): preparing change set", spec.name, spec.region);
     match stacks.prepare(spec, &body, &ctx.config.env).await? {
         None => {
             println!("  {} ({}): no changes", spec.name, spec.region);

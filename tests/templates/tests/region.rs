@@ -1,0 +1,677 @@
+//! Assertions on cfn/region.yaml: the service stack of one region.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use template_tests::{Template, name_carries, pattern_matches};
+
+fn region() -> Template {
+    Template::load("region.yaml")
+}
+
+/// `!ImportValue { "Fn::Sub": "tandem-${Env}-<name>" }` in long form.
+fn import(name: &str) -> Value {
+    json!({"Fn::ImportValue": {"Fn::Sub": format!("tandem-${{Env}}-{name}")}})
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn one_vpc_whose_cidr_is_a_per_region_parameter() {
+    let t = region();
+    t.resource_count_is("AWS::EC2::VPC", 1);
+    t.has_resource_properties(
+        "AWS::EC2::VPC",
+        &json!({"CidrBlock": {"Ref": "VpcCidr"}, "EnableDnsSupport": true, "EnableDnsHostnames": true}),
+    );
+    let cidr = t.parameter("VpcCidr");
+    assert!(
+        cidr.get("Default").is_none(),
+        "each region passes its own CIDR: no default"
+    );
+    let pattern = cidr["AllowedPattern"].as_str().expect("VpcCidr has an AllowedPattern");
+    for ok in ["10.0.0.0/16", "10.1.0.0/16"] {
+        assert!(pattern_matches(pattern, ok).unwrap(), "{pattern} must accept {ok}");
+    }
+    for bad in ["10.0.0.0/24", "192.168.0.0/16", "10.0.1.0/16", "not-a-cidr", ""] {
+        assert!(!pattern_matches(pattern, bad).unwrap(), "{pattern} must refuse {bad}");
+    }
+    // The CIDRs come from parameters, not from a config file or a Mappings
+    // table: no private CIDR is written into the template.
+    assert!(
+        t.json().get("Mappings").is_none(),
+        "no Mappings: the CIDRs are parameters"
+    );
+    let text = t.json()["Resources"].to_string();
+    for private in ["\"10.", "\"172.16.", "\"192.168."] {
+        assert!(!text.contains(private), "a hard-coded CIDR ({private}...) in Resources");
+    }
+}
+
+/// The public subnets route 0.0.0.0/0 to the internet gateway; the private ones do not.
+fn subnet_route_tables(t: &Template) -> Vec<(String, String)> {
+    t.resources_of("AWS::EC2::SubnetRouteTableAssociation")
+        .iter()
+        .map(|(_, r)| {
+            let p = &r["Properties"];
+            (
+                p["SubnetId"]["Ref"].as_str().unwrap().to_string(),
+                p["RouteTableId"]["Ref"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn routes_to_internet_gateway(t: &Template, route_table: &str) -> bool {
+    t.find_resources(
+        "AWS::EC2::Route",
+        &json!({"RouteTableId": {"Ref": route_table}, "DestinationCidrBlock": "0.0.0.0/0"}),
+    )
+    .iter()
+    .any(|(_, r)| {
+        r["Properties"]["GatewayId"]
+            .get("Ref")
+            .and_then(Value::as_str)
+            .is_some_and(|g| t.type_of(g) == "AWS::EC2::InternetGateway")
+    })
+}
+
+#[test]
+fn four_subnets_two_public_two_private_over_two_azs() {
+    let t = region();
+    t.resource_count_is("AWS::EC2::Subnet", 4);
+    let associations = subnet_route_tables(&t);
+    assert_eq!(
+        associations.len(),
+        4,
+        "every subnet has a route table: {associations:?}"
+    );
+    let mut public = Vec::new();
+    let mut private = Vec::new();
+    for (subnet, table) in &associations {
+        assert_eq!(t.type_of(subnet), "AWS::EC2::Subnet");
+        if routes_to_internet_gateway(&t, table) {
+            public.push(subnet.clone())
+        } else {
+            private.push(subnet.clone())
+        }
+    }
+    assert_eq!(public, ["PublicSubnet1", "PublicSubnet2"]);
+    assert_eq!(private, ["PrivateSubnet1", "PrivateSubnet2"]);
+    let az = |id: &str| t.properties(id)["AvailabilityZone"].clone();
+    let az_n = |n: u64| json!({"Fn::Select": [n, {"Fn::GetAZs": ""}]});
+    assert_eq!((az("PublicSubnet1"), az("PublicSubnet2")), (az_n(0), az_n(1)));
+    assert_eq!((az("PrivateSubnet1"), az("PrivateSubnet2")), (az_n(0), az_n(1)));
+    // Four distinct /20s carved from the VPC's CIDR.
+    let cidrs: BTreeSet<String> = t
+        .resources_of("AWS::EC2::Subnet")
+        .iter()
+        .map(|(_, r)| r["Properties"]["CidrBlock"].to_string())
+        .collect();
+    assert_eq!(cidrs.len(), 4);
+    for i in 0..4u64 {
+        t.has_resource_properties(
+            "AWS::EC2::Subnet",
+            &json!({"CidrBlock": {"Fn::Select": [i, {"Fn::Cidr": [{"Ref": "VpcCidr"}, 4, 12]}]}, "VpcId": {"Ref": "Vpc"}}),
+        );
+    }
+    // Private route tables are per AZ, so the peering can add routes to both.
+    let private_tables: BTreeSet<&str> = associations
+        .iter()
+        .filter(|(s, _)| s.starts_with("Private"))
+        .map(|(_, r)| r.as_str())
+        .collect();
+    assert_eq!(
+        private_tables,
+        ["PrivateRouteTable1", "PrivateRouteTable2"].into_iter().collect()
+    );
+}
+
+#[test]
+fn nat_gateways_one_on_aws_and_one_per_az_in_prod() {
+    let t = region();
+    t.resource_count_is("AWS::EC2::NatGateway", 2);
+    assert_eq!(t.condition_of("NatGateway1"), Some("IsRealAws"));
+    assert_eq!(t.condition_of("NatGateway2"), Some("NatPerAz"));
+    assert_eq!(t.properties("NatGateway1")["SubnetId"], json!({"Ref": "PublicSubnet1"}));
+    assert_eq!(t.properties("NatGateway2")["SubnetId"], json!({"Ref": "PublicSubnet2"}));
+    for (env, real, per_az) in [("dev", true, false), ("prod", true, true), ("local", false, false)] {
+        let c = t.conditions_for(&[("Env", env), ("Role", "primary")]);
+        assert_eq!((c["IsRealAws"], c["NatPerAz"]), (real, per_az), "Env={env}");
+    }
+    // In dev the second AZ's private subnet shares the first NAT; in prod it has its own.
+    let route = t.properties("PrivateDefaultRoute2");
+    let dev = t.resolve(route, &t.conditions_for(&[("Env", "dev"), ("Role", "primary")]));
+    let prod = t.resolve(route, &t.conditions_for(&[("Env", "prod"), ("Role", "primary")]));
+    assert_eq!(dev["NatGatewayId"], json!({"Ref": "NatGateway1"}));
+    assert_eq!(prod["NatGatewayId"], json!({"Ref": "NatGateway2"}));
+}
+
+#[test]
+fn vpc_flow_log_captures_all_traffic() {
+    let t = region();
+    t.resource_count_is("AWS::EC2::FlowLog", 1);
+    let ids = t.has_resource_properties(
+        "AWS::EC2::FlowLog",
+        &json!({"ResourceType": "VPC", "ResourceId": {"Ref": "Vpc"}, "TrafficType": "ALL",
+                "LogDestinationType": "cloud-watch-logs", "LogGroupName": {"Ref": "FlowLogGroup"}}),
+    );
+    assert_eq!(t.type_of("FlowLogGroup"), "AWS::Logs::LogGroup");
+    assert_eq!(t.condition_of(&ids[0]), Some("IsRealAws"));
+}
+
+#[test]
+fn fargate_task_definition_defaults_to_256_cpu_and_512_memory() {
+    let t = region();
+    t.resource_count_is("AWS::ECS::TaskDefinition", 1);
+    t.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        &json!({"RequiresCompatibilities": ["FARGATE"], "NetworkMode": "awsvpc",
+                "Cpu": {"Ref": "TaskCpu"}, "Memory": {"Ref": "TaskMemory"}}),
+    );
+    assert_eq!(t.parameter("TaskCpu")["Default"], json!("256"));
+    assert_eq!(t.parameter("TaskMemory")["Default"], json!("512"));
+}
+
+#[test]
+fn ecs_service_is_released_by_codedeploy_from_private_subnets() {
+    let t = region();
+    t.resource_count_is("AWS::ECS::Cluster", 1);
+    t.resource_count_is("AWS::ECS::Service", 1);
+    t.has_resource_properties(
+        "AWS::ECS::Service",
+        &json!({
+            "LaunchType": "FARGATE",
+            "DeploymentController": {"Type": "CODE_DEPLOY"},
+            "NetworkConfiguration": {"AwsvpcConfiguration": {
+                "AssignPublicIp": "DISABLED",
+                "Subnets": [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}],
+                "SecurityGroups": [{"Ref": "ServiceSecurityGroup"}]}},
+            "LoadBalancers": [{"TargetGroupArn": {"Ref": "BlueTargetGroup"}}]
+        }),
+    );
+}
+
+#[test]
+fn two_target_groups_health_check_slash_health() {
+    let t = region();
+    t.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2);
+    let healthy = t.find_resources(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        &json!({"HealthCheckPath": "/health", "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}),
+    );
+    let ids: Vec<&str> = healthy.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["BlueTargetGroup", "GreenTargetGroup"]);
+}
+
+#[test]
+fn listeners_redirect_80_serve_443_and_test_on_8443() {
+    let t = region();
+    t.resource_count_is("AWS::ElasticLoadBalancingV2::Listener", 3);
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        &json!({"Port": 80, "Protocol": "HTTP",
+                "DefaultActions": [{"Type": "redirect", "RedirectConfig": {"Port": "443", "StatusCode": "HTTP_301"}}]}),
+    );
+    let prod = t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        &json!({"Port": 443, "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "BlueTargetGroup"}}]}),
+    );
+    let test = t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        &json!({"Port": 8443, "DefaultActions": [{"Type": "forward", "TargetGroupArn": {"Ref": "GreenTargetGroup"}}]}),
+    );
+    assert_eq!((prod[0].as_str(), test[0].as_str()), ("ProdListener", "TestListener"));
+    // With a certificate both serve TLS and the redirect goes to HTTPS.
+    let aws = t.conditions_for(&[
+        ("Env", "prod"),
+        ("Role", "primary"),
+        ("CertificateArn", "arn:aws:acm:cert"),
+    ]);
+    for id in ["ProdListener", "TestListener"] {
+        let p = t.resolve(t.properties(id), &aws);
+        assert_eq!(p["Protocol"], "HTTPS", "{id}");
+        assert_eq!(
+            p["Certificates"],
+            json!([{"CertificateArn": {"Ref": "CertificateArn"}}]),
+            "{id}"
+        );
+    }
+    let redirect = t.resolve(t.properties("RedirectListener"), &aws);
+    assert_eq!(redirect["DefaultActions"][0]["RedirectConfig"]["Protocol"], "HTTPS");
+}
+
+/// Every ingress rule open to the internet, as (security group, from port, to port).
+fn internet_ingress(t: &Template) -> BTreeSet<(String, i64, i64)> {
+    let mut open = BTreeSet::new();
+    let mut check = |group: String, rule: &Value| {
+        if rule.get("CidrIp") == Some(&json!("0.0.0.0/0")) || rule.get("CidrIpv6") == Some(&json!("::/0")) {
+            open.insert((
+                group,
+                rule["FromPort"].as_i64().unwrap_or(-1),
+                rule["ToPort"].as_i64().unwrap_or(-1),
+            ));
+        }
+    };
+    for (id, r) in t.resources_of("AWS::EC2::SecurityGroup") {
+        for rule in r["Properties"]["SecurityGroupIngress"].as_array().into_iter().flatten() {
+            check(id.to_string(), rule);
+        }
+    }
+    for (_, r) in t.resources_of("AWS::EC2::SecurityGroupIngress") {
+        check(r["Properties"]["GroupId"].to_string(), &r["Properties"]);
+    }
+    open
+}
+
+#[test]
+fn only_the_alb_accepts_the_internet_and_only_on_443_and_80() {
+    let t = region();
+    let open = internet_ingress(&t);
+    let expected: BTreeSet<(String, i64, i64)> = [
+        ("AlbSecurityGroup".to_string(), 80, 80),
+        ("AlbSecurityGroup".to_string(), 443, 443),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(open, expected);
+    t.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        &json!({"Scheme": "internet-facing", "SecurityGroups": [{"Ref": "AlbSecurityGroup"}],
+                "Subnets": [{"Ref": "PublicSubnet1"}, {"Ref": "PublicSubnet2"}]}),
+    );
+    // The test listener is reachable from inside the VPC only; the tasks and the DB from their callers only.
+    t.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        &json!({"SecurityGroupIngress": [{}, {}, {"FromPort": 8443, "CidrIp": {"Ref": "VpcCidr"}}]}),
+    );
+    t.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}]}),
+    );
+}
+
+#[test]
+fn ecr_scans_on_push_is_immutable_and_expires_old_images() {
+    let t = region();
+    t.resource_count_is("AWS::ECR::Repository", 1);
+    let ids = t.has_resource_properties(
+        "AWS::ECR::Repository",
+        &json!({"ImageScanningConfiguration": {"ScanOnPush": true}, "ImageTagMutability": "IMMUTABLE",
+                "EncryptionConfiguration": {"EncryptionType": "KMS", "KmsKey": import("key-arn")}}),
+    );
+    let text = t.properties(&ids[0])["LifecyclePolicy"]["LifecyclePolicyText"]
+        .as_str()
+        .expect("a lifecycle policy");
+    let policy: Value = serde_json::from_str(text).expect("the lifecycle policy is JSON");
+    let rule = &policy["rules"][0];
+    assert_eq!(rule["action"]["type"], "expire");
+    assert_eq!(rule["selection"]["countType"], "imageCountMoreThan");
+    assert!(rule["selection"]["countNumber"].as_u64().is_some_and(|n| n > 0));
+}
+
+#[test]
+fn ecr_replication_is_declared_and_runs_from_the_primary_on_aws() {
+    let t = region();
+    t.resource_count_is("AWS::ECR::ReplicationConfiguration", 1);
+    let ids = t.has_resource_properties(
+        "AWS::ECR::ReplicationConfiguration",
+        &json!({"ReplicationConfiguration": {"Rules": [{
+            "Destinations": [{"Region": {"Ref": "PeerRegion"}, "RegistryId": {"Ref": "AWS::AccountId"}}],
+            "RepositoryFilters": [{"Filter": {"Fn::Sub": "tandem-${Env}-"}, "FilterType": "PREFIX_MATCH"}]}]}}),
+    );
+    assert_eq!(t.condition_of(&ids[0]), Some("ReplicateFromHere"));
+    for (env, role, expected) in [
+        ("dev", "primary", true),
+        ("dev", "standby", false),
+        ("local", "primary", false),
+    ] {
+        let c = t.conditions_for(&[("Env", env), ("Role", role)]);
+        assert_eq!(c["ReplicateFromHere"], expected, "Env={env} Role={role}");
+    }
+}
+
+#[test]
+fn rds_writer_is_multi_az_encrypted_private_with_7_day_backups() {
+    let t = region();
+    t.resource_count_is("AWS::RDS::DBInstance", 2);
+    let writers = t.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        &json!({"Engine": "mysql", "MultiAZ": true, "StorageEncrypted": true, "BackupRetentionPeriod": 7,
+                "PubliclyAccessible": false, "DeletionProtection": {"Fn::If": ["IsProd", true, false]},
+                "KmsKeyId": import("key-arn"), "DBSubnetGroupName": {"Ref": "DbSubnetGroup"}}),
+    );
+    assert_eq!(writers, ["WriterDb"]);
+    assert_eq!(t.condition_of("WriterDb"), Some("IsPrimary"));
+    t.has_resource_properties(
+        "AWS::RDS::DBSubnetGroup",
+        &json!({"SubnetIds": [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]}),
+    );
+}
+
+#[test]
+fn standby_replica_reads_its_source_from_cross_region_outputs() {
+    let t = region();
+    let replicas = t.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        &json!({"SourceDBInstanceIdentifier": {"Fn::GetAtt": ["PrimaryOutputs", "DbArn"]},
+                "SourceRegion": {"Ref": "PeerRegion"}, "KmsKeyId": import("key-arn"),
+                "PubliclyAccessible": false, "MultiAZ": true}),
+    );
+    assert_eq!(replicas, ["ReplicaDb"]);
+    assert_eq!(t.condition_of("ReplicaDb"), Some("CreateReplica"));
+    assert_eq!(t.type_of("PrimaryOutputs"), "Custom::CrossRegionOutputs");
+    assert_eq!(t.properties("PrimaryOutputs")["Region"], json!({"Ref": "PeerRegion"}));
+    assert_eq!(t.properties("PrimaryOutputs")["OutputKeys"], json!(["DbArn"]));
+    assert!(
+        t.outputs().contains_key("DbArn"),
+        "the primary's stack exports what the standby reads"
+    );
+    for (env, role, expected) in [
+        ("dev", "standby", true),
+        ("prod", "standby", true),
+        ("dev", "primary", false),
+    ] {
+        assert_eq!(
+            t.conditions_for(&[("Env", env), ("Role", role)])["CreateReplica"],
+            expected
+        );
+    }
+    assert!(!t.conditions_for(&[("Env", "local"), ("Role", "standby")])["CreateReplica"]);
+}
+
+#[test]
+fn db_credentials_are_a_generated_secret() {
+    let t = region();
+    t.resource_count_is("AWS::SecretsManager::Secret", 1);
+    t.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        &json!({"Name": {"Fn::Sub": "tandem-${Env}/db"}, "KmsKeyId": import("key-arn"),
+                "GenerateSecretString": {"GenerateStringKey": "password", "PasswordLength": 32}}),
+    );
+    // The writer takes its credentials from it, never from a literal.
+    let writer = t.properties("WriterDb");
+    assert!(
+        writer["MasterUserPassword"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .starts_with("{{resolve:secretsmanager:${DbSecret}")
+    );
+}
+
+#[test]
+fn app_logs_go_to_the_ecs_log_group() {
+    let t = region();
+    let ids = t.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        &json!({"LogGroupName": {"Fn::Sub": "/ecs/tandem-${Env}"}, "KmsKeyId": import("key-arn")}),
+    );
+    assert!(t.properties(&ids[0])["RetentionInDays"].as_u64().is_some_and(|d| d > 0));
+    t.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        &json!({"ContainerDefinitions": [{"LogConfiguration": {"LogDriver": "awslogs",
+                "Options": {"awslogs-group": {"Ref": ids[0]}}}}]}),
+    );
+}
+
+#[test]
+fn one_dashboard() {
+    let t = region();
+    t.resource_count_is("AWS::CloudWatch::Dashboard", 1);
+}
+
+#[test]
+fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
+    let t = region();
+    t.resource_count_is("AWS::CloudWatch::Alarm", 5);
+    let primary = t.resolved(&[("Env", "prod"), ("Role", "primary")]);
+    // On AWS the 5xx alarm is a rate: 5xx / requests, in percent.
+    let five_xx = primary.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"Threshold": 5, "ComparisonOperator": "GreaterThanThreshold",
+                "Metrics": [{"Expression": "IF(requests > 0, 100 * errors / requests, 0)", "ReturnData": true},
+                            {"MetricStat": {"Metric": {"MetricName": "HTTPCode_Target_5XX_Count"}}},
+                            {"MetricStat": {"Metric": {"MetricName": "RequestCount"}}}]}),
+    );
+    let unhealthy = primary.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"MetricName": "UnHealthyHostCount", "Threshold": 1, "ComparisonOperator": "GreaterThanOrEqualToThreshold"}),
+    );
+    let latency = primary.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"MetricName": "TargetResponseTime", "ExtendedStatistic": "p99"}),
+    );
+    let db_cpu = primary.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"Namespace": "AWS/RDS", "MetricName": "CPUUtilization",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": {"Ref": "WriterDb"}}]}),
+    );
+    primary.resource_count_is("AWS::CloudWatch::Alarm", 4);
+    // The standby watches its replica's lag (and its CPU).
+    let standby = t.resolved(&[("Env", "prod"), ("Role", "standby")]);
+    let lag = standby.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"Namespace": "AWS/RDS", "MetricName": "ReplicaLag", "TreatMissingData": "breaching",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": {"Ref": "ReplicaDb"}}]}),
+    );
+    standby.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"MetricName": "CPUUtilization", "Dimensions": [{"Value": {"Ref": "ReplicaDb"}}]}),
+    );
+    let all: BTreeSet<String> = [five_xx, unhealthy, latency, db_cpu, lag]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(all.len(), 5, "five distinct alarms: {all:?}");
+    // Every alarm notifies the ops topic, in every scenario.
+    let ops = json!([import("ops-topic-arn")]);
+    for params in t.condition_scenarios(&[]) {
+        let c = t.evaluate_conditions(&params).unwrap();
+        for (id, alarm) in t.resources_of("AWS::CloudWatch::Alarm") {
+            if t.is_created(id, &c) {
+                assert_eq!(
+                    t.resolve(alarm, &c)["Properties"]["AlarmActions"],
+                    ops,
+                    "{id} with {params:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn codedeploy_blue_green_with_automatic_rollback() {
+    let t = region();
+    t.resource_count_is("AWS::CodeDeploy::Application", 1);
+    t.has_resource_properties("AWS::CodeDeploy::Application", &json!({"ComputePlatform": "ECS"}));
+    t.resource_count_is("AWS::CodeDeploy::DeploymentGroup", 1);
+    let groups = t.has_resource_properties(
+        "AWS::CodeDeploy::DeploymentGroup",
+        &json!({
+            "ApplicationName": {"Ref": "DeployApplication"},
+            "DeploymentStyle": {"DeploymentType": "BLUE_GREEN", "DeploymentOption": "WITH_TRAFFIC_CONTROL"},
+            "ECSServices": [{"ClusterName": {"Ref": "Cluster"}, "ServiceName": {"Fn::GetAtt": ["Service", "Name"]}}],
+            "LoadBalancerInfo": {"TargetGroupPairInfoList": [{
+                "TargetGroups": [{"Name": {"Fn::GetAtt": ["BlueTargetGroup", "TargetGroupName"]}},
+                                 {"Name": {"Fn::GetAtt": ["GreenTargetGroup", "TargetGroupName"]}}],
+                "ProdTrafficRoute": {"ListenerArns": [{"Ref": "ProdListener"}]},
+                "TestTrafficRoute": {"ListenerArns": [{"Ref": "TestListener"}]}}]},
+            "AlarmConfiguration": {"Enabled": true}
+        }),
+    );
+    let rollback = &t.properties(&groups[0])["AutoRollbackConfiguration"];
+    assert_eq!(rollback["Enabled"], true);
+    let events: BTreeSet<&str> = rollback["Events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        events.contains("DEPLOYMENT_FAILURE") && events.contains("DEPLOYMENT_STOP_ON_ALARM"),
+        "rollback events: {events:?}"
+    );
+    // The deployment is stopped by the release alarms.
+    let alarms: BTreeSet<String> = t.properties(&groups[0])["AlarmConfiguration"]["Alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["Name"]["Ref"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        alarms,
+        set(&["Alb5xxRateAlarm", "LatencyP99Alarm", "UnhealthyHostsAlarm"])
+    );
+}
+
+#[test]
+fn service_scales_on_cpu() {
+    let t = region();
+    t.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        &json!({"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
+                "MinCapacity": {"Ref": "DesiredCount"}, "MaxCapacity": {"Ref": "MaxCount"}}),
+    );
+    t.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        &json!({"PolicyType": "TargetTrackingScaling", "ScalingTargetId": {"Ref": "ScalableTarget"},
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}}),
+    );
+}
+
+#[test]
+fn prod_alb_has_a_waf_with_aws_managed_rules() {
+    let t = region();
+    t.resource_count_is("AWS::WAFv2::WebACL", 1);
+    let acl = t.has_resource_properties("AWS::WAFv2::WebACL", &json!({"Scope": "REGIONAL"}));
+    assert_eq!(t.condition_of(&acl[0]), Some("IsProd"));
+    let managed: BTreeSet<String> = t.properties(&acl[0])["Rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["Statement"]["ManagedRuleGroupStatement"]["VendorName"] == "AWS")
+        .map(|r| {
+            r["Statement"]["ManagedRuleGroupStatement"]["Name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(managed.contains("AWSManagedRulesCommonRuleSet"), "{managed:?}");
+    assert!(managed.len() >= 2, "{managed:?}");
+    t.resource_count_is("AWS::WAFv2::WebACLAssociation", 1);
+    let assoc = t.has_resource_properties(
+        "AWS::WAFv2::WebACLAssociation",
+        &json!({"ResourceArn": {"Ref": "Alb"}, "WebACLArn": {"Fn::GetAtt": [acl[0].as_str(), "Arn"]}}),
+    );
+    assert_eq!(t.condition_of(&assoc[0]), Some("ProdOnAws"));
+    assert!(t.conditions_for(&[("Env", "prod"), ("Role", "primary")])["ProdOnAws"]);
+    assert!(!t.conditions_for(&[("Env", "dev"), ("Role", "primary")])["ProdOnAws"]);
+}
+
+/// Resource types the local AWS's CloudFormation lacks (DESIGN.md, "Local AWS").
+fn local_aws_lacks(resource_type: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::FlowLog",
+        "AWS::Route53::HealthCheck",
+        "AWS::WAFv2::WebACLAssociation",
+        "AWS::ECR::ReplicationConfiguration",
+    ];
+    EXACT.contains(&resource_type)
+        || resource_type.starts_with("AWS::CodeDeploy::")
+        || resource_type.starts_with("AWS::ApplicationAutoScaling::")
+}
+
+#[test]
+fn every_type_the_local_aws_lacks_is_off_when_env_is_local() {
+    let t = region();
+    let lacking: Vec<(&str, &str)> = t
+        .resources()
+        .iter()
+        .map(|(id, r)| (id.as_str(), r["Type"].as_str().unwrap()))
+        .filter(|(_, ty)| local_aws_lacks(ty))
+        .collect();
+    assert!(
+        lacking.len() >= 10,
+        "the list covers NAT, EIP, flow log, CodeDeploy, scaling, WAF, ECR: {lacking:?}"
+    );
+    let scenarios = t.condition_scenarios(&[("Env", "local")]);
+    assert!(scenarios.len() >= 4, "every Role and certificate value: {scenarios:?}");
+    for params in &scenarios {
+        let c = t.evaluate_conditions(params).unwrap();
+        for (id, ty) in &lacking {
+            assert!(t.condition_of(id).is_some(), "{id} ({ty}) has no Condition");
+            assert!(
+                !t.is_created(id, &c),
+                "{id} ({ty}) would be created on the local AWS with {params:?}"
+            );
+        }
+    }
+    // And on AWS they exist: the guard is the local AWS, nothing else.
+    let prod = t.conditions_for(&[("Env", "prod"), ("Role", "primary")]);
+    for (id, ty) in &lacking {
+        assert!(t.is_created(id, &prod), "{id} ({ty}) is missing from a prod primary");
+    }
+}
+
+#[test]
+fn every_reference_points_at_something_created_in_the_same_scenario() {
+    let problems = region().dangling_references();
+    assert!(problems.is_empty(), "dangling references:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_iam_role_name_carries_the_region_and_env() {
+    let t = region();
+    let roles = t.resources_of("AWS::IAM::Role");
+    assert!(roles.len() >= 4, "{roles:?}");
+    for (id, r) in roles {
+        let name = r["Properties"]["RoleName"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{id} has no !Sub RoleName"));
+        assert!(
+            name.contains("${AWS::Region}"),
+            "{id}: IAM is global, the role name needs the region: {name}"
+        );
+        assert!(name.contains("${Env}"), "{id}: {name}");
+    }
+}
+
+#[test]
+fn every_named_resource_carries_env_in_its_name() {
+    let t = region();
+    let named = t.named_resources();
+    assert!(
+        named.len() >= 20,
+        "only {} named resources found: is NAME_PROPERTIES stale?",
+        named.len()
+    );
+    for (id, prop, name) in named {
+        assert!(
+            name_carries(name, "Env"),
+            "{id}.{prop} = {name} does not carry ${{Env}}"
+        );
+    }
+}
+
+#[test]
+fn every_import_names_an_export_of_the_bootstrap_stack() {
+    let exports: BTreeSet<String> = Template::load("bootstrap.yaml")
+        .exports()
+        .values()
+        .map(|v| v.to_string())
+        .collect();
+    let imports = region().imports();
+    assert!(imports.len() >= 3, "{imports:?}");
+    for import in imports {
+        assert!(
+            exports.contains(&import),
+            "region.yaml imports {import}, which bootstrap.yaml does not export"
+        );
+    }
+}
