@@ -83,4 +83,22 @@ for r in $P $S; do
 done
 echo "e2e timings: deploy cold ${cold}s, no-op ${noop}s, destroy ${destroy}s"
 
+echo "e2e: bad input gets one line naming the fix"
+tandem=$(realpath "${CARGO_TARGET_DIR:-target}/debug/tandem")
+out=$(make --no-print-directory deploy ENV=staging 2>&1); rc=$?
+check "an unknown env is refused (exit $rc)" contains "$out" 'unknown environment "staging": use one of dev, prod, local'
+out=$($tandem deploy --env dev 2>&1); rc=$?
+check "a dev config without certificates is refused (exit $rc)" contains "$out" "certificate_arn is empty"
+# A checkout whose dev config is complete, run with no credentials at all
+# (and no instance metadata lookups): the error says how to provide them.
+scratch=$(mktemp -d)
+mkdir -p "$scratch/cfn" "$scratch/config"
+cp cfn/*.yaml "$scratch/cfn/"
+sed 's|certificate_arn = ""|certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/x"|' config/dev.toml > "$scratch/config/dev.toml"
+out=$(cd "$scratch" && env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_PROFILE \
+  HOME="$scratch" AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  "$tandem" status --env dev 2>&1); rc=$?
+check "no credentials for a real env is refused naming the fix (exit $rc)" contains "$out" "no usable AWS credentials for env dev: export AWS_PROFILE"
+rm -rf "$scratch"
+
 summary

@@ -52,7 +52,7 @@ pub fn first_failure(events: &[EventView], stack_name: &str) -> Option<String> {
         .iter()
         .filter(failed)
         .find(|e| e.logical_id != stack_name && !cancelled(e))
-        .or_else(|| events.iter().filter(failed).next())
+        .or_else(|| events.iter().find(failed))
         .map(|e| {
             format!(
                 "{} ({}): {}",
@@ -86,7 +86,7 @@ mod tests {
     fn event(logical: &str, status: &str, reason: Option<&str>) -> EventView {
         EventView {
             id: format!("{logical}-{status}"),
-            at: 1_795_680_000 + 12 * 3600,
+            at: 1_795_651_200 + 12 * 3600,
             logical_id: logical.into(),
             resource_type: "AWS::X::Y".into(),
             status: status.into(),
