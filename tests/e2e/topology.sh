@@ -62,8 +62,8 @@ done
 zone=$(stack_output $P tandem-local-global HostedZoneId)
 record() { aws route53 list-resource-record-sets --hosted-zone-id "$zone" \
   --query "ResourceRecordSets[?Failover=='$1'].AliasTarget.DNSName" --output text; }
-check "the PRIMARY record points at the primary ALB" eq "$(record PRIMARY)" "$(stack_output $P tandem-local-region AlbDnsName)"
-check "the SECONDARY record points at the standby ALB" eq "$(record SECONDARY)" "$(stack_output $S tandem-local-region AlbDnsName)"
+check "the PRIMARY record points at the primary ALB" eq "$(record PRIMARY)" "$(stack_output $P tandem-local-region AlbDnsName)."
+check "the SECONDARY record points at the standby ALB" eq "$(record SECONDARY)" "$(stack_output $S tandem-local-region AlbDnsName)."
 
 t0=$SECONDS
 out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
@@ -76,9 +76,32 @@ out=$(make --no-print-directory destroy ENV=local YES=1 2>&1); rc=$?
 destroy=$((SECONDS - t0))
 check "make destroy ENV=local succeeds (${destroy}s)" eq "$rc" 0
 [[ $rc -eq 0 ]] || echo "$out" | tail -n 20 >&2
+# still_there ARN: whether a tagged resource really still exists. The local
+# AWS's tagging API keeps the tags of deleted DynamoDB tables and ECS services,
+# so those are checked directly; a KMS key cannot be deleted at once, on AWS
+# either: a key pending deletion counts as gone.
+still_there() {
+  local arn=$1 region
+  region=$(cut -d: -f4 <<<"$arn")
+  case $arn in
+    arn:aws:dynamodb:*:table/*)
+      aws dynamodb describe-table --region "$region" --table-name "${arn##*/}" >/dev/null 2>&1 ;;
+    arn:aws:ecs:*:service/*)
+      local cluster_service=${arn#*:service/}
+      [[ $(aws ecs describe-services --region "$region" --cluster "${cluster_service%/*}" \
+        --services "${cluster_service#*/}" --query 'services[0].status' --output text 2>/dev/null) == ACTIVE ]] ;;
+    arn:aws:kms:*)
+      [[ $(aws kms describe-key --region "$region" --key-id "$arn" --query KeyMetadata.KeyState \
+        --output text 2>/dev/null) != PendingDeletion ]] ;;
+    *) true ;;
+  esac
+}
 for r in $P $S; do
-  left=$(aws resourcegroupstaggingapi get-resources --region $r --tag-filters Key=tandem:env,Values=local \
-    --query 'ResourceTagMappingList[].ResourceARN' --output text)
+  left=""
+  for arn in $(aws resourcegroupstaggingapi get-resources --region $r --tag-filters Key=tandem:env,Values=local \
+    --query 'ResourceTagMappingList[].ResourceARN' --output text); do
+    still_there "$arn" && left+="$arn "
+  done
   check "nothing tagged tandem:env=local is left in $r" eq "$left" ""
 done
 echo "e2e timings: deploy cold ${cold}s, no-op ${noop}s, destroy ${destroy}s"
