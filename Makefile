@@ -17,7 +17,9 @@ ENV   ?= local
 
 ARCH  ?= arm64
 
-TANDEM = cargo run --quiet -p tandem-cli --
+# Built, then run directly: `cargo run` would pass its CARGO_* variables on to
+# the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
+TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
 .PHONY: help setup local-up local-down deploy diff destroy status build package test lint fmt invoke clean
 

@@ -52,6 +52,24 @@ pub fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let mut cargo = Command::new("cargo");
     cargo.current_dir(root);
+    // Variables that `cargo run` sets for tandem itself would reach this
+    // cargo's build scripts (ring's tracks CARGO_MANIFEST_DIR) and rebuild the
+    // whole dependency tree: drop them.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&key.as_ref())
+        {
+            cargo.env_remove(key.as_ref());
+        }
+    }
     match build {
         FunctionBuild::HostDev => {
             cargo.args(["build", "--quiet"]);
