@@ -71,6 +71,16 @@ noop=$((SECONDS - t0))
 check "a second deploy succeeds (${noop}s)" eq "$rc" 0
 check "and says no changes" contains "$out" "no changes: every stack and function is up to date"
 
+out=$(make --no-print-directory diff ENV=local 2>&1); rc=$?
+check "make diff previews every stack with no changes (exit $rc)" eq "$(grep -c ': no changes$' <<<"$out")" 5
+out=$(make --no-print-directory status ENV=local 2>&1); rc=$?
+check "make status shows the roles (exit $rc)" contains "$out" "roles: primary us-east-1, standby us-east-2"
+check "and every stack settled" eq "$(grep -cE '^tandem-local-[a-z]+ \(us-east-[12]\): (CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
+
+out=$(make --no-print-directory destroy ENV=local </dev/null 2>&1); rc=$?
+check "destroy without --yes and no terminal refuses (exit $rc)" contains "$out" "destroy needs confirmation"
+check "and deletes nothing" eq "$(stack_status $P tandem-local-global)" CREATE_COMPLETE
+
 t0=$SECONDS
 out=$(make --no-print-directory destroy ENV=local YES=1 2>&1); rc=$?
 destroy=$((SECONDS - t0))

@@ -13,6 +13,8 @@
 //! - long operations carried across invocations (see [`continuation`]).
 
 pub mod continuation;
+mod event;
+mod invocation;
 pub mod outcome;
 pub mod props;
 pub mod request;
@@ -22,10 +24,12 @@ mod runner;
 pub mod sender;
 
 pub use continuation::{Continuer, SelfInvoke};
+pub use event::MAX_SERVICE_TIMEOUT;
+pub use invocation::{Invocation, Settings};
 pub use request::{Request, RequestType};
 pub use resource::{CustomResource, HandlerError, Outcome};
 pub use response::Status;
-pub use runner::{Invocation, Runner, RunnerError, Settings};
+pub use runner::{Runner, RunnerError};
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;

@@ -1,101 +1,20 @@
 //! The runner: owns the CloudFormation protocol so that no handler can leave
 //! a stack waiting.
 
-use super::continuation::{CONTINUATION_KEY, Continuation, Continuer};
-use super::outcome::{Final, failure_id, reason_from_error, reason_from_panic, success_id};
-use super::request::{Request, RequestType, ResponseUrl};
+use super::continuation::{Continuation, Continuer};
+use super::event::{Parsed, build_response, parse_event, service_timeout};
+use super::invocation::{Invocation, Settings};
+use super::outcome::{Final, reason_from_error, reason_from_panic};
+use super::request::{Request, RequestType};
 use super::resource::{CustomResource, ErasedResource, Outcome, Step};
-use super::response::{Response, Status};
-use super::sender::{self, RetryPolicy, SendError, Transport};
+use super::response::Status;
+use super::sender::{self, SendError, Transport};
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
-
-/// The most a ServiceTimeout may be (and the default when none is set).
-pub const MAX_SERVICE_TIMEOUT: Duration = Duration::from_secs(3600);
-
-/// Timing and retry settings.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings {
-    /// Answer FAILED this long before the Lambda deadline if the handler has
-    /// not finished, leaving the rest for the response PUT.
-    pub answer_margin: Duration,
-    /// The time a poll step may need: when less than this would be left
-    /// after the next wait, the runner hands on to a new invocation instead.
-    pub poll_reserve: Duration,
-    /// The most invocations one operation may hand on through.
-    pub max_hops: u32,
-    /// Retries of the response PUT.
-    pub retry: RetryPolicy,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            answer_margin: Duration::from_secs(5),
-            poll_reserve: Duration::from_secs(20),
-            max_hops: 10,
-            retry: RetryPolicy::default(),
-        }
-    }
-}
-
-impl Settings {
-    /// Defaults, with `TANDEM_CFN_ANSWER_MARGIN_SECS` applied when set.
-    pub fn from_env() -> Self {
-        let mut settings = Self::default();
-        if let Some(secs) = std::env::var("TANDEM_CFN_ANSWER_MARGIN_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-        {
-            settings.answer_margin = Duration::from_secs(secs);
-        }
-        settings
-    }
-}
-
-/// What the runner knows of the current invocation.
-#[derive(Debug, Clone)]
-pub struct Invocation {
-    /// Time left before Lambda stops the invocation.
-    pub remaining: Duration,
-    /// This function's ARN, for handing on.
-    pub function_arn: String,
-}
-
-impl Invocation {
-    /// From the Lambda context.
-    pub fn from_context(ctx: &lambda_runtime::Context) -> Self {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
-        Self {
-            remaining: remaining_time(ctx.deadline, now_ms),
-            function_arn: ctx.invoked_function_arn.clone(),
-        }
-    }
-}
-
-/// Any real deadline is after this (2001-09-09, in Unix milliseconds).
-const EPOCH_FLOOR_MS: u64 = 1_000_000_000_000;
-/// The longest a Lambda invocation can run.
-const MAX_INVOCATION: Duration = Duration::from_secs(900);
-
-/// The time left before `deadline_ms` (Unix milliseconds). Local emulators
-/// send other values: `cargo lambda watch` sends the timeout itself (a
-/// duration), and some send nothing (0); both are read as a duration, capped
-/// at Lambda's 15 minutes, with 60 s for nothing.
-fn remaining_time(deadline_ms: u64, now_ms: u64) -> Duration {
-    match deadline_ms {
-        0 => Duration::from_secs(60),
-        d if d < EPOCH_FLOOR_MS => Duration::from_millis(d).min(MAX_INVOCATION),
-        d => Duration::from_millis(d.saturating_sub(now_ms)),
-    }
-}
 
 /// Why the runner could not answer CloudFormation at all.
 #[derive(Debug, thiserror::Error)]
@@ -398,110 +317,6 @@ struct Run {
     started_at: u64,
     hops: u32,
     partial_id: Option<String>,
-}
-
-enum Parsed {
-    Request(Request),
-    Continuation(Continuation),
-    /// Enough to answer, but not a valid request: answer FAILED with the reason.
-    Unreadable(Request, String),
-}
-
-fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
-    if let Some(inner) = event.get(CONTINUATION_KEY) {
-        return serde_json::from_value(inner.clone())
-            .map(Parsed::Continuation)
-            .map_err(|e| RunnerError::NotARequest(format!("unreadable continuation: {e}")));
-    }
-    let error = match serde_path_to_error::deserialize::<_, Request>(&event) {
-        Ok(request) => return Ok(Parsed::Request(request)),
-        Err(error) => format!(
-            "could not read the request: field `{}`: {}",
-            error.path(),
-            error.inner()
-        ),
-    };
-    // Answer FAILED if the event carries enough to address an answer.
-    let field = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
-    let (Some(url), Some(stack_id), Some(request_id), Some(logical_id)) = (
-        field("ResponseURL"),
-        field("StackId"),
-        field("RequestId"),
-        field("LogicalResourceId"),
-    ) else {
-        return Err(RunnerError::NotARequest(error));
-    };
-    let request = Request {
-        request_type: serde_json::from_value(event["RequestType"].clone()).unwrap_or(RequestType::Create),
-        response_url: ResponseUrl::new(url),
-        stack_id,
-        request_id,
-        resource_type: field("ResourceType").unwrap_or_default(),
-        logical_resource_id: logical_id,
-        physical_resource_id: field("PhysicalResourceId"),
-        service_token: None,
-        resource_properties: Default::default(),
-        old_resource_properties: None,
-    };
-    Ok(Parsed::Unreadable(request, error))
-}
-
-/// The answer for a final result; `None` when another invocation took over.
-fn build_response(request: &Request, result: Final) -> Option<Response> {
-    let (status, reason, physical_id, data, no_echo) = match result {
-        Final::Done {
-            physical_id,
-            data,
-            no_echo,
-        } => match success_id(request, physical_id) {
-            Ok(id) => (Status::Success, None, id, data, no_echo),
-            Err(why) => (
-                Status::Failed,
-                Some(why),
-                failure_id(request, None),
-                Default::default(),
-                false,
-            ),
-        },
-        Final::Failed { reason, partial_id } => (
-            Status::Failed,
-            Some(reason),
-            failure_id(request, partial_id),
-            Default::default(),
-            false,
-        ),
-        Final::HandedOff { .. } => return None,
-    };
-    if request.request_type == RequestType::Update
-        && status == Status::Success
-        && request.physical_resource_id.as_deref() != Some(physical_id.as_str())
-    {
-        tracing::info!(old = ?request.physical_resource_id, new = %physical_id, "replacement: CloudFormation will delete the old resource");
-    }
-    Some(Response {
-        status,
-        reason,
-        physical_resource_id: physical_id,
-        stack_id: request.stack_id.clone(),
-        request_id: request.request_id.clone(),
-        logical_resource_id: request.logical_resource_id.clone(),
-        no_echo,
-        data,
-    })
-}
-
-fn service_timeout(request: &Request) -> Duration {
-    request
-        .resource_properties
-        .get("ServiceTimeout")
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .map_or(MAX_SERVICE_TIMEOUT, |d| d.min(MAX_SERVICE_TIMEOUT))
 }
 
 fn unix_now() -> u64 {

@@ -2,7 +2,10 @@
 //! recording transport and Tokio's paused clock.
 
 use super::*;
+use crate::cfn::event::service_timeout;
+use crate::cfn::invocation::remaining_time;
 use crate::cfn::props;
+use crate::cfn::request::ResponseUrl;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Map;

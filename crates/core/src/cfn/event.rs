@@ -1,0 +1,118 @@
+//! Between the wire and the runner: reading a Lambda event into a request
+//! (or a continuation), and turning a final result into the answer.
+
+use super::continuation::{CONTINUATION_KEY, Continuation};
+use super::outcome::{Final, failure_id, success_id};
+use super::request::{Request, RequestType, ResponseUrl};
+use super::response::{Response, Status};
+use super::runner::RunnerError;
+use serde_json::Value;
+use std::time::Duration;
+
+/// The most a ServiceTimeout may be (and the default when none is set).
+pub const MAX_SERVICE_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// What a Lambda event turned out to be.
+pub(crate) enum Parsed {
+    Request(Request),
+    Continuation(Continuation),
+    /// Enough to answer, but not a valid request: answer FAILED with the reason.
+    Unreadable(Request, String),
+}
+
+pub(crate) fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
+    if let Some(inner) = event.get(CONTINUATION_KEY) {
+        return serde_json::from_value(inner.clone())
+            .map(Parsed::Continuation)
+            .map_err(|e| RunnerError::NotARequest(format!("unreadable continuation: {e}")));
+    }
+    let error = match serde_path_to_error::deserialize::<_, Request>(&event) {
+        Ok(request) => return Ok(Parsed::Request(request)),
+        Err(error) => format!(
+            "could not read the request: field `{}`: {}",
+            error.path(),
+            error.inner()
+        ),
+    };
+    // Answer FAILED if the event carries enough to address an answer.
+    let field = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (Some(url), Some(stack_id), Some(request_id), Some(logical_id)) = (
+        field("ResponseURL"),
+        field("StackId"),
+        field("RequestId"),
+        field("LogicalResourceId"),
+    ) else {
+        return Err(RunnerError::NotARequest(error));
+    };
+    let request = Request {
+        request_type: serde_json::from_value(event["RequestType"].clone()).unwrap_or(RequestType::Create),
+        response_url: ResponseUrl::new(url),
+        stack_id,
+        request_id,
+        resource_type: field("ResourceType").unwrap_or_default(),
+        logical_resource_id: logical_id,
+        physical_resource_id: field("PhysicalResourceId"),
+        service_token: None,
+        resource_properties: Default::default(),
+        old_resource_properties: None,
+    };
+    Ok(Parsed::Unreadable(request, error))
+}
+
+/// The answer for a final result; `None` when another invocation took over.
+pub(crate) fn build_response(request: &Request, result: Final) -> Option<Response> {
+    let (status, reason, physical_id, data, no_echo) = match result {
+        Final::Done {
+            physical_id,
+            data,
+            no_echo,
+        } => match success_id(request, physical_id) {
+            Ok(id) => (Status::Success, None, id, data, no_echo),
+            Err(why) => (
+                Status::Failed,
+                Some(why),
+                failure_id(request, None),
+                Default::default(),
+                false,
+            ),
+        },
+        Final::Failed { reason, partial_id } => (
+            Status::Failed,
+            Some(reason),
+            failure_id(request, partial_id),
+            Default::default(),
+            false,
+        ),
+        Final::HandedOff { .. } => return None,
+    };
+    if request.request_type == RequestType::Update
+        && status == Status::Success
+        && request.physical_resource_id.as_deref() != Some(physical_id.as_str())
+    {
+        tracing::info!(old = ?request.physical_resource_id, new = %physical_id, "replacement: CloudFormation will delete the old resource");
+    }
+    Some(Response {
+        status,
+        reason,
+        physical_resource_id: physical_id,
+        stack_id: request.stack_id.clone(),
+        request_id: request.request_id.clone(),
+        logical_resource_id: request.logical_resource_id.clone(),
+        no_echo,
+        data,
+    })
+}
+
+pub(crate) fn service_timeout(request: &Request) -> Duration {
+    request
+        .resource_properties
+        .get("ServiceTimeout")
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .map_or(MAX_SERVICE_TIMEOUT, |d| d.min(MAX_SERVICE_TIMEOUT))
+}

@@ -1,0 +1,27 @@
+//! `AWS_ENDPOINT_URL` reaches every client built from `load_config`: the
+//! same binary runs on AWS and on the local AWS. Its own test binary: it
+//! sets process environment variables.
+
+mod common;
+
+#[tokio::test]
+async fn the_global_endpoint_variable_redirects_every_service() {
+    let (url, seen) = common::record_one_request();
+    // SAFETY: set before any other thread of this test binary reads the environment.
+    unsafe {
+        std::env::set_var("AWS_ENDPOINT_URL", &url);
+        std::env::set_var("AWS_REGION", "us-east-2");
+        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    }
+    let config = tandem_core::aws::load_config().await;
+    let _ = aws_sdk_lambda::Client::new(&config)
+        .get_function()
+        .function_name("probe")
+        .send()
+        .await;
+    let head = seen
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the client called the endpoint");
+    assert!(head.starts_with("GET /2015-03-31/functions/probe"), "{head}");
+}
