@@ -7,13 +7,12 @@ mod common;
 #[tokio::test]
 async fn a_service_specific_endpoint_variable_redirects_that_service_in_every_region() {
     let (url, seen) = common::record_one_request();
-    // SAFETY: set before any other thread of this test binary reads the environment.
-    unsafe {
-        std::env::set_var("AWS_ENDPOINT_URL_LAMBDA", &url);
-        std::env::set_var("AWS_REGION", "us-east-1");
-        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    }
+    common::set_env(&[
+        ("AWS_ENDPOINT_URL_LAMBDA", url.as_str()),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]);
     let config = tandem_core::aws::load_config().await;
     let clients = tandem_core::aws::RegionalClients::new(&config, aws_sdk_lambda::Client::new);
     // The answer is not a Lambda response, so the call fails; what matters is where it went.

@@ -7,13 +7,12 @@ mod common;
 #[tokio::test]
 async fn the_global_endpoint_variable_redirects_every_service() {
     let (url, seen) = common::record_one_request();
-    // SAFETY: set before any other thread of this test binary reads the environment.
-    unsafe {
-        std::env::set_var("AWS_ENDPOINT_URL", &url);
-        std::env::set_var("AWS_REGION", "us-east-2");
-        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-    }
+    common::set_env(&[
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_REGION", "us-east-2"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+    ]);
     let config = tandem_core::aws::load_config().await;
     let _ = aws_sdk_lambda::Client::new(&config)
         .get_function()

@@ -569,6 +569,12 @@ impl Template {
         out
     }
 
+    /// The imports of this template that `exporter` does not export.
+    pub fn imports_missing_from(&self, exporter: &Template) -> Vec<String> {
+        let exports: BTreeSet<String> = exporter.exports().values().map(|v| v.to_string()).collect();
+        self.imports().into_iter().filter(|i| !exports.contains(i)).collect()
+    }
+
     /// References that would dangle: for every scenario of
     /// [`Template::condition_scenarios`], every `Ref`, `Fn::GetAtt`, `Fn::Sub`
     /// placeholder and `DependsOn` of each resource (and output) that is

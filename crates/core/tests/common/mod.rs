@@ -20,3 +20,16 @@ pub fn record_one_request() -> (String, Receiver<String>) {
     });
     (url, rx)
 }
+
+/// Sets process environment variables for this test binary, with test credentials.
+pub fn set_env(vars: &[(&str, &str)]) {
+    // SAFETY: each endpoint test is its own binary with one test, and sets
+    // its variables before any other thread reads the environment.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+        for (key, value) in vars {
+            std::env::set_var(key, value);
+        }
+    }
+}
