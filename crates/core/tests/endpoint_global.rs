@@ -7,12 +7,7 @@ mod common;
 #[tokio::test]
 async fn the_global_endpoint_variable_redirects_every_service() {
     let (url, seen) = common::record_one_request();
-    common::set_env(&[
-        ("AWS_ENDPOINT_URL", url.as_str()),
-        ("AWS_REGION", "us-east-2"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-    ]);
+    common::set_env(&[("AWS_ENDPOINT_URL", url.as_str()), ("AWS_REGION", "us-east-2")]);
     let config = tandem_core::aws::load_config().await;
     let _ = aws_sdk_lambda::Client::new(&config)
         .get_function()
