@@ -9,13 +9,5 @@ async fn the_global_endpoint_variable_redirects_every_service() {
     let (url, seen) = common::record_one_request();
     common::set_env(&[("AWS_ENDPOINT_URL", url.as_str()), ("AWS_REGION", "us-east-2")]);
     let config = tandem_core::aws::load_config().await;
-    let _ = aws_sdk_lambda::Client::new(&config)
-        .get_function()
-        .function_name("probe")
-        .send()
-        .await;
-    let head = seen
-        .recv_timeout(std::time::Duration::from_secs(10))
-        .expect("the client called the endpoint");
-    assert!(head.starts_with("GET /2015-03-31/functions/probe"), "{head}");
+    common::probe_lambda(&aws_sdk_lambda::Client::new(&config), &seen).await;
 }

@@ -33,3 +33,16 @@ pub fn set_env(vars: &[(&str, &str)]) {
         }
     }
 }
+
+/// Calls Lambda `GetFunction` for `probe` through `client` and returns the
+/// head of the request it sent, checking that it reached the recording socket.
+/// The answer is not a Lambda response, so the call fails; what matters is
+/// where it went.
+pub async fn probe_lambda(client: &aws_sdk_lambda::Client, seen: &Receiver<String>) -> String {
+    let _ = client.get_function().function_name("probe").send().await;
+    let head = seen
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the client called the endpoint");
+    assert!(head.starts_with("GET /2015-03-31/functions/probe"), "{head}");
+    head
+}

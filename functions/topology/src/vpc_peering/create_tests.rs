@@ -7,16 +7,7 @@ use crate::vpc_peering::props::sample;
 #[tokio::test]
 async fn create_requests_accepts_tags_and_routes_both_sides() {
     let script = Scripted::default();
-    script
-        .then("us-east-1", "DescribeVpcPeeringConnections", &peerings(&[]))
-        .then(
-            "us-east-1",
-            "CreateVpcPeeringConnection",
-            &format!(
-                "<vpcPeeringConnection>{}</vpcPeeringConnection>",
-                peering("pcx-1", "initiating-request", true)
-            ),
-        );
+    requested_anew(&script);
     accepted_and_active(&script);
     tagged_and_routed(&script);
     let (resource, request, props) = (script.resource(), request("Create", None), sample());
@@ -76,16 +67,8 @@ async fn create_requests_accepts_tags_and_routes_both_sides() {
 #[tokio::test]
 async fn a_peering_not_yet_in_the_peer_region_is_polled_with_its_id_reported() {
     let script = Scripted::default();
+    requested_anew(&script);
     script
-        .then("us-east-1", "DescribeVpcPeeringConnections", &peerings(&[]))
-        .then(
-            "us-east-1",
-            "CreateVpcPeeringConnection",
-            &format!(
-                "<vpcPeeringConnection>{}</vpcPeeringConnection>",
-                peering("pcx-1", "initiating-request", true)
-            ),
-        )
         .then("us-east-2", "DescribeVpcPeeringConnections", &peerings(&[]))
         .then_error(
             "us-east-2",
@@ -148,21 +131,12 @@ async fn a_repeated_create_continues_with_the_peering_it_made() {
 #[tokio::test]
 async fn a_failed_peering_fails_the_create_with_the_aws_reason_after_reporting_its_id() {
     let script = Scripted::default();
-    script
-        .then("us-east-1", "DescribeVpcPeeringConnections", &peerings(&[]))
-        .then(
-            "us-east-1",
-            "CreateVpcPeeringConnection",
-            &format!(
-                "<vpcPeeringConnection>{}</vpcPeeringConnection>",
-                peering("pcx-1", "initiating-request", true)
-            ),
-        )
-        .then(
-            "us-east-2",
-            "DescribeVpcPeeringConnections",
-            &peerings(&[peering("pcx-1", "failed", false)]),
-        );
+    requested_anew(&script);
+    script.then(
+        "us-east-2",
+        "DescribeVpcPeeringConnections",
+        &peerings(&[peering("pcx-1", "failed", false)]),
+    );
     let (resource, request, props) = (script.resource(), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, waits) = run(&resource, &request, &props, first).await;
@@ -183,23 +157,12 @@ async fn a_failed_peering_fails_the_create_with_the_aws_reason_after_reporting_i
 #[tokio::test]
 async fn a_route_to_the_peer_cidr_elsewhere_fails_naming_the_table() {
     let script = Scripted::default();
-    script
-        .then(
-            "us-east-1",
-            "DescribeVpcPeeringConnections",
-            &peerings(&[peering("pcx-1", "active", true)]),
-        )
-        .then(
-            "us-east-2",
-            "DescribeVpcPeeringConnections",
-            &peerings(&[peering("pcx-1", "active", false)]),
-        )
-        .then("us-east-2", "CreateTags", OK)
-        .then(
-            "us-east-1",
-            "DescribeRouteTables",
-            &table("rtb-0a1", &[("10.1.0.0/16", "igw-7")]),
-        );
+    active_in_both(&script);
+    script.then("us-east-2", "CreateTags", OK).then(
+        "us-east-1",
+        "DescribeRouteTables",
+        &table("rtb-0a1", &[("10.1.0.0/16", "igw-7")]),
+    );
     let (resource, request, props) = (script.resource(), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, _) = run(&resource, &request, &props, first).await;

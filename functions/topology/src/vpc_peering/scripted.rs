@@ -232,7 +232,13 @@ pub(super) fn accepted_and_active(script: &Scripted) {
             "DescribeVpcPeeringConnections",
             &peerings(&[peering("pcx-1", "pending-acceptance", false)]),
         )
-        .then("us-east-2", "AcceptVpcPeeringConnection", "")
+        .then("us-east-2", "AcceptVpcPeeringConnection", "");
+    active_in_both(script);
+}
+
+/// The peering found active in both regions.
+pub(super) fn active_in_both(script: &Scripted) {
+    script
         .then(
             "us-east-1",
             "DescribeVpcPeeringConnections",
@@ -242,6 +248,20 @@ pub(super) fn accepted_and_active(script: &Scripted) {
             "us-east-2",
             "DescribeVpcPeeringConnections",
             &peerings(&[peering("pcx-1", "active", false)]),
+        );
+}
+
+/// No peering of ours yet, so a new one is requested: pcx-1, initiating.
+pub(super) fn requested_anew(script: &Scripted) {
+    script
+        .then("us-east-1", "DescribeVpcPeeringConnections", &peerings(&[]))
+        .then(
+            "us-east-1",
+            "CreateVpcPeeringConnection",
+            &format!(
+                "<vpcPeeringConnection>{}</vpcPeeringConnection>",
+                peering("pcx-1", "initiating-request", true)
+            ),
         );
 }
 
