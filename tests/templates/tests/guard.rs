@@ -195,44 +195,26 @@ fn every_rule_is_commented_and_has_a_custom_message() {
     }
 }
 
+/// cfn-guard over the three templates with every rule, as `make test` runs it
+/// (with `summary` as the `--show-summary` value).
+fn validate_templates(bin: &Path, summary: &str) -> (Output, String) {
+    let data = ["cfn/bootstrap.yaml", "cfn/region.yaml", "cfn/global.yaml"];
+    let mut args = vec!["validate"];
+    for template in &data {
+        args.extend(["--data", template]);
+    }
+    args.extend(["--rules", "cfn/guard/", "--show-summary", summary]);
+    run(bin, &args)
+}
+
 #[test]
 fn the_templates_pass_and_every_rule_applies_to_one_of_them() {
     let bin = require_cfn_guard!();
     // Exactly what `make test` runs.
-    let (out, text) = run(
-        &bin,
-        &[
-            "validate",
-            "--data",
-            "cfn/bootstrap.yaml",
-            "--data",
-            "cfn/region.yaml",
-            "--data",
-            "cfn/global.yaml",
-            "--rules",
-            "cfn/guard/",
-            "--show-summary",
-            "fail",
-        ],
-    );
+    let (out, text) = validate_templates(&bin, "fail");
     assert!(out.status.success(), "cfn-guard failed on the templates:\n{text}");
     // No rule may be vacuous: each one passes on at least one template.
-    let (out, text) = run(
-        &bin,
-        &[
-            "validate",
-            "--data",
-            "cfn/bootstrap.yaml",
-            "--data",
-            "cfn/region.yaml",
-            "--data",
-            "cfn/global.yaml",
-            "--rules",
-            "cfn/guard/",
-            "--show-summary",
-            "all",
-        ],
-    );
+    let (out, text) = validate_templates(&bin, "all");
     assert!(out.status.success(), "{text}");
     let passed = rules_with_status(&text, "PASS");
     let rules = all_rules();
