@@ -31,7 +31,8 @@ if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# cfn-guard: a Rust tool, so it comes from crates.io with its own lock file.
+# cfn-guard: a Rust tool, so it comes from the crates registry (the `cfn-guard`
+# crate), built with its own lock file.
 if [[ "$("$ROOT/.tools/bin/cfn-guard" --version 2>/dev/null)" != *"$CFN_GUARD_VERSION"* ]]; then
   echo "setup: building cfn-guard $CFN_GUARD_VERSION into .tools/ (once)"
   # Its own target dir keeps it out of the workspace's artifacts.

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH=$ROOT/.venv/bin:$ROOT/.tools/bin:$PATH
+# Tests that need a tool `make setup` installs fail, not skip, when it is missing.
+export TANDEM_REQUIRE_TOOLS=1
 start=$SECONDS
 
 step() { echo; echo "== $* ($((SECONDS - start))s)"; }

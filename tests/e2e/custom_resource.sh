@@ -4,7 +4,7 @@
 #  2. a real stack that uses the function: Create -> outputs -> Update -> Delete;
 #  3. a stack whose custom resource fails: ROLLBACK_COMPLETE with the reason.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
 
 echo "e2e: Custom::CrossRegionOutputs"
@@ -18,6 +18,7 @@ check "invoke create returns the us-east-2 stack's outputs" contains "$out" '"Vp
 out=$(make --no-print-directory invoke FN=topology EVENT=events/cross-region-outputs-missing-stack.json 2>/dev/null | tail -n 2)
 check "invoke on a missing stack answers FAILED naming it" contains "$out" 'tandem-no-such-stack\" in us-east-2 does not exist'
 out=$(make --no-print-directory invoke FN=topology EVENT=events/cross-region-outputs-bad-property.json 2>/dev/null | tail -n 2)
+# shellcheck disable=SC2016 # the backticks are literal text in the message
 check "invoke with a bad property answers FAILED naming it" contains "$out" 'property `Region`'
 
 # 2. A real stack on the local AWS.
@@ -26,7 +27,7 @@ SOURCE=tandem-e2e-source
 READER=tandem-e2e-reader
 BROKEN=tandem-e2e-broken
 for s in "us-east-1 $READER" "us-east-1 $BROKEN" "us-east-2 $SOURCE"; do
-  aws cloudformation delete-stack --region ${s% *} --stack-name ${s#* } 2>/dev/null; wait_stack ${s% *} ${s#* } >/dev/null
+  aws cloudformation delete-stack --region "${s% *}" --stack-name "${s#* }" 2>/dev/null; wait_stack "${s% *}" "${s#* }" >/dev/null
 done
 
 deploy_source() {

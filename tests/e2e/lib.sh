@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the end-to-end tests: assertions with a pass/fail tally,
 # and CloudFormation waits that poll quickly (the local AWS is fast).
 # Source it; it expects to run from the repo root.
@@ -16,10 +17,23 @@ check() {
   fi
 }
 
-# eq ACTUAL EXPECTED: equality with a diagnostic.
+# eq ACTUAL EXPECTED: equality with a diagnostic. Exit codes are checked with
+# it too: `check "... exits 0" eq "$rc" 0`. A failing recipe makes `make`
+# exit 2, whatever the command in it exited with; `tandem` itself exits 1 on
+# an error.
 eq() {
   [[ "$1" == "$2" ]] && return 0
   echo "       expected: $2" >&2; echo "       actual:   $1" >&2; return 1
+}
+
+# one_of ACTUAL ALLOWED...: ACTUAL equals one of the ALLOWED values exactly
+# (check "stack is complete" one_of "$status" CREATE_COMPLETE UPDATE_COMPLETE).
+one_of() {
+  local actual=$1 allowed; shift
+  for allowed in "$@"; do
+    [[ "$actual" == "$allowed" ]] && return 0
+  done
+  echo "       expected one of: $*" >&2; echo "       actual:          $actual" >&2; return 1
 }
 
 # contains HAYSTACK NEEDLE

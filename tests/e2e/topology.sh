@@ -4,7 +4,7 @@
 #   are really there -> a second deploy says "no changes" -> make destroy
 #   leaves nothing tagged with the environment in either region.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
 P=us-east-1
 S=us-east-2
@@ -20,8 +20,8 @@ check "make deploy ENV=local succeeds (cold, ${cold}s)" eq "$rc" 0
 [[ $rc -eq 0 ]] || echo "$out" | tail -n 30 >&2
 
 for stack in "$P tandem-local-bootstrap" "$S tandem-local-bootstrap" "$P tandem-local-region" "$S tandem-local-region" "$P tandem-local-global"; do
-  status=$(stack_status ${stack% *} ${stack#* })
-  check "${stack#* } in ${stack% *} is complete" contains "CREATE_COMPLETE UPDATE_COMPLETE" "$status"
+  status=$(stack_status "${stack% *}" "${stack#* }")
+  check "${stack#* } in ${stack% *} is complete" one_of "$status" CREATE_COMPLETE UPDATE_COMPLETE
 done
 
 vpc_cidr() { aws ec2 describe-vpcs --region "$1" --filters Name=tag:tandem:env,Values=local --query 'Vpcs[].CidrBlock' --output text; }
@@ -45,17 +45,17 @@ check "both primary private route tables route 10.1.0.0/16 over the peering" eq 
 check "both standby private route tables route 10.0.0.0/16 over the peering" eq "$(routes_to $S tandem-local-region 10.0.0.0/16)" 2
 
 for r in $P $S; do
-  check "ECS service runs in $r" eq "$(aws ecs describe-services --region $r --cluster tandem-local --services tandem-local-app \
+  check "ECS service runs in $r" eq "$(aws ecs describe-services --region "$r" --cluster tandem-local --services tandem-local-app \
     --query 'services[0].serviceName' --output text)" tandem-local-app
-  check "the ALB in $r has blue and green target groups on /health" eq "$(aws elbv2 describe-target-groups --region $r \
+  check "the ALB in $r has blue and green target groups on /health" eq "$(aws elbv2 describe-target-groups --region "$r" \
     --names tandem-local-blue tandem-local-green --query 'TargetGroups[].HealthCheckPath' --output text)" "/health	/health"
-  check "alarms in $r send to the ops topic" contains "$(aws cloudwatch describe-alarms --region $r --alarm-name-prefix tandem-local- \
+  check "alarms in $r send to the ops topic" contains "$(aws cloudwatch describe-alarms --region "$r" --alarm-name-prefix tandem-local- \
     --query 'MetricAlarms[].AlarmActions[0]' --output text)" ":tandem-local-ops"
-  check "the dashboard for $r exists" eq "$(aws cloudwatch get-dashboard --region $r --dashboard-name tandem-local-$r \
-    --query DashboardName --output text 2>/dev/null)" tandem-local-$r
-  check "the DB secret exists in $r" eq "$(aws secretsmanager describe-secret --region $r --secret-id tandem-local/db \
+  check "the dashboard for $r exists" eq "$(aws cloudwatch get-dashboard --region "$r" --dashboard-name "tandem-local-$r" \
+    --query DashboardName --output text 2>/dev/null)" "tandem-local-$r"
+  check "the DB secret exists in $r" eq "$(aws secretsmanager describe-secret --region "$r" --secret-id tandem-local/db \
     --query Name --output text 2>/dev/null)" tandem-local/db
-  check "the topology function runs provided.al2023 in $r" eq "$(aws lambda get-function --region $r \
+  check "the topology function runs provided.al2023 in $r" eq "$(aws lambda get-function --region "$r" \
     --function-name tandem-local-topology --query Configuration.Runtime --output text 2>/dev/null)" provided.al2023
 done
 
@@ -72,13 +72,16 @@ check "a second deploy succeeds (${noop}s)" eq "$rc" 0
 check "and says no changes" contains "$out" "no changes: every stack and function is up to date"
 
 out=$(make --no-print-directory diff ENV=local 2>&1); rc=$?
-check "make diff previews every stack with no changes (exit $rc)" eq "$(grep -c ': no changes$' <<<"$out")" 5
+check "make diff ENV=local exits 0" eq "$rc" 0
+check "make diff previews every stack with no changes" eq "$(grep -c ': no changes$' <<<"$out")" 5
 out=$(make --no-print-directory status ENV=local 2>&1); rc=$?
-check "make status shows the roles (exit $rc)" contains "$out" "roles: primary us-east-1, standby us-east-2"
+check "make status ENV=local exits 0" eq "$rc" 0
+check "make status shows the roles" contains "$out" "roles: primary us-east-1, standby us-east-2"
 check "and every stack settled" eq "$(grep -cE '^tandem-local-[a-z]+ \(us-east-[12]\): (CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
 
 out=$(make --no-print-directory destroy ENV=local </dev/null 2>&1); rc=$?
-check "destroy without --yes and no terminal refuses (exit $rc)" contains "$out" "destroy needs confirmation"
+check "destroy without --yes and no terminal fails (make exits 2)" eq "$rc" 2
+check "and refuses, asking for confirmation" contains "$out" "destroy needs confirmation"
 check "and deletes nothing" eq "$(stack_status $P tandem-local-global)" CREATE_COMPLETE
 
 t0=$SECONDS
@@ -108,7 +111,7 @@ still_there() {
 }
 for r in $P $S; do
   left=""
-  for arn in $(aws resourcegroupstaggingapi get-resources --region $r --tag-filters Key=tandem:env,Values=local \
+  for arn in $(aws resourcegroupstaggingapi get-resources --region "$r" --tag-filters Key=tandem:env,Values=local \
     --query 'ResourceTagMappingList[].ResourceARN' --output text); do
     still_there "$arn" && left+="$arn "
   done
@@ -119,9 +122,11 @@ echo "e2e timings: deploy cold ${cold}s, no-op ${noop}s, destroy ${destroy}s"
 echo "e2e: bad input gets one line naming the fix"
 tandem=$(realpath "${CARGO_TARGET_DIR:-target}/debug/tandem")
 out=$(make --no-print-directory deploy ENV=staging 2>&1); rc=$?
-check "an unknown env is refused (exit $rc)" contains "$out" 'unknown environment "staging": use one of dev, prod, local'
+check "make deploy with an unknown env fails (make exits 2)" eq "$rc" 2
+check "an unknown env is refused naming the envs" contains "$out" 'unknown environment "staging": use one of dev, prod, local'
 out=$($tandem deploy --env dev 2>&1); rc=$?
-check "a dev config without certificates is refused (exit $rc)" contains "$out" "certificate_arn is empty"
+check "tandem deploy with a dev config without certificates exits 1" eq "$rc" 1
+check "a dev config without certificates is refused naming the key" contains "$out" "certificate_arn is empty"
 # A checkout whose dev config is complete, run with no credentials at all
 # (and no instance metadata lookups): the error says how to provide them.
 scratch=$(mktemp -d)
@@ -131,7 +136,8 @@ sed 's|certificate_arn = ""|certificate_arn = "arn:aws:acm:us-east-1:12345678901
 out=$(cd "$scratch" && env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_PROFILE \
   HOME="$scratch" AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
   "$tandem" status --env dev 2>&1); rc=$?
-check "no credentials for a real env is refused naming the fix (exit $rc)" contains "$out" "no usable AWS credentials for env dev: export AWS_PROFILE"
+check "tandem status with no credentials for a real env exits 1" eq "$rc" 1
+check "no credentials for a real env is refused naming the fix" contains "$out" "no usable AWS credentials for env dev: export AWS_PROFILE"
 rm -rf "$scratch"
 
 summary

@@ -8,7 +8,7 @@
 #  5. overlapping CIDRs: the stack ends ROLLBACK_COMPLETE with the reason,
 #     and no peering was requested.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
 
 echo "e2e: Custom::VpcPeering"
@@ -24,7 +24,7 @@ forget_logs() {
   done
 }
 for s in "$P $MAIN" "$P $BROKEN" "$S $PEER"; do
-  aws cloudformation delete-stack --region ${s% *} --stack-name ${s#* } 2>/dev/null; wait_stack ${s% *} ${s#* } >/dev/null
+  aws cloudformation delete-stack --region "${s% *}" --stack-name "${s#* }" 2>/dev/null; wait_stack "${s% *}" "${s#* }" >/dev/null
 done
 forget_logs
 key=$(package_function topology)
@@ -99,6 +99,7 @@ check "the function logged no ResponseURL" eq "$(grep -c cfn-response <<<"$logs"
 
 # 5. Overlapping CIDRs cannot route: the stack rolls back and says why.
 check "a peering of overlapping VPCs rolls the stack back" eq "$(peering_stack create $BROKEN 10.1.0.0/16 A)" ROLLBACK_COMPLETE
+# shellcheck disable=SC2016 # the backticks are literal text in the message
 check "the stack events show the reason" contains "$(failure_reasons $P $BROKEN)" \
   'properties `VpcCidr` (10.1.0.0/16) and `PeerVpcCidr` (10.1.0.0/16) overlap, and AWS cannot route'
 broken_id=$(aws cloudformation describe-stacks --region $P --stack-name $BROKEN --query 'Stacks[0].StackId' --output text)

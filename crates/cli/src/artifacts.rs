@@ -6,20 +6,21 @@ use anyhow::{Context, bail};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tandem_core::aws::{error_text, is_not_found};
 
 /// One function, built and zipped.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     /// The function's crate name (the directory under `functions/`).
-    pub function: String,
+    pub(crate) function: String,
     /// The S3 key: `<function>/<first 16 hex digits of the bootstrap's SHA-256>.zip`.
-    pub key: String,
+    pub(crate) key: String,
     /// The zip on disk.
-    pub zip: PathBuf,
+    pub(crate) zip: PathBuf,
 }
 
 /// The functions: every directory under `functions/`.
-pub fn functions(root: &Path) -> anyhow::Result<Vec<String>> {
+pub(crate) fn functions(root: &Path) -> anyhow::Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(root.join("functions"))
         .context("reading functions/")?
         .filter_map(|e| e.ok())
@@ -31,7 +32,7 @@ pub fn functions(root: &Path) -> anyhow::Result<Vec<String>> {
 }
 
 /// The key for a bootstrap binary's bytes.
-pub fn content_key(function: &str, bootstrap: &[u8]) -> String {
+pub(crate) fn content_key(function: &str, bootstrap: &[u8]) -> String {
     let digest = Sha256::digest(bootstrap);
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!("{function}/{hex}.zip")
@@ -47,7 +48,7 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
 }
 
 /// Builds every function as `build` says and zips each as `bootstrap`.
-pub fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result<Vec<Artifact>> {
+pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result<Vec<Artifact>> {
     let names = functions(root)?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let mut cargo = Command::new("cargo");
@@ -115,45 +116,37 @@ pub fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result
 
 /// Uploads `artifact` to `bucket` unless that key is there already. Returns
 /// whether it uploaded.
-pub async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, artifact: &Artifact) -> anyhow::Result<bool> {
-    if s3.head_object().bucket(bucket).key(&artifact.key).send().await.is_ok() {
-        return Ok(false);
+pub(crate) async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, artifact: &Artifact) -> anyhow::Result<bool> {
+    let key = &artifact.key;
+    match s3.head_object().bucket(bucket).key(key).send().await {
+        Ok(_) => return Ok(false),
+        Err(e) if is_not_found(&e) => {}
+        Err(e) => bail!(
+            "could not check for s3://{bucket}/{key} ({}): check that the credentials may read the \
+             artifact bucket (s3:GetObject and s3:ListBucket), then deploy again",
+            error_text(&e)
+        ),
     }
     let body = aws_sdk_s3::primitives::ByteStream::from_path(&artifact.zip)
         .await
-        .with_context(|| format!("reading {}", artifact.zip.display()))?;
+        .with_context(|| format!("could not read {} to upload it: build it again", artifact.zip.display()))?;
     s3.put_object()
         .bucket(bucket)
-        .key(&artifact.key)
+        .key(key)
         .body(body)
         .send()
         .await
         .map_err(|e| {
             anyhow::anyhow!(
-                "uploading {} to s3://{bucket}: {}",
-                artifact.key,
-                tandem_core::aws::error_text(&e)
+                "could not upload {} to s3://{bucket}/{key} ({}): check the network and that the \
+                 credentials may write to the artifact bucket (s3:PutObject), then deploy again",
+                artifact.zip.display(),
+                error_text(&e)
             )
         })?;
     Ok(true)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_follow_the_content_only() {
-        let a = content_key("topology", b"binary one");
-        assert_eq!(a, content_key("topology", b"binary one"));
-        assert_ne!(a, content_key("topology", b"binary two"));
-        assert!(a.starts_with("topology/") && a.ends_with(".zip"));
-        assert_eq!(a.len(), "topology/".len() + 16 + ".zip".len());
-    }
-
-    #[test]
-    fn functions_are_the_crates_under_functions() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        assert!(functions(&root).unwrap().contains(&"topology".to_string()));
-    }
-}
+#[path = "artifacts_tests.rs"]
+mod tests;

@@ -2,24 +2,53 @@
 
 use crate::config::Config;
 use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudformation::config::Credentials;
 use std::collections::BTreeMap;
-use tandem_core::aws::{config_for_region, error_text, loader};
+use std::time::Duration;
+use tandem_core::aws::{CONNECT_TIMEOUT, config_for_region, error_text, loader};
+
+/// How long one S3 call may take, all retries included.
+pub(crate) const S3_OPERATION_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long one S3 attempt may take.
+pub(crate) const S3_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The S3 client's timeouts, longer than the core defaults the other clients keep.
+pub(crate) fn s3_timeouts() -> TimeoutConfig {
+    // A function zip of tens of MB over a slow uplink takes longer than the
+    // core's 20 s per attempt, and a timed-out upload would only start again.
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(S3_ATTEMPT_TIMEOUT)
+        .operation_timeout(S3_OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The S3 client for one region's configuration: the longer [`s3_timeouts`],
+/// and path-style addressing when `path_style` (the local AWS serves buckets
+/// by path, not by host name).
+pub(crate) fn s3_client(config: &SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+    let s3 = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(path_style)
+        .timeout_config(s3_timeouts())
+        .build();
+    aws_sdk_s3::Client::from_conf(s3)
+}
 
 /// The clients for one region.
-pub struct Regional {
+pub(crate) struct Regional {
     /// CloudFormation.
-    pub cfn: aws_sdk_cloudformation::Client,
+    pub(crate) cfn: aws_sdk_cloudformation::Client,
     /// S3 (artifact uploads, emptying buckets).
-    pub s3: aws_sdk_s3::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
     /// ECR (emptying repositories).
-    pub ecr: aws_sdk_ecr::Client,
+    pub(crate) ecr: aws_sdk_ecr::Client,
     /// DynamoDB (the state table: region roles).
-    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub(crate) dynamodb: aws_sdk_dynamodb::Client,
 }
 
 /// Clients for both regions of an environment.
-pub struct Aws {
+pub(crate) struct Aws {
     base: SdkConfig,
     regions: BTreeMap<String, Regional>,
 }
@@ -27,7 +56,7 @@ pub struct Aws {
 impl Aws {
     /// Loads credentials and builds the clients. The local environment gets
     /// its endpoint and fixed test credentials, so it needs no AWS account.
-    pub async fn connect(config: &Config) -> Self {
+    pub(crate) async fn connect(config: &Config) -> Self {
         let mut loader = loader().region(aws_config::Region::new(config.primary_region.clone()));
         if let Some(url) = &config.endpoint_url {
             loader = loader.endpoint_url(url).credentials_provider(Credentials::new(
@@ -44,13 +73,9 @@ impl Aws {
             .keys()
             .map(|region| {
                 let c = config_for_region(&base, region);
-                // The local AWS serves buckets by path, not by host name.
-                let s3 = aws_sdk_s3::config::Builder::from(&c)
-                    .force_path_style(config.is_local())
-                    .build();
                 let clients = Regional {
                     cfn: aws_sdk_cloudformation::Client::new(&c),
-                    s3: aws_sdk_s3::Client::from_conf(s3),
+                    s3: s3_client(&c, config.is_local()),
                     ecr: aws_sdk_ecr::Client::new(&c),
                     dynamodb: aws_sdk_dynamodb::Client::new(&c),
                 };
@@ -61,12 +86,12 @@ impl Aws {
     }
 
     /// The clients for `region` (one of the configured regions).
-    pub fn region(&self, region: &str) -> &Regional {
+    pub(crate) fn region(&self, region: &str) -> &Regional {
         &self.regions[region]
     }
 
     /// Fails with the fix when there are no usable credentials.
-    pub async fn check_credentials(&self, env: &str) -> anyhow::Result<String> {
+    pub(crate) async fn check_credentials(&self, env: &str) -> anyhow::Result<String> {
         let sts = aws_sdk_sts::Client::new(&self.base);
         match sts.get_caller_identity().send().await {
             Ok(identity) => Ok(identity.arn().unwrap_or("unknown identity").to_owned()),
@@ -76,5 +101,29 @@ impl Aws {
                 error_text(&e)
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::{BehaviorVersion, Region};
+
+    fn base() -> SdkConfig {
+        SdkConfig::builder()
+            .region(Region::new("us-east-2"))
+            .behavior_version(BehaviorVersion::latest())
+            .timeout_config(tandem_core::aws::timeouts())
+            .build()
+    }
+
+    #[test]
+    fn s3_gets_minutes_for_uploads_and_keeps_the_connect_timeout() {
+        let client = s3_client(&base(), true);
+        let t = client.config().timeout_config().expect("a timeout config");
+        assert_eq!(t.operation_timeout(), Some(S3_OPERATION_TIMEOUT));
+        assert_eq!(t.operation_attempt_timeout(), Some(S3_ATTEMPT_TIMEOUT));
+        assert_eq!(t.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(client.config().region().map(|r| r.as_ref()), Some("us-east-2"));
     }
 }

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The environments tandem knows.
-pub const ENVS: &[&str] = &["dev", "prod", "local"];
+pub(crate) const ENVS: &[&str] = &["dev", "prod", "local"];
 
 /// How the functions are built for this environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FunctionBuild {
+pub(crate) enum FunctionBuild {
     /// For the local AWS: this machine's architecture, dev profile (shares the tests' build).
     HostDev,
     /// For AWS Lambda on Graviton: release profile, cross-compiled with cargo-lambda.
@@ -20,44 +20,44 @@ pub enum FunctionBuild {
 /// One region's settings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegionConfig {
+pub(crate) struct RegionConfig {
     /// The VPC's /16; the two regions' must not overlap.
-    pub vpc_cidr: String,
+    pub(crate) vpc_cidr: String,
     /// ACM certificate for the ALB's 443 and 8443 listeners (empty only for `local`).
     #[serde(default)]
-    pub certificate_arn: String,
+    pub(crate) certificate_arn: String,
 }
 
 /// One environment's settings.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {
+pub(crate) struct Config {
     /// `dev`, `prod` or `local`; must match the file name.
-    pub env: String,
+    pub(crate) env: String,
     /// The primary region when no failover has happened.
-    pub primary_region: String,
+    pub(crate) primary_region: String,
     /// The standby region when no failover has happened.
-    pub standby_region: String,
+    pub(crate) standby_region: String,
     /// An endpoint for every service (the local AWS); absent on AWS.
     #[serde(default)]
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// The service's DNS name.
-    pub domain_name: String,
+    pub(crate) domain_name: String,
     /// An existing hosted zone for `domain_name`; empty creates one.
     #[serde(default)]
-    pub hosted_zone_id: String,
+    pub(crate) hosted_zone_id: String,
     /// How the functions are built.
-    pub function_build: FunctionBuild,
+    pub(crate) function_build: FunctionBuild,
     /// Settings per region; both regions must be present.
-    pub regions: BTreeMap<String, RegionConfig>,
+    pub(crate) regions: BTreeMap<String, RegionConfig>,
     /// Extra parameters for the region stacks.
     #[serde(default)]
-    pub region_parameters: BTreeMap<String, String>,
+    pub(crate) region_parameters: BTreeMap<String, String>,
 }
 
 /// A configuration that cannot be used, with the fix.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// The environment name is not one tandem knows.
     #[error("unknown environment {0:?}: use one of dev, prod, local (ENV=local for the local AWS)")]
     UnknownEnv(String),
@@ -81,7 +81,7 @@ pub enum ConfigError {
 
 impl Config {
     /// Reads and checks `config/<env>.toml` under `root`.
-    pub fn load(root: &Path, env: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn load(root: &Path, env: &str) -> Result<Self, ConfigError> {
         if !ENVS.contains(&env) {
             return Err(ConfigError::UnknownEnv(env.to_owned()));
         }
@@ -94,7 +94,7 @@ impl Config {
     }
 
     /// Parses and checks a configuration's text for `env`.
-    pub fn parse(text: &str, env: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str, env: &str) -> Result<Self, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().replace('\n', " "))?;
         config.check(env)?;
         Ok(config)
@@ -158,13 +158,19 @@ impl Config {
     }
 
     /// Whether this environment is the local AWS.
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.endpoint_url.is_some()
     }
 
     /// A stack's full name: `tandem-<env>-<part>`.
-    pub fn stack_name(&self, part: &str) -> String {
+    pub(crate) fn stack_name(&self, part: &str) -> String {
         format!("tandem-{}-{part}", self.env)
+    }
+
+    /// The state table's name in each region: `tandem-<env>-state`, the
+    /// `TableName` of `StateTable` in cfn/bootstrap.yaml.
+    pub(crate) fn state_table(&self) -> String {
+        format!("tandem-{}-state", self.env)
     }
 }
 
@@ -191,6 +197,23 @@ mod tests {
         assert_eq!(c.regions["us-east-2"].vpc_cidr, "10.1.0.0/16");
         assert_eq!(c.stack_name("region"), "tandem-local-region");
         assert_eq!(c.function_build, FunctionBuild::HostDev);
+    }
+
+    #[test]
+    fn the_state_table_is_the_one_the_bootstrap_template_makes() {
+        let c = Config::parse(&local_text(), "local").unwrap();
+        assert_eq!(c.state_table(), "tandem-local-state");
+        let template =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cfn/bootstrap.yaml")).unwrap();
+        let table = template
+            .split("\n  StateTable:\n")
+            .nth(1)
+            .expect("cfn/bootstrap.yaml has a StateTable resource");
+        let name = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("TableName:"))
+            .unwrap();
+        assert_eq!(name.trim(), "TableName: !Sub tandem-${Env}-state");
     }
 
     #[test]

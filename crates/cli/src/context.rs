@@ -10,22 +10,22 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A command's starting point.
-pub struct Context {
+pub(crate) struct Context {
     /// The repository root (holds `cfn/` and `config/`).
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// The environment's settings.
-    pub config: Config,
+    pub(crate) config: Config,
     /// Clients for both regions.
-    pub aws: Aws,
+    pub(crate) aws: Aws,
     /// The region roles now.
-    pub roles: Roles,
+    pub(crate) roles: Roles,
     /// How often to poll CloudFormation.
-    pub poll: Duration,
+    pub(crate) poll: Duration,
 }
 
 impl Context {
     /// Loads the configuration, checks credentials (on AWS), and reads the roles.
-    pub async fn load(root: &Path, env: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn load(root: &Path, env: &str) -> anyhow::Result<Self> {
         let config = Config::load(root, env)?;
         let aws = Aws::connect(&config).await;
         if !config.is_local() {
@@ -38,7 +38,7 @@ impl Context {
         };
         let mut observed = Vec::new();
         for region in config.regions.keys() {
-            observed.push(read_roles(&aws, region, &config.stack_name("state")).await);
+            observed.push(read_roles(&aws, region, &config.state_table()).await);
         }
         let (roles, source) = roles::decide(&default, &observed);
         println!(
@@ -83,7 +83,7 @@ async fn read_roles(aws: &Aws, region: &str, table: &str) -> Option<RolesRecord>
 }
 
 /// Finds the repository root: the nearest directory, from here up, that has `cfn/bootstrap.yaml`.
-pub fn find_root() -> anyhow::Result<PathBuf> {
+pub(crate) fn find_root() -> anyhow::Result<PathBuf> {
     let here = std::env::current_dir()?;
     here.ancestors()
         .find(|dir| dir.join("cfn/bootstrap.yaml").exists())

@@ -2,24 +2,24 @@
 
 /// One stack event, as the deployer shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct EventView {
+pub(crate) struct EventView {
     /// CloudFormation's event id (to show each event once).
-    pub id: String,
+    pub(crate) id: String,
     /// When (Unix seconds).
-    pub at: i64,
+    pub(crate) at: i64,
     /// The resource's logical id (the stack's name for stack-level events).
-    pub logical_id: String,
+    pub(crate) logical_id: String,
     /// The resource type.
-    pub resource_type: String,
+    pub(crate) resource_type: String,
     /// Such as `CREATE_COMPLETE`.
-    pub status: String,
+    pub(crate) status: String,
     /// Why, when CloudFormation says.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 /// Where a stack operation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub(crate) enum Phase {
     /// Still going.
     InProgress,
     /// Finished as asked.
@@ -29,7 +29,7 @@ pub enum Phase {
 }
 
 /// The phase of a stack status.
-pub fn phase(status: &str) -> Phase {
+pub(crate) fn phase(status: &str) -> Phase {
     match status {
         "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" => Phase::Succeeded,
         s if s.ends_with("_IN_PROGRESS") => Phase::InProgress,
@@ -38,14 +38,14 @@ pub fn phase(status: &str) -> Phase {
 }
 
 /// Whether a change set's failure reason means "nothing to change".
-pub fn is_no_changes(reason: &str) -> bool {
+pub(crate) fn is_no_changes(reason: &str) -> bool {
     reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
 }
 
 /// The first resource that failed, with its reason: the cause, not the
 /// cancellations and rollbacks that followed it. `events` are in the order
 /// they happened.
-pub fn first_failure(events: &[EventView], stack_name: &str) -> Option<String> {
+pub(crate) fn first_failure(events: &[EventView], stack_name: &str) -> Option<String> {
     let failed = |e: &&EventView| e.status.ends_with("_FAILED");
     let cancelled = |e: &EventView| e.reason.as_deref().is_some_and(|r| r.contains("cancelled"));
     events
@@ -64,7 +64,7 @@ pub fn first_failure(events: &[EventView], stack_name: &str) -> Option<String> {
 }
 
 /// One line for the live display.
-pub fn format_event(region: &str, e: &EventView) -> String {
+pub(crate) fn format_event(region: &str, e: &EventView) -> String {
     let reason = e
         .reason
         .as_deref()

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// The three templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Template {
+pub(crate) enum Template {
     /// `cfn/bootstrap.yaml`: the control plane, in each region.
     Bootstrap,
     /// `cfn/region.yaml`: the service, in each region.
@@ -18,7 +18,7 @@ pub enum Template {
 
 impl Template {
     /// The template's file under the repository root.
-    pub fn path(self) -> &'static str {
+    pub(crate) fn path(self) -> &'static str {
         match self {
             Self::Bootstrap => "cfn/bootstrap.yaml",
             Self::Region => "cfn/region.yaml",
@@ -27,7 +27,7 @@ impl Template {
     }
 
     /// The last part of the stack name.
-    pub fn part(self) -> &'static str {
+    pub(crate) fn part(self) -> &'static str {
         match self {
             Self::Bootstrap => "bootstrap",
             Self::Region => "region",
@@ -38,30 +38,30 @@ impl Template {
 
 /// Which region is which, now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Roles {
+pub(crate) struct Roles {
     /// Takes traffic and holds the writer database.
-    pub primary: String,
+    pub(crate) primary: String,
     /// Holds the replica and takes over on failover.
-    pub standby: String,
+    pub(crate) standby: String,
 }
 
 /// One stack to deploy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StackSpec {
+pub(crate) struct StackSpec {
     /// Which template.
-    pub template: Template,
+    pub(crate) template: Template,
     /// `tandem-<env>-<part>`.
-    pub name: String,
+    pub(crate) name: String,
     /// Where it lives.
-    pub region: String,
+    pub(crate) region: String,
     /// Its parameters.
-    pub parameters: BTreeMap<String, String>,
+    pub(crate) parameters: BTreeMap<String, String>,
 }
 
 /// Every stack, in dependency order: bootstrap (both regions), region
 /// (primary, then standby), global (in the primary region). `code_keys`
 /// maps a function to its zip's key (empty before the first upload).
-pub fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<String, String>) -> Vec<StackSpec> {
+pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<String, String>) -> Vec<StackSpec> {
     let env = config.env.clone();
     let bootstrap = |region: &str| StackSpec {
         template: Template::Bootstrap,
@@ -119,7 +119,7 @@ pub fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<String,
 }
 
 /// The same stacks in the order to delete them: the reverse.
-pub fn destroy_order(config: &Config, roles: &Roles) -> Vec<StackSpec> {
+pub(crate) fn destroy_order(config: &Config, roles: &Roles) -> Vec<StackSpec> {
     let mut stacks = deploy_order(config, roles, &BTreeMap::new());
     stacks.reverse();
     stacks
@@ -202,6 +202,55 @@ mod tests {
     fn no_certificate_means_http_health_checks() {
         let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
         assert_eq!(plan[4].parameters["HealthCheckProtocol"], "HTTP");
+    }
+
+    #[test]
+    fn every_stack_is_named_for_the_env_and_the_global_one_carries_the_dns_settings() {
+        let mut c = config();
+        c.hosted_zone_id = "Z123".into();
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys());
+        let names: Vec<&str> = plan.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "tandem-local-bootstrap",
+                "tandem-local-bootstrap",
+                "tandem-local-region",
+                "tandem-local-region",
+                "tandem-local-global"
+            ]
+        );
+        assert!(plan.iter().all(|s| s.parameters["Env"] == "local"));
+        assert_eq!(plan[4].parameters["DomainName"], c.domain_name);
+        assert_eq!(plan[4].parameters["HostedZoneId"], "Z123");
+        assert_eq!(plan[4].parameters["StandbyRegion"], "us-east-2");
+    }
+
+    #[test]
+    fn before_the_first_upload_the_bootstrap_has_no_code_key() {
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &BTreeMap::new());
+        assert_eq!(plan[0].parameters["TopologyCodeKey"], "");
+        assert_eq!(plan[1].parameters["TopologyCodeKey"], "");
+    }
+
+    #[test]
+    fn certificates_in_both_regions_mean_https_health_checks() {
+        let mut c = config();
+        for region in c.regions.values_mut() {
+            region.certificate_arn = "arn:aws:acm:us-east-1:123:certificate/x".into();
+        }
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys());
+        assert_eq!(plan[4].parameters["HealthCheckProtocol"], "HTTPS");
+        assert_eq!(
+            plan[2].parameters["CertificateArn"],
+            "arn:aws:acm:us-east-1:123:certificate/x"
+        );
+        c.regions.get_mut("us-east-2").unwrap().certificate_arn.clear();
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys());
+        assert_eq!(
+            plan[4].parameters["HealthCheckProtocol"], "HTTP",
+            "one region without is not enough"
+        );
     }
 
     #[test]

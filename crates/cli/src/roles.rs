@@ -6,22 +6,22 @@
 use crate::plan::Roles;
 
 /// The state table item that records the roles.
-pub const ROLES_KEY: (&str, &str) = ("region-roles", "current");
+pub(crate) const ROLES_KEY: (&str, &str) = ("region-roles", "current");
 
 /// A roles record as read from one region's state table.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RolesRecord {
+pub(crate) struct RolesRecord {
     /// The primary region it names.
-    pub primary: String,
+    pub(crate) primary: String,
     /// The standby region it names.
-    pub standby: String,
+    pub(crate) standby: String,
     /// When it was written (Unix seconds).
-    pub updated_at: u64,
+    pub(crate) updated_at: u64,
 }
 
 /// Picks the roles: the newest record that names exactly the configured
 /// regions, or the configuration's defaults when there is none.
-pub fn decide(default: &Roles, observed: &[Option<RolesRecord>]) -> (Roles, &'static str) {
+pub(crate) fn decide(default: &Roles, observed: &[Option<RolesRecord>]) -> (Roles, &'static str) {
     let mut configured = [default.primary.as_str(), default.standby.as_str()];
     configured.sort_unstable();
     let newest = observed

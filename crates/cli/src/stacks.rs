@@ -3,25 +3,59 @@
 use crate::events::{self, EventView, Phase};
 use crate::plan::StackSpec;
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
-use std::collections::{BTreeMap, HashSet};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, StackEvent, Tag};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use tandem_core::aws::error_text;
+use tandem_core::aws::{StackView, describe_stack, error_text};
+use tandem_core::clock::unix_now;
 
-/// A stack operation that failed, with the first cause.
+/// A stack operation that failed, with the first cause and the fix.
 #[derive(Debug, thiserror::Error)]
 #[error("{stack} in {region}: {reason}")]
-pub struct StackError {
+pub(crate) struct StackError {
     /// The stack.
-    pub stack: String,
+    pub(crate) stack: String,
     /// Its region.
-    pub region: String,
-    /// What failed first, and why.
-    pub reason: String,
+    pub(crate) region: String,
+    /// What failed first, why, and what to do.
+    pub(crate) reason: String,
+}
+
+/// How a deploy starts from the stack's current status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// No stack yet (or an empty one a change set left): a CREATE change set.
+    Create,
+    /// A failed first create (`ROLLBACK_COMPLETE`) cannot be updated: delete
+    /// it, then a CREATE change set.
+    DeleteThenCreate,
+    /// An operation is running: refuse.
+    Busy,
+    /// A settled stack: an UPDATE change set.
+    Update,
+}
+
+/// How a deploy starts when the stack's status is `status` (`None`: no stack).
+pub(crate) fn start_for(status: Option<&str>) -> Start {
+    match status {
+        None | Some("REVIEW_IN_PROGRESS") => Start::Create,
+        Some("ROLLBACK_COMPLETE") => Start::DeleteThenCreate,
+        Some(s) if events::phase(s) == Phase::InProgress => Start::Busy,
+        Some(_) => Start::Update,
+    }
+}
+
+/// Where a stack came to rest after an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Settled {
+    /// It finished as asked, with this status.
+    Done(String),
+    /// It no longer exists.
+    Gone,
 }
 
 /// Deploys and deletes stacks in one region.
-pub struct Stacks<'a> {
+pub(crate) struct Stacks<'a> {
     cfn: &'a Client,
     region: &'a str,
     poll: Duration,
@@ -29,7 +63,7 @@ pub struct Stacks<'a> {
 
 impl<'a> Stacks<'a> {
     /// Works through `cfn`, polling every `poll`.
-    pub fn new(cfn: &'a Client, region: &'a str, poll: Duration) -> Self {
+    pub(crate) fn new(cfn: &'a Client, region: &'a str, poll: Duration) -> Self {
         Self { cfn, region, poll }
     }
 
@@ -42,40 +76,43 @@ impl<'a> Stacks<'a> {
     }
 
     /// The stack's status and outputs, or `None` when it does not exist.
-    pub async fn describe(&self, name: &str) -> Result<Option<(String, BTreeMap<String, String>)>, StackError> {
-        match self.cfn.describe_stacks().stack_name(name).send().await {
-            Ok(out) => Ok(out.stacks().first().map(|s| {
-                let status = s.stack_status().map(|st| st.as_str().to_owned()).unwrap_or_default();
-                let outputs = s
-                    .outputs()
-                    .iter()
-                    .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-                    .collect();
-                (status, outputs)
-            })),
-            Err(e) if error_text(&e).contains("does not exist") => Ok(None),
-            Err(e) => Err(self.fail(name, error_text(&e))),
-        }
+    pub(crate) async fn describe(&self, name: &str) -> Result<Option<StackView>, StackError> {
+        describe_stack(self.cfn, name).await.map_err(|e| {
+            self.fail(
+                name,
+                format!(
+                    "could not read the stack ({}): check the credentials and that they may call \
+                     cloudformation:DescribeStacks, then retry",
+                    error_text(&e)
+                ),
+            )
+        })
     }
 
     /// Creates a change set for `spec` and waits until it is ready. Returns
     /// its name, or `None` when it has no changes (the empty set is deleted).
-    pub async fn prepare(&self, spec: &StackSpec, body: &str, env: &str) -> Result<Option<String>, StackError> {
-        let kind = match self.describe(&spec.name).await?.map(|(status, _)| status) {
-            None => ChangeSetType::Create,
-            Some(s) if s == "REVIEW_IN_PROGRESS" => ChangeSetType::Create,
-            Some(s) if s == "ROLLBACK_COMPLETE" => {
-                // A failed first create cannot be updated; remove it and start again.
+    pub(crate) async fn prepare(&self, spec: &StackSpec, body: &str, env: &str) -> Result<Option<String>, StackError> {
+        let status = self.describe(&spec.name).await?.map(|view| view.status);
+        let kind = match start_for(status.as_deref()) {
+            Start::Create => ChangeSetType::Create,
+            Start::DeleteThenCreate => {
+                println!(
+                    "  {} ({}): ROLLBACK_COMPLETE after a failed first create; deleting it to start again",
+                    spec.name, self.region
+                );
                 self.delete(&spec.name).await?;
                 ChangeSetType::Create
             }
-            Some(s) if events::phase(&s) == Phase::InProgress => {
+            Start::Busy => {
                 return Err(self.fail(
                     &spec.name,
-                    format!("the stack is busy ({s}); wait for it to finish and retry"),
+                    format!(
+                        "the stack is busy ({}); wait for that operation to finish, then retry",
+                        status.unwrap_or_default()
+                    ),
                 ));
             }
-            Some(_) => ChangeSetType::Update,
+            Start::Update => ChangeSetType::Update,
         };
         let change_set = unique_change_set_name();
         let parameters: Vec<Parameter> = spec
@@ -95,7 +132,15 @@ impl<'a> Stacks<'a> {
             .tags(Tag::builder().key("tandem:stack").value(spec.template.part()).build())
             .send()
             .await
-            .map_err(|e| self.fail(&spec.name, format!("could not create a change set: {}", error_text(&e))))?;
+            .map_err(|e| {
+                self.fail(
+                    &spec.name,
+                    format!(
+                        "could not create a change set ({}): fix the template or parameters it names, then retry",
+                        error_text(&e)
+                    ),
+                )
+            })?;
         loop {
             let out = self
                 .cfn
@@ -104,7 +149,12 @@ impl<'a> Stacks<'a> {
                 .change_set_name(&change_set)
                 .send()
                 .await
-                .map_err(|e| self.fail(&spec.name, error_text(&e)))?;
+                .map_err(|e| {
+                    self.fail(
+                        &spec.name,
+                        format!("could not read change set {change_set} ({}): retry", error_text(&e)),
+                    )
+                })?;
             match out.status() {
                 Some(ChangeSetStatus::CreateComplete) => return Ok(Some(change_set)),
                 Some(ChangeSetStatus::Failed) => {
@@ -113,7 +163,10 @@ impl<'a> Stacks<'a> {
                     if events::is_no_changes(&reason) {
                         return Ok(None);
                     }
-                    return Err(self.fail(&spec.name, format!("the change set failed: {reason}")));
+                    return Err(self.fail(
+                        &spec.name,
+                        format!("the change set failed ({reason}): fix what it names, then retry"),
+                    ));
                 }
                 _ => tokio::time::sleep(self.poll).await,
             }
@@ -121,7 +174,7 @@ impl<'a> Stacks<'a> {
     }
 
     /// The changes a prepared change set would make, one line each.
-    pub async fn changes(&self, stack: &str, change_set: &str) -> Result<Vec<String>, StackError> {
+    pub(crate) async fn changes(&self, stack: &str, change_set: &str) -> Result<Vec<String>, StackError> {
         let out = self
             .cfn
             .describe_change_set()
@@ -129,7 +182,12 @@ impl<'a> Stacks<'a> {
             .change_set_name(change_set)
             .send()
             .await
-            .map_err(|e| self.fail(stack, error_text(&e)))?;
+            .map_err(|e| {
+                self.fail(
+                    stack,
+                    format!("could not read change set {change_set} ({}): retry", error_text(&e)),
+                )
+            })?;
         Ok(out
             .changes()
             .iter()
@@ -151,7 +209,7 @@ impl<'a> Stacks<'a> {
     }
 
     /// Deletes a change set (and the empty stack a CREATE change set made).
-    pub async fn discard(&self, stack: &str, change_set: &str) {
+    pub(crate) async fn discard(&self, stack: &str, change_set: &str) {
         let _ = self
             .cfn
             .delete_change_set()
@@ -159,50 +217,80 @@ impl<'a> Stacks<'a> {
             .change_set_name(change_set)
             .send()
             .await;
-        if let Ok(Some((status, _))) = self.describe(stack).await
-            && status == "REVIEW_IN_PROGRESS"
+        if let Ok(Some(view)) = self.describe(stack).await
+            && view.status == "REVIEW_IN_PROGRESS"
         {
             let _ = self.cfn.delete_stack().stack_name(stack).send().await;
         }
     }
 
-    /// Executes a prepared change set, printing events as they come, until the stack settles.
-    pub async fn execute(&self, stack: &str, change_set: &str) -> Result<String, StackError> {
+    /// Executes a prepared change set, printing events as they come, until
+    /// the stack settles; returns its final status.
+    pub(crate) async fn execute(&self, stack: &str, change_set: &str) -> Result<String, StackError> {
         self.cfn
             .execute_change_set()
             .stack_name(stack)
             .change_set_name(change_set)
             .send()
             .await
-            .map_err(|e| self.fail(stack, format!("could not execute the change set: {}", error_text(&e))))?;
-        self.settle(stack).await
-    }
-
-    /// Deletes the stack and waits until it is gone.
-    pub async fn delete(&self, stack: &str) -> Result<(), StackError> {
-        self.cfn
-            .delete_stack()
-            .stack_name(stack)
-            .send()
-            .await
-            .map_err(|e| self.fail(stack, error_text(&e)))?;
-        match self.settle(stack).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.reason == "gone" => Ok(()),
-            Err(e) => Err(e),
+            .map_err(|e| {
+                self.fail(
+                    stack,
+                    format!(
+                        "could not execute change set {change_set} ({}): run the deploy again",
+                        error_text(&e)
+                    ),
+                )
+            })?;
+        match self.settle(stack).await? {
+            Settled::Done(status) => Ok(status),
+            Settled::Gone => Err(self.fail(
+                stack,
+                "the stack disappeared while its change set ran (deleted by someone else?): run the deploy again",
+            )),
         }
     }
 
-    async fn settle(&self, stack: &str) -> Result<String, StackError> {
+    /// Deletes the stack and waits until it is gone.
+    pub(crate) async fn delete(&self, stack: &str) -> Result<(), StackError> {
+        self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| {
+            self.fail(
+                stack,
+                format!(
+                    "could not delete the stack ({}): check that termination protection is off and the \
+                     credentials may call cloudformation:DeleteStack, then retry",
+                    error_text(&e)
+                ),
+            )
+        })?;
+        match self.settle(stack).await? {
+            Settled::Gone => Ok(()),
+            Settled::Done(status) => Err(self.fail(
+                stack,
+                format!("the stack is still there ({status}) after the delete request: retry the delete"),
+            )),
+        }
+    }
+
+    /// Waits until the stack's current operation ends, printing its events.
+    /// A failure names the first resource that failed and why.
+    async fn settle(&self, stack: &str) -> Result<Settled, StackError> {
         let started = Instant::now();
-        let since = unix_now() - 2;
+        // A little before now: the operation's first events may carry an
+        // earlier second than this machine's clock.
+        let since = i64::try_from(unix_now().saturating_sub(2)).unwrap_or(i64::MAX);
         let mut seen = HashSet::new();
         loop {
-            let described = self.describe(stack).await?;
-            self.print_new_events(stack, since, &mut seen).await;
-            let Some((status, _)) = described else {
-                return Err(self.fail(stack, "gone"));
+            let Some(view) = self.describe(stack).await? else {
+                return Ok(Settled::Gone);
             };
+            let history = self.events_since(stack, since).await;
+            for e in &history {
+                if seen.insert(e.id.clone()) {
+                    println!("{}", events::format_event(self.region, e));
+                }
+            }
+            let status = view.status;
             match events::phase(&status) {
                 Phase::InProgress => tokio::time::sleep(self.poll).await,
                 Phase::Succeeded => {
@@ -211,54 +299,56 @@ impl<'a> Stacks<'a> {
                         self.region,
                         started.elapsed().as_secs_f32()
                     );
-                    return Ok(status);
+                    return Ok(Settled::Done(status));
                 }
-                Phase::Failed if status == "DELETE_COMPLETE" => return Err(self.fail(stack, "gone")),
+                Phase::Failed if status == "DELETE_COMPLETE" => return Ok(Settled::Gone),
                 Phase::Failed => {
-                    let history: Vec<EventView> =
-                        self.events(stack).await.into_iter().filter(|e| e.at >= since).collect();
-                    let cause = events::first_failure(&history, stack).unwrap_or_else(|| status.clone());
-                    return Err(self.fail(stack, format!("{status}; first failure: {cause}")));
+                    let cause = events::first_failure(&history, stack)
+                        .unwrap_or_else(|| "no resource reported a failure".to_owned());
+                    return Err(self.fail(
+                        stack,
+                        format!("ended {status}; first failure: {cause}; fix that cause, then run the command again"),
+                    ));
                 }
             }
         }
     }
 
-    /// The stack's events, oldest first (empty when they cannot be read).
-    async fn events(&self, stack: &str) -> Vec<EventView> {
-        let Ok(out) = self.cfn.describe_stack_events().stack_name(stack).send().await else {
-            return vec![];
-        };
-        let mut list: Vec<EventView> = out
-            .stack_events()
-            .iter()
-            .map(|e| EventView {
-                id: e.event_id().unwrap_or_default().to_owned(),
-                at: e.timestamp().map(|t| t.secs()).unwrap_or_default(),
-                logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
-                resource_type: e.resource_type().unwrap_or_default().to_owned(),
-                status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                reason: e.resource_status_reason().map(str::to_owned),
-            })
-            .collect();
+    /// The stack's events from `since` (Unix seconds) on, oldest first. It
+    /// reads page after page, newest first, and stops at the first event
+    /// older than `since`, so a long history costs one page, not all of them.
+    /// Empty (or cut short) when they cannot be read: events are for display
+    /// and diagnosis, the stack's status decides.
+    async fn events_since(&self, stack: &str, since: i64) -> Vec<EventView> {
+        let mut items = self
+            .cfn
+            .describe_stack_events()
+            .stack_name(stack)
+            .into_paginator()
+            .items()
+            .send();
+        let mut list = Vec::new();
+        while let Some(Ok(event)) = items.next().await {
+            let event = view(&event);
+            if event.at < since {
+                break;
+            }
+            list.push(event);
+        }
         list.reverse();
         list
     }
-
-    async fn print_new_events(&self, stack: &str, since: i64, seen: &mut HashSet<String>) {
-        for e in self.events(stack).await {
-            // Events of earlier operations are history, not news.
-            if e.at >= since && seen.insert(e.id.clone()) {
-                println!("{}", events::format_event(self.region, &e));
-            }
-        }
-    }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+fn view(e: &StackEvent) -> EventView {
+    EventView {
+        id: e.event_id().unwrap_or_default().to_owned(),
+        at: e.timestamp().map(|t| t.secs()).unwrap_or_default(),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+        resource_type: e.resource_type().unwrap_or_default().to_owned(),
+        status: e.resource_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        reason: e.resource_status_reason().map(str::to_owned),
+    }
 }
 
 fn unique_change_set_name() -> String {
@@ -268,3 +358,7 @@ fn unique_change_set_name() -> String {
     // Finer than a second: two deploys in one second must not collide.
     format!("tandem-{}-{:09}", now.as_secs(), now.subsec_nanos())
 }
+
+#[cfg(test)]
+#[path = "stacks_tests.rs"]
+mod tests;

@@ -5,7 +5,12 @@
 //! - [`aws`]: the SDK configuration, loaded once per process, and per-region
 //!   clients for calls that cross regions.
 //! - [`telemetry`]: JSON logs in the shape Lambda's log controls expect.
+//! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
+
+#![warn(missing_docs)]
 
 pub mod aws;
 pub mod cfn;
+pub mod clock;
 pub mod telemetry;
+pub mod text;

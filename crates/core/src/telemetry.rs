@@ -4,6 +4,11 @@
 //! `RUST_LOG` chooses the level; the default is `info`. Each line is one
 //! JSON object with `timestamp`, `level`, `message` and the event's fields at
 //! the top level, plus the runtime's `requestId` span.
+//!
+//! Not `lambda_runtime::tracing::init_default_subscriber()`: that one prints
+//! plain text unless the function's `LogFormat` is JSON (the local AWS and
+//! `cargo lambda watch` never set it) and nests event fields under `fields`,
+//! where CloudWatch Logs Insights filters on top-level keys.
 
 use tracing_subscriber::EnvFilter;
 

@@ -17,13 +17,16 @@
 use aws_sdk_cloudformation::Client;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
-use tandem_core::aws::{RegionalClients, check_region, error_text};
+use tandem_core::aws::{RegionalClients, StackView, check_region, describe_stack, error_text};
 use tandem_core::cfn::{CustomResource, HandlerError, Outcome, Request};
+use tandem_core::text::quote;
+
+/// The longest stack name CloudFormation allows.
+pub const MAX_STACK_NAME: usize = 128;
 
 /// The resource's properties.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Props {
     /// The source stack's region.
     pub region: String,
@@ -34,18 +37,9 @@ pub struct Props {
     pub output_keys: Option<Vec<String>>,
 }
 
-/// What was observed of the source stack.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StackView {
-    /// Its status, such as `CREATE_COMPLETE`.
-    pub status: String,
-    /// Its outputs, key to value.
-    pub outputs: BTreeMap<String, String>,
-}
-
 /// The pure decision: which data to return, or why none can be.
 pub fn select_outputs(props: &Props, stack: Option<&StackView>) -> Result<Map<String, Value>, String> {
-    let place = format!("stack {:?} in {}", props.stack_name, props.region);
+    let place = format!("stack {} in {}", quote(&props.stack_name), props.region);
     let Some(stack) = stack else {
         return Err(format!(
             "{place} does not exist: check StackName and Region, and deploy that stack first"
@@ -91,17 +85,47 @@ pub fn select_outputs(props: &Props, stack: Option<&StackView>) -> Result<Map<St
 /// Checks the properties beyond their types.
 pub fn validate(props: &Props) -> Result<(), String> {
     check_region(&props.region).map_err(|e| format!("property `Region`: {e}"))?;
-    if props.stack_name.trim().is_empty() {
-        return Err("property `StackName`: must name a stack (its name or ARN)".into());
-    }
+    check_stack_name(&props.stack_name).map_err(|e| format!("property `StackName`: {e}"))?;
     if let Some(keys) = &props.output_keys {
         if let Some(i) = keys.iter().position(|k| k.trim().is_empty()) {
             return Err(format!("property `OutputKeys[{i}]`: an output key cannot be empty"));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = keys.iter().find(|k| !seen.insert(k.as_str())) {
-            return Err(format!("property `OutputKeys`: {dup:?} is listed twice"));
+            return Err(format!("property `OutputKeys`: {} is listed twice", quote(dup)));
         }
+    }
+    Ok(())
+}
+
+/// A stack name (a letter, then letters, digits and hyphens, at most
+/// [`MAX_STACK_NAME`]) or a stack ARN.
+fn check_stack_name(name: &str) -> Result<(), String> {
+    if name.starts_with("arn:") {
+        return if name.contains(":stack/") && name.len() <= 2048 {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is not a stack ARN (arn:aws:cloudformation:<region>:<account>:stack/<name>/<id>)",
+                quote(name)
+            ))
+        };
+    }
+    let count = name.chars().count();
+    if count == 0 || count > MAX_STACK_NAME {
+        return Err(format!(
+            "must name a stack in 1 to {MAX_STACK_NAME} characters (CloudFormation's limit), not {count}: \
+             use the stack's name or ARN"
+        ));
+    }
+    let mut chars = name.chars();
+    let valid =
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid {
+        return Err(format!(
+            "{} is not a stack name: a stack name starts with a letter and has only letters, digits and hyphens",
+            quote(name)
+        ));
     }
     Ok(())
 }
@@ -124,50 +148,19 @@ impl CrossRegionOutputs {
     }
 
     async fn observe(&self, props: &Props) -> Result<Option<StackView>, HandlerError> {
-        let result = self
-            .clients
-            .get(&props.region)
-            .describe_stacks()
-            .stack_name(&props.stack_name)
-            .send()
-            .await;
-        let output = match result {
-            Ok(output) => output,
-            // CloudFormation reports a missing stack as a ValidationError.
-            Err(e)
-                if e.as_service_error()
-                    .and_then(|s| s.meta().message())
-                    .is_some_and(|m| m.contains("does not exist")) =>
-            {
-                return Ok(None);
-            }
-            Err(e) => {
-                return Err(format!(
-                    "could not read stack {:?} in {}: {}",
-                    props.stack_name,
-                    props.region,
-                    error_text(&e)
-                )
-                .into());
-            }
-        };
-        Ok(output.stacks().first().map(|stack| StackView {
-            status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            outputs: stack
-                .outputs()
-                .iter()
-                .filter_map(|o| {
-                    Some((
-                        o.output_key()?.to_owned(),
-                        o.output_value().unwrap_or_default().to_owned(),
-                    ))
-                })
-                .collect(),
-        }))
+        let client = self.clients.get(&props.region);
+        describe_stack(&client, &props.stack_name).await.map_err(|e| {
+            format!(
+                "could not read stack {} in {}: {}",
+                quote(&props.stack_name),
+                props.region,
+                error_text(&e)
+            )
+            .into()
+        })
     }
 
     async fn read(&self, props: &Props) -> Result<Outcome, HandlerError> {
-        validate(props)?;
         let stack = self.observe(props).await?;
         let data = select_outputs(props, stack.as_ref())?;
         tracing::info!(region = %props.region, stack = %props.stack_name, keys = ?data.keys().collect::<Vec<_>>(), "read outputs");
@@ -178,7 +171,10 @@ impl CrossRegionOutputs {
 impl CustomResource for CrossRegionOutputs {
     type Properties = Props;
     const RESOURCE_TYPE: &'static str = "Custom::CrossRegionOutputs";
-    const KNOWN_PROPERTIES: &'static [&'static str] = &["Region", "StackName", "OutputKeys"];
+
+    fn validate(props: &Props) -> Result<(), String> {
+        validate(props)
+    }
 
     async fn create(&self, _: &Request, props: Props) -> Result<Outcome, HandlerError> {
         self.read(&props).await
@@ -277,9 +273,22 @@ mod tests {
         let mut p = props(None);
         p.region = "us-east".into();
         assert!(validate(&p).unwrap_err().starts_with("property `Region`"));
+        for bad in [" ", "", "1stack", "has space", "under_score"] {
+            let mut p = props(None);
+            p.stack_name = bad.into();
+            assert!(validate(&p).unwrap_err().starts_with("property `StackName`"), "{bad:?}");
+        }
         let mut p = props(None);
-        p.stack_name = " ".into();
-        assert!(validate(&p).unwrap_err().starts_with("property `StackName`"));
+        p.stack_name = "s".repeat(MAX_STACK_NAME);
+        assert!(validate(&p).is_ok());
+        p.stack_name = "s".repeat(200_000);
+        let e = validate(&p).unwrap_err();
+        assert!(e.contains("1 to 128 characters") && e.contains("not 200000"), "{e}");
+        assert!(e.len() < 200, "the value is not quoted whole: {} characters", e.len());
+        p.stack_name = "arn:aws:cloudformation:us-east-1:123456789012:stack/tandem-dev-region/1f2e".into();
+        assert!(validate(&p).is_ok());
+        p.stack_name = "arn:aws:s3:::bucket".into();
+        assert!(validate(&p).unwrap_err().contains("not a stack ARN"));
         assert!(
             validate(&props(Some(&["A", ""])))
                 .unwrap_err()
@@ -308,5 +317,91 @@ mod tests {
             serde_json::json!({"Region": "us-east-2", "StackName": "s", "OutputKeys": ["A"], "ServiceToken": "arn"});
         let p: Props = tandem_core::cfn::props::parse(raw.as_object().unwrap()).unwrap();
         assert_eq!(p.output_keys.unwrap(), vec!["A".to_string()]);
+    }
+
+    mod shell {
+        //! The shell against mocked CloudFormation: the read goes to the
+        //! stack's region, and what comes back becomes the answer.
+
+        use super::*;
+        use aws_sdk_cloudformation::operation::describe_stacks::{DescribeStacksError, DescribeStacksOutput};
+        use aws_sdk_cloudformation::types::{Output, Stack, StackStatus};
+        use aws_smithy_types::error::ErrorMetadata;
+        use tandem_testing::{Script, mock, regional_clients};
+
+        fn request() -> Request {
+            serde_json::from_value(serde_json::json!({
+                "RequestType": "Create", "ResponseURL": "http://127.0.0.1:4566/x", "RequestId": "r-1",
+                "StackId": "arn:aws:cloudformation:us-east-2:000000000000:stack/tandem-dev-region/1",
+                "ResourceType": "Custom::CrossRegionOutputs", "LogicalResourceId": "PrimaryOutputs",
+            }))
+            .unwrap()
+        }
+
+        fn describe(answer: Result<Stack, (&'static str, &'static str)>) -> aws_smithy_mocks::Rule {
+            let rule = mock!(Client::describe_stacks).match_requests(|input| {
+                assert_eq!(input.stack_name(), Some("tandem-dev-region"));
+                true
+            });
+            match answer {
+                Ok(stack) => rule.then_output(move || DescribeStacksOutput::builder().stacks(stack.clone()).build()),
+                Err((code, message)) => rule.then_error(move || {
+                    DescribeStacksError::generic(ErrorMetadata::builder().code(code).message(message).build())
+                }),
+            }
+        }
+
+        #[tokio::test]
+        async fn create_reads_the_outputs_in_the_source_region() {
+            let script = Script::new("us-east-2");
+            let stack = Stack::builder()
+                .stack_name("tandem-dev-region")
+                .stack_status(StackStatus::CreateComplete)
+                .outputs(Output::builder().output_key("DbArn").output_value("arn:db").build())
+                .build();
+            script.expect("us-east-1", describe(Ok(stack)));
+            let resource = CrossRegionOutputs::new(regional_clients!(aws_sdk_cloudformation, script));
+            let outcome = resource.create(&request(), props(Some(&["DbArn"]))).await.unwrap();
+            let mut data = Map::new();
+            data.insert("DbArn".into(), Value::String("arn:db".into()));
+            assert_eq!(
+                outcome,
+                Outcome::done_with("cross-region-outputs:us-east-1:tandem-dev-region", data)
+            );
+            script.finished();
+        }
+
+        #[tokio::test]
+        async fn a_missing_stack_and_a_refused_read_fail_naming_the_stack_and_region() {
+            let script = Script::new("us-east-2");
+            script
+                .expect(
+                    "us-east-1",
+                    describe(Err((
+                        "ValidationError",
+                        "Stack with id tandem-dev-region does not exist",
+                    ))),
+                )
+                .expect(
+                    "us-east-1",
+                    describe(Err((
+                        "AccessDenied",
+                        "not authorized to perform: cloudformation:DescribeStacks",
+                    ))),
+                );
+            let resource = CrossRegionOutputs::new(regional_clients!(aws_sdk_cloudformation, script));
+            let missing = resource.create(&request(), props(None)).await.unwrap_err().to_string();
+            assert!(
+                missing.starts_with("stack \"tandem-dev-region\" in us-east-1 does not exist: "),
+                "{missing}"
+            );
+            let denied = resource.create(&request(), props(None)).await.unwrap_err().to_string();
+            assert_eq!(
+                denied,
+                "could not read stack \"tandem-dev-region\" in us-east-1: AccessDenied: \
+                 not authorized to perform: cloudformation:DescribeStacks"
+            );
+            script.finished();
+        }
     }
 }

@@ -1,18 +1,11 @@
-//! The `topology` Lambda: CloudFormation custom resources for the pieces of
-//! tandem that span two regions.
-//!
-//! - `Custom::CrossRegionOutputs` ([`cross_region_outputs`]): reads the outputs
-//!   of a stack in another region.
-//! - `Custom::VpcPeering` ([`vpc_peering`]): peers this region's VPC with one
-//!   in another region, and routes between them on both sides.
-
-mod cross_region_outputs;
-mod vpc_peering;
+//! The `topology` Lambda: builds its clients once, then serves
+//! `Custom::CrossRegionOutputs` and `Custom::VpcPeering` (see the library).
 
 use std::sync::Arc;
 use tandem_core::aws::{RegionalClients, load_config};
 use tandem_core::cfn::sender::HttpTransport;
 use tandem_core::cfn::{Runner, SelfInvoke, Settings};
+use topology::{cross_region_outputs, vpc_peering};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -26,100 +19,4 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .serve(vpc_peering::VpcPeering::new(ec2))
         .continue_with(Arc::new(SelfInvoke::from_config(&config)));
     tandem_core::cfn::serve(runner).await
-}
-
-#[cfg(test)]
-mod events {
-    //! Every sample in `events/` that this function accepts must parse, name
-    //! the resource type its file name says, and carry valid properties
-    //! (except the samples named `bad-property`).
-
-    use super::{cross_region_outputs, vpc_peering};
-    use serde_json::{Map, Value};
-    use tandem_core::cfn::{CustomResource, Request, RequestType, props};
-
-    /// A resource type this function serves, and how to check a sample's properties.
-    struct Served {
-        prefix: &'static str,
-        resource_type: &'static str,
-        check: fn(&Map<String, Value>) -> Result<(), String>,
-    }
-
-    /// Parses like the runner does (unknown properties refused), then `validate`s.
-    fn checked<R: CustomResource>(
-        raw: &Map<String, Value>,
-        validate: fn(&R::Properties) -> Result<(), String>,
-    ) -> Result<(), String> {
-        props::reject_unknown(raw, R::KNOWN_PROPERTIES).map_err(|e| e.to_string())?;
-        let parsed = props::parse::<R::Properties>(raw).map_err(|e| e.to_string())?;
-        validate(&parsed)
-    }
-
-    const SERVED: &[Served] = &[
-        Served {
-            prefix: "cross-region-outputs-",
-            resource_type: cross_region_outputs::CrossRegionOutputs::RESOURCE_TYPE,
-            check: |raw| checked::<cross_region_outputs::CrossRegionOutputs>(raw, cross_region_outputs::validate),
-        },
-        Served {
-            prefix: "vpc-peering-",
-            resource_type: vpc_peering::VpcPeering::RESOURCE_TYPE,
-            check: |raw| checked::<vpc_peering::VpcPeering>(raw, vpc_peering::validate),
-        },
-    ];
-
-    /// Every sample of every served type: (served type, file name, request).
-    fn samples() -> Vec<(&'static Served, String, Request)> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if let Some(served) = SERVED.iter().find(|s| name.starts_with(s.prefix)) {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let request = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-                found.push((served, name, request));
-            }
-        }
-        found.sort_by(|a, b| a.1.cmp(&b.1));
-        found
-    }
-
-    #[test]
-    fn every_served_type_has_create_update_and_delete_samples() {
-        let samples = samples();
-        for served in SERVED {
-            for kind in ["create", "update", "delete"] {
-                let name = format!("{}{kind}.json", served.prefix);
-                assert!(samples.iter().any(|(_, n, _)| *n == name), "events/{name} is missing");
-            }
-        }
-    }
-
-    #[test]
-    fn every_sample_parses_and_names_a_served_type() {
-        for (served, name, request) in samples() {
-            assert_eq!(request.resource_type, served.resource_type, "{name}");
-            assert!(
-                request.response_url.expose().starts_with("http://127.0.0.1:4566/"),
-                "{name}"
-            );
-            for kind in [RequestType::Create, RequestType::Update, RequestType::Delete] {
-                if name.ends_with(&format!("-{}.json", kind.to_string().to_lowercase())) {
-                    assert_eq!(request.request_type, kind, "{name}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn samples_are_valid_except_the_ones_named_bad() {
-        for (served, name, request) in samples() {
-            let valid = (served.check)(&request.resource_properties);
-            assert_eq!(valid.is_ok(), !name.contains("bad-property"), "{name}: {valid:?}");
-            if let Some(old) = &request.old_resource_properties {
-                assert_eq!((served.check)(old), Ok(()), "{name}: OldResourceProperties");
-            }
-        }
-    }
 }

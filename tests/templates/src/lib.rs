@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+mod pattern;
+
+pub use pattern::pattern_matches;
+
 /// Parameter values for one evaluation of a template's conditions: parameter
 /// name to value, as CloudFormation sees them (always strings).
 pub type Params = BTreeMap<String, String>;
@@ -810,198 +814,6 @@ fn eval_string(values: &Params, v: &Value) -> Result<String, TemplateError> {
     }
 }
 
-/// Whether `input` matches a CloudFormation `AllowedPattern` (which must
-/// match the whole value). A small backtracking matcher for the subset of
-/// Java regular expressions that parameter patterns use: literals, `.`,
-/// escapes (`\d`, `\w`, `\s`, `\.`, ...), classes (`[a-z0-9-]`, `[^...]`),
-/// the quantifiers `?`, `*`, `+`, `{n}`, `{n,}`, `{n,m}`, and the anchors
-/// `^` and `$` at the ends. Groups and alternation are rejected with an error
-/// rather than matched wrongly.
-pub fn pattern_matches(pattern: &str, input: &str) -> Result<bool, TemplateError> {
-    let pieces = parse_pattern(pattern)?;
-    let chars: Vec<char> = input.chars().collect();
-    Ok(match_from(&pieces, &chars))
-}
-
-#[derive(Debug)]
-enum ClassItem {
-    Range(char, char),
-    Digit,
-    Word,
-    Space,
-}
-
-impl ClassItem {
-    fn contains(&self, c: char) -> bool {
-        match self {
-            ClassItem::Range(lo, hi) => (*lo..=*hi).contains(&c),
-            ClassItem::Digit => c.is_ascii_digit(),
-            ClassItem::Word => c.is_ascii_alphanumeric() || c == '_',
-            ClassItem::Space => c.is_whitespace(),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Piece {
-    negated: bool,
-    any: bool,
-    items: Vec<ClassItem>,
-    min: usize,
-    max: usize,
-}
-
-impl Piece {
-    fn accepts(&self, c: char) -> bool {
-        if self.any {
-            return c != '\n';
-        }
-        self.items.iter().any(|i| i.contains(c)) != self.negated
-    }
-}
-
-fn escape(c: char) -> (bool, ClassItem) {
-    match c {
-        'd' => (false, ClassItem::Digit),
-        'D' => (true, ClassItem::Digit),
-        'w' => (false, ClassItem::Word),
-        'W' => (true, ClassItem::Word),
-        's' => (false, ClassItem::Space),
-        'S' => (true, ClassItem::Space),
-        other => (false, ClassItem::Range(other, other)),
-    }
-}
-
-fn parse_pattern(pattern: &str) -> Result<Vec<Piece>, TemplateError> {
-    let mut chars: Vec<char> = pattern.chars().collect();
-    if chars.first() == Some(&'^') {
-        chars.remove(0);
-    }
-    if chars.last() == Some(&'$') && !(chars.len() >= 2 && chars[chars.len() - 2] == '\\') {
-        chars.pop();
-    }
-    let mut pieces = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        i += 1;
-        let mut piece = Piece {
-            negated: false,
-            any: false,
-            items: Vec::new(),
-            min: 1,
-            max: 1,
-        };
-        match c {
-            '(' | ')' | '|' | '^' | '$' => return err(format!("pattern {pattern}: `{c}` is not supported here")),
-            '.' => piece.any = true,
-            '\\' => {
-                let e = *chars
-                    .get(i)
-                    .ok_or_else(|| TemplateError(format!("pattern {pattern}: trailing \\")))?;
-                i += 1;
-                let (negated, item) = escape(e);
-                piece.negated = negated;
-                piece.items.push(item);
-            }
-            '[' => {
-                if chars.get(i) == Some(&'^') {
-                    piece.negated = true;
-                    i += 1;
-                }
-                let mut first = true;
-                loop {
-                    let c = *chars
-                        .get(i)
-                        .ok_or_else(|| TemplateError(format!("pattern {pattern}: unclosed [")))?;
-                    i += 1;
-                    if c == ']' && !first {
-                        break;
-                    }
-                    first = false;
-                    let lo = if c == '\\' {
-                        let e = *chars
-                            .get(i)
-                            .ok_or_else(|| TemplateError(format!("pattern {pattern}: trailing \\")))?;
-                        i += 1;
-                        match escape(e) {
-                            (false, ClassItem::Range(l, _)) => l,
-                            (false, item) => {
-                                piece.items.push(item);
-                                continue;
-                            }
-                            (true, _) => return err(format!("pattern {pattern}: negated escape inside [ ]")),
-                        }
-                    } else {
-                        c
-                    };
-                    if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|n| *n != ']') {
-                        let hi = chars[i + 1];
-                        i += 2;
-                        piece.items.push(ClassItem::Range(lo, hi));
-                    } else {
-                        piece.items.push(ClassItem::Range(lo, lo));
-                    }
-                }
-            }
-            '?' | '*' | '+' | '{' => return err(format!("pattern {pattern}: quantifier `{c}` with nothing before it")),
-            literal => piece.items.push(ClassItem::Range(literal, literal)),
-        }
-        // An optional quantifier.
-        match chars.get(i) {
-            Some('?') => (piece.min, piece.max, i) = (0, 1, i + 1),
-            Some('*') => (piece.min, piece.max, i) = (0, usize::MAX, i + 1),
-            Some('+') => (piece.min, piece.max, i) = (1, usize::MAX, i + 1),
-            Some('{') => {
-                let close = chars[i..]
-                    .iter()
-                    .position(|c| *c == '}')
-                    .ok_or_else(|| TemplateError(format!("pattern {pattern}: unclosed {{")))?;
-                let body: String = chars[i + 1..i + close].iter().collect();
-                let bad = || TemplateError(format!("pattern {pattern}: bad quantifier {{{body}}}"));
-                let (min, max) = match body.split_once(',') {
-                    None => {
-                        let n = body.parse().map_err(|_| bad())?;
-                        (n, n)
-                    }
-                    Some((lo, "")) => (lo.parse().map_err(|_| bad())?, usize::MAX),
-                    Some((lo, hi)) => (lo.parse().map_err(|_| bad())?, hi.parse().map_err(|_| bad())?),
-                };
-                if min > max {
-                    return Err(bad());
-                }
-                (piece.min, piece.max, i) = (min, max, i + close + 1);
-            }
-            _ => {}
-        }
-        pieces.push(piece);
-    }
-    Ok(pieces)
-}
-
-fn match_from(pieces: &[Piece], input: &[char]) -> bool {
-    let Some((piece, rest)) = pieces.split_first() else {
-        return input.is_empty();
-    };
-    // Greedy: take as many as allowed, then back off.
-    let mut taken = 0;
-    while taken < piece.max && taken < input.len() && piece.accepts(input[taken]) {
-        taken += 1;
-    }
-    loop {
-        if taken < piece.min {
-            return false;
-        }
-        if match_from(rest, &input[taken..]) {
-            return true;
-        }
-        if taken == 0 {
-            return false;
-        }
-        taken -= 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1182,21 +994,5 @@ Resources:
         let imports: Vec<String> = t.imports().into_iter().collect();
         assert_eq!(imports, [r#"{"Fn::Sub":"tandem-${Env}-subnet"}"#]);
         assert!(t.named_resources().is_empty(), "AWS::EC2::Route has no name property");
-    }
-
-    #[test]
-    fn allowed_patterns_match_whole_values() {
-        let p = r"^10\.\d{1,3}\.0\.0/16$";
-        assert!(pattern_matches(p, "10.0.0.0/16").unwrap());
-        assert!(pattern_matches(p, "10.123.0.0/16").unwrap());
-        assert!(!pattern_matches(p, "10.0.0.0/24").unwrap());
-        assert!(!pattern_matches(p, "10.1234.0.0/16").unwrap());
-        assert!(!pattern_matches(p, "110.0.0.0/16").unwrap());
-        assert!(pattern_matches("[a-z][a-z0-9-]*", "tandem-dev").unwrap());
-        assert!(!pattern_matches("[a-z][a-z0-9-]*", "Tandem").unwrap());
-        assert!(pattern_matches(r"[^\s]+x?", "abc").unwrap());
-        assert!(pattern_matches(r"a.c", "abc").unwrap());
-        assert!(!pattern_matches(r"\d{2,}", "1").unwrap());
-        assert!(pattern_matches("(a|b)", "a").is_err());
     }
 }

@@ -102,6 +102,8 @@ fn state_table_has_point_in_time_recovery_and_kms_encryption() {
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
         }),
     );
+    assert_eq!(t.type_of("StateTable"), "AWS::DynamoDB::Table");
+    assert_eq!(t.output("StateTableName")["Value"], json!({"Ref": "StateTable"}));
 }
 
 fn topology_function(t: &Template) -> String {
@@ -197,7 +199,7 @@ fn exports_name_the_environment() {
         ("TopologyFunctionArn", "tandem-${Env}-topology-arn"),
         ("KeyArn", "tandem-${Env}-key-arn"),
         ("OpsTopicArn", "tandem-${Env}-ops-topic-arn"),
-        ("AuditTableName", "tandem-${Env}-state-table"),
+        ("StateTableName", "tandem-${Env}-state-table"),
     ] {
         assert_eq!(exports.get(output), Some(&json!({"Fn::Sub": name})), "output {output}");
     }

@@ -4,8 +4,12 @@
 //! Each fixture names the rules it must fail in header lines
 //! `# expect-fail: <file>.guard/<rule>` (or `(none)`); the test asserts that
 //! cfn-guard fails exactly those rules, exits non-zero, and prints one of the
-//! rule file's custom messages. The tests skip, saying so, when cfn-guard is
-//! not installed (`make setup` puts it in .tools/bin).
+//! rule file's custom messages.
+//!
+//! When cfn-guard is not installed (`make setup` puts it in .tools/bin), the
+//! tests that run it fail if `CI=true` or `TANDEM_REQUIRE_TOOLS=1` is set
+//! (scripts/test.sh sets the latter), so a pipeline cannot pass without
+//! running the rules; elsewhere they skip, saying so on stderr.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,16 +32,39 @@ fn cfn_guard() -> Option<PathBuf> {
     })
 }
 
-macro_rules! require_cfn_guard {
-    () => {
-        match cfn_guard() {
-            Some(bin) => bin,
-            None => {
-                eprintln!("SKIPPED: cfn-guard not found (set CFN_GUARD, or run `make setup` for .tools/bin/cfn-guard)");
-                return;
-            }
-        }
-    };
+/// Whether a missing cfn-guard fails a test instead of skipping it, given
+/// the values of `CI` and `TANDEM_REQUIRE_TOOLS`: it does when `CI` is `true`
+/// (any case, as CI services set it) or `TANDEM_REQUIRE_TOOLS` is `1`.
+fn missing_tool_is_fatal(ci: Option<&str>, require: Option<&str>) -> bool {
+    ci.is_some_and(|v| v.eq_ignore_ascii_case("true")) || require == Some("1")
+}
+
+/// The fix to print when cfn-guard cannot be found.
+const INSTALL_HINT: &str =
+    "run `make setup` (it installs cfn-guard into .tools/bin), or set CFN_GUARD to a cfn-guard binary";
+
+/// The cfn-guard binary for a test; `None` (after saying so on stderr) when
+/// it is missing and that is allowed. Panics, naming the fix, when it is
+/// missing and [`missing_tool_is_fatal`] says that is a failure.
+fn cfn_guard_or_skip(test: &str) -> Option<PathBuf> {
+    if let Some(bin) = cfn_guard() {
+        return Some(bin);
+    }
+    let ci = std::env::var("CI").ok();
+    let require = std::env::var("TANDEM_REQUIRE_TOOLS").ok();
+    if missing_tool_is_fatal(ci.as_deref(), require.as_deref()) {
+        let shown = |v: Option<String>| v.unwrap_or_else(|| "<unset>".to_string());
+        panic!(
+            "{test}: cfn-guard not found, and it is required here (CI={}, TANDEM_REQUIRE_TOOLS={}): {INSTALL_HINT}",
+            shown(ci),
+            shown(require)
+        );
+    }
+    eprintln!(
+        "SKIPPED {test}: cfn-guard not found; {INSTALL_HINT}. \
+         (This is a failure when CI=true or TANDEM_REQUIRE_TOOLS=1.)"
+    );
+    None
 }
 
 fn run(bin: &Path, args: &[&str]) -> (Output, String) {
@@ -209,7 +236,9 @@ fn validate_templates(bin: &Path, summary: &str) -> (Output, String) {
 
 #[test]
 fn the_templates_pass_and_every_rule_applies_to_one_of_them() {
-    let bin = require_cfn_guard!();
+    let Some(bin) = cfn_guard_or_skip("the_templates_pass_and_every_rule_applies_to_one_of_them") else {
+        return;
+    };
     // Exactly what `make test` runs.
     let (out, text) = validate_templates(&bin, "fail");
     assert!(out.status.success(), "cfn-guard failed on the templates:\n{text}");
@@ -228,7 +257,9 @@ fn the_templates_pass_and_every_rule_applies_to_one_of_them() {
 
 #[test]
 fn each_fixture_fails_exactly_the_rules_it_names() {
-    let bin = require_cfn_guard!();
+    let Some(bin) = cfn_guard_or_skip("each_fixture_fails_exactly_the_rules_it_names") else {
+        return;
+    };
     let files = rule_files();
     let fixtures = fixtures();
     assert!(fixtures.len() >= 10);
@@ -343,4 +374,22 @@ fn the_parsers_here_read_what_they_should() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].0, "one");
     assert_eq!(messages(text), ["fix a"]);
+}
+
+#[test]
+fn a_missing_cfn_guard_is_fatal_only_in_ci_or_when_required() {
+    assert!(!missing_tool_is_fatal(None, None), "a laptop without the tools skips");
+    assert!(missing_tool_is_fatal(Some("true"), None));
+    assert!(missing_tool_is_fatal(Some("TRUE"), None));
+    assert!(missing_tool_is_fatal(None, Some("1")));
+    assert!(missing_tool_is_fatal(Some("false"), Some("1")));
+    for ci in [None, Some(""), Some("false"), Some("0")] {
+        for require in [None, Some(""), Some("0"), Some("true"), Some("yes")] {
+            assert!(
+                !missing_tool_is_fatal(ci, require),
+                "CI={ci:?} TANDEM_REQUIRE_TOOLS={require:?} must not be fatal"
+            );
+        }
+    }
+    assert!(INSTALL_HINT.contains("make setup") && INSTALL_HINT.contains(".tools/bin"));
 }

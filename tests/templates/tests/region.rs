@@ -313,6 +313,24 @@ fn ecr_scans_on_push_is_immutable_and_expires_old_images() {
 }
 
 #[test]
+fn the_repository_name_is_an_output_for_destroy_to_empty() {
+    let t = region();
+    let ids = t.has_resource_properties(
+        "AWS::ECR::Repository",
+        &json!({"RepositoryName": {"Fn::Sub": "tandem-${Env}-app"}}),
+    );
+    assert_eq!(t.output("RepositoryName")["Value"], json!({"Ref": ids[0]}));
+    assert!(
+        t.condition_of(&ids[0]).is_none(),
+        "the repository exists in every scenario"
+    );
+    assert!(
+        t.outputs()["RepositoryName"].get("Condition").is_none(),
+        "the output exists in every scenario"
+    );
+}
+
+#[test]
 fn ecr_replication_is_declared_and_runs_from_the_primary_on_aws() {
     let t = region();
     t.resource_count_is("AWS::ECR::ReplicationConfiguration", 1);

@@ -8,7 +8,7 @@ use crate::plan::{StackSpec, Template, deploy_order};
 use std::collections::BTreeMap;
 
 /// Deploys everything; returns whether anything changed.
-pub async fn run(ctx: &Context) -> anyhow::Result<bool> {
+pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
     let plan = deploy_order(&ctx.config, &ctx.roles, &keys);
@@ -37,7 +37,7 @@ async fn bootstrap(ctx: &Context, spec: &StackSpec, built: &[Artifact]) -> anyho
     let bucket = match stacks
         .describe(&spec.name)
         .await?
-        .and_then(|(_, o)| o.get("ArtifactBucketName").cloned())
+        .and_then(|view| view.outputs.get("ArtifactBucketName").cloned())
     {
         Some(bucket) => bucket,
         None => {
@@ -51,8 +51,15 @@ async fn bootstrap(ctx: &Context, spec: &StackSpec, built: &[Artifact]) -> anyho
             stacks
                 .describe(&spec.name)
                 .await?
-                .and_then(|(_, o)| o.get("ArtifactBucketName").cloned())
-                .ok_or_else(|| anyhow::anyhow!("{} in {} has no ArtifactBucketName output", spec.name, spec.region))?
+                .and_then(|view| view.outputs.get("ArtifactBucketName").cloned())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{} in {} has no ArtifactBucketName output after its first deploy: \
+                         restore that output in cfn/bootstrap.yaml and deploy again",
+                        spec.name,
+                        spec.region
+                    )
+                })?
         }
     };
     for artifact in built {
@@ -82,9 +89,9 @@ async fn deploy_one(ctx: &Context, spec: &StackSpec) -> anyhow::Result<bool> {
 async fn summary(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
     println!("\noutputs");
     for spec in plan {
-        if let Some((status, outputs)) = stacks_for(ctx, spec).describe(&spec.name).await? {
-            println!("  {} ({}) {status}", spec.name, spec.region);
-            for (key, value) in outputs {
+        if let Some(view) = stacks_for(ctx, spec).describe(&spec.name).await? {
+            println!("  {} ({}) {}", spec.name, spec.region, view.status);
+            for (key, value) in view.outputs {
                 println!("    {key:<26} {value}");
             }
         }

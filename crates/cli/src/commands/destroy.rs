@@ -4,33 +4,95 @@
 use super::stacks_for;
 use crate::context::Context;
 use crate::plan::{Template, destroy_order};
-use aws_sdk_ecr::types::ImageIdentifier;
+use aws_sdk_ecr::types::{ImageFailureCode, ImageIdentifier};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-use tandem_core::aws::error_text;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use tandem_core::aws::{error_text, is_not_found};
+
+/// What must be emptied before a stack can be deleted: CloudFormation does
+/// not delete a bucket with objects or a repository with images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Emptying {
+    /// An S3 bucket: every object version and delete marker.
+    Bucket(String),
+    /// An ECR repository: every image.
+    Repository(String),
+}
+
+impl fmt::Display for Emptying {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bucket(bucket) => write!(f, "bucket s3://{bucket}"),
+            Self::Repository(repository) => write!(f, "ECR repository {repository}"),
+        }
+    }
+}
+
+/// What to empty before deleting a stack made from `template`, read from
+/// the stack's `outputs`: the bootstrap stack's `ArtifactBucketName`, the
+/// region stack's `RepositoryName` (or, for a stack deployed before that
+/// output existed, the name at the end of its `RepositoryUri`).
+pub(crate) fn what_to_empty(template: Template, outputs: &BTreeMap<String, String>) -> Option<Emptying> {
+    let output = |key: &str| outputs.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+    match template {
+        Template::Bootstrap => output("ArtifactBucketName").map(|b| Emptying::Bucket(b.to_owned())),
+        Template::Region => output("RepositoryName")
+            .or_else(|| {
+                let (_, name) = output("RepositoryUri")?.split_once('/')?;
+                Some(name).filter(|n| !n.is_empty())
+            })
+            .map(|r| Emptying::Repository(r.to_owned())),
+        Template::Global => None,
+    }
+}
+
+/// Why a bucket or repository could not be emptied.
+#[derive(Debug, thiserror::Error)]
+#[error("could not {action} {target} ({reason})")]
+pub(crate) struct EmptyError {
+    /// What was being emptied.
+    pub(crate) target: Emptying,
+    /// `list` or `delete from`.
+    pub(crate) action: &'static str,
+    /// What AWS said.
+    pub(crate) reason: String,
+}
+
+impl EmptyError {
+    fn new(target: &Emptying, action: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            target: target.clone(),
+            action,
+            reason: reason.into(),
+        }
+    }
+}
 
 /// Deletes everything; fails naming each stack that is left.
-pub async fn run(ctx: &Context) -> anyhow::Result<()> {
+pub(crate) async fn run(ctx: &Context) -> anyhow::Result<()> {
     let plan = destroy_order(&ctx.config, &ctx.roles);
     let mut errors = Vec::new();
     for spec in &plan {
         let stacks = stacks_for(ctx, spec);
-        let Some((_, outputs)) = stacks.describe(&spec.name).await? else {
+        let Some(stack) = stacks.describe(&spec.name).await? else {
             println!("{} ({}): not there", spec.name, spec.region);
             continue;
         };
-        let region = ctx.aws.region(&spec.region);
-        let emptied = match spec.template {
-            Template::Region => empty_repository(&region.ecr, &format!("tandem-{}-app", ctx.config.env)).await,
-            Template::Bootstrap => match outputs.get("ArtifactBucketName") {
-                Some(bucket) => empty_bucket(&region.s3, bucket).await,
-                None => Ok(0),
-            },
-            Template::Global => Ok(0),
-        };
-        match emptied {
-            Ok(0) => {}
-            Ok(n) => println!("{} ({}): emptied {n} object(s)", spec.name, spec.region),
-            Err(e) => errors.push(format!("{} in {}: {e}", spec.name, spec.region)),
+        if let Some(target) = what_to_empty(spec.template, &stack.outputs) {
+            let region = ctx.aws.region(&spec.region);
+            let emptied = match &target {
+                Emptying::Bucket(bucket) => empty_bucket(&region.s3, bucket).await,
+                Emptying::Repository(repository) => empty_repository(&region.ecr, repository).await,
+            };
+            match emptied {
+                Ok(0) => {}
+                Ok(n) => println!("{} ({}): emptied {n} item(s) from {target}", spec.name, spec.region),
+                Err(e) => errors.push(format!(
+                    "{} in {}: {e}; fix that cause or empty it by hand",
+                    spec.name, spec.region
+                )),
+            }
         }
         println!("{} ({}): deleting", spec.name, spec.region);
         if let Err(e) = stacks.delete(&spec.name).await {
@@ -39,12 +101,21 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     }
     let mut left = Vec::new();
     for spec in &plan {
-        if let Some((status, _)) = stacks_for(ctx, spec).describe(&spec.name).await? {
-            left.push(format!("{} in {} ({status})", spec.name, spec.region));
+        if let Some(stack) = stacks_for(ctx, spec).describe(&spec.name).await? {
+            left.push(format!("{} in {} ({})", spec.name, spec.region, stack.status));
         }
     }
     if !left.is_empty() {
-        anyhow::bail!("left behind: {}; first errors: {}", left.join(", "), errors.join("; "));
+        anyhow::bail!(
+            "destroy left {} behind ({}); fix that and run destroy --env {} again",
+            left.join(", "),
+            if errors.is_empty() {
+                "no error was reported".to_owned()
+            } else {
+                errors.join("; ")
+            },
+            ctx.config.env
+        );
     }
     println!(
         "destroyed: nothing of tandem-{} is left in {}",
@@ -54,14 +125,24 @@ pub async fn run(ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Deletes every version of every object; returns how many.
-async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<usize> {
+/// Deletes every version and delete marker in `bucket`, a page (up to 1000)
+/// at a time; returns how many. A bucket that does not exist is empty.
+pub(crate) async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<usize, EmptyError> {
+    let target = Emptying::Bucket(bucket.to_owned());
     let mut deleted = 0;
+    let (mut key_marker, mut version_marker) = (None, None);
     loop {
-        let listed = match s3.list_object_versions().bucket(bucket).send().await {
+        let listed = match s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker)
+            .set_version_id_marker(version_marker)
+            .send()
+            .await
+        {
             Ok(listed) => listed,
-            Err(e) if error_text(&e).contains("NoSuchBucket") => return Ok(deleted),
-            Err(e) => anyhow::bail!("listing s3://{bucket}: {}", error_text(&e)),
+            Err(e) if is_not_found(&e) => return Ok(deleted),
+            Err(e) => return Err(EmptyError::new(&target, "list", error_text(&e))),
         };
         let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = listed.delete_markers().iter().map(|m| (m.key(), m.version_id()));
@@ -75,37 +156,102 @@ async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<u
                     .ok()
             })
             .collect();
-        if ids.is_empty() {
+        if !ids.is_empty() {
+            let n = ids.len();
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| EmptyError::new(&target, "delete from", e.to_string()))?;
+            let out = s3
+                .delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| EmptyError::new(&target, "delete from", error_text(&e)))?;
+            if let Some(first) = out.errors().first() {
+                return Err(EmptyError::new(
+                    &target,
+                    "delete from",
+                    format!(
+                        "{} of {n} deletions failed, the first on {}: {}: {}",
+                        out.errors().len(),
+                        first.key().unwrap_or("?"),
+                        first.code().unwrap_or("Error"),
+                        first.message().unwrap_or("no message")
+                    ),
+                ));
+            }
+            deleted += n;
+        }
+        key_marker = listed.next_key_marker().map(str::to_owned);
+        version_marker = listed.next_version_id_marker().map(str::to_owned);
+        if listed.is_truncated() != Some(true) || (key_marker.is_none() && version_marker.is_none()) {
             return Ok(deleted);
         }
-        deleted += ids.len();
-        let delete = Delete::builder().set_objects(Some(ids)).quiet(true).build()?;
-        s3.delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("emptying s3://{bucket}: {}", error_text(&e)))?;
     }
 }
 
-/// Deletes every image; returns how many.
-async fn empty_repository(ecr: &aws_sdk_ecr::Client, repository: &str) -> anyhow::Result<usize> {
-    let listed = match ecr.list_images().repository_name(repository).send().await {
-        Ok(listed) => listed,
-        Err(e) if error_text(&e).contains("RepositoryNotFound") => return Ok(0),
-        Err(e) => anyhow::bail!("listing {repository}: {}", error_text(&e)),
-    };
-    let ids: Vec<ImageIdentifier> = listed.image_ids().to_vec();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let n = ids.len();
-    ecr.batch_delete_image()
+/// Deletes every image in `repository`, listing all pages first and
+/// deleting 100 at a time (the most one call takes); returns how many. A
+/// repository that does not exist is empty.
+pub(crate) async fn empty_repository(ecr: &aws_sdk_ecr::Client, repository: &str) -> Result<usize, EmptyError> {
+    let target = Emptying::Repository(repository.to_owned());
+    let mut pages = ecr
+        .list_images()
         .repository_name(repository)
-        .set_image_ids(Some(ids))
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("emptying {repository}: {}", error_text(&e)))?;
-    Ok(n)
+        .into_paginator()
+        .items()
+        .send();
+    // One entry per tag: an image with two tags is listed twice. Deleting by
+    // digest removes the image with all its tags, once.
+    let mut digests = BTreeSet::new();
+    let mut ids = Vec::new();
+    while let Some(item) = pages.next().await {
+        let id = match item {
+            Ok(id) => id,
+            Err(e) if is_not_found(&e) => return Ok(0),
+            Err(e) => return Err(EmptyError::new(&target, "list", error_text(&e))),
+        };
+        match id.image_digest() {
+            Some(digest) if digests.insert(digest.to_owned()) => {
+                ids.push(ImageIdentifier::builder().image_digest(digest).build());
+            }
+            Some(_) => {}
+            None => ids.push(id),
+        }
+    }
+    for chunk in ids.chunks(100) {
+        let out = ecr
+            .batch_delete_image()
+            .repository_name(repository)
+            .set_image_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| EmptyError::new(&target, "delete from", error_text(&e)))?;
+        let failures: Vec<_> = out
+            .failures()
+            .iter()
+            .filter(|f| f.failure_code() != Some(&ImageFailureCode::ImageNotFound))
+            .collect();
+        if let Some(first) = failures.first() {
+            return Err(EmptyError::new(
+                &target,
+                "delete from",
+                format!(
+                    "{} of {} deletions failed, the first: {}: {}",
+                    failures.len(),
+                    chunk.len(),
+                    first.failure_code().map_or("Error", |c| c.as_str()),
+                    first.failure_reason().unwrap_or("no reason given")
+                ),
+            ));
+        }
+    }
+    Ok(ids.len())
 }
+
+#[cfg(test)]
+#[path = "destroy_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@ use crate::plan::deploy_order;
 use std::collections::BTreeMap;
 
 /// Prints each stack's pending changes; returns whether there are any.
-pub async fn run(ctx: &Context) -> anyhow::Result<bool> {
+pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
     let mut any = false;

@@ -1,21 +1,21 @@
 //! One module per `tandem` command.
 
-pub mod deploy;
-pub mod destroy;
-pub mod diff;
-pub mod status;
+pub(crate) mod deploy;
+pub(crate) mod destroy;
+pub(crate) mod diff;
+pub(crate) mod status;
 
 use crate::context::Context;
 use crate::plan::StackSpec;
 use crate::stacks::Stacks;
 
 /// The stack helper for `spec`'s region.
-pub fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a> {
+pub(crate) fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a> {
     Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll)
 }
 
 /// The template text for `spec`.
-pub fn template_body(ctx: &Context, spec: &StackSpec) -> anyhow::Result<String> {
+pub(crate) fn template_body(ctx: &Context, spec: &StackSpec) -> anyhow::Result<String> {
     let path = ctx.root.join(spec.template.path());
     std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
 }

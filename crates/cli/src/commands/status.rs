@@ -6,7 +6,7 @@ use crate::plan::deploy_order;
 use std::collections::BTreeMap;
 
 /// Prints the status; returns whether every stack exists and is settled.
-pub async fn run(ctx: &Context) -> anyhow::Result<bool> {
+pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     println!("roles: primary {}, standby {}", ctx.roles.primary, ctx.roles.standby);
     let mut healthy = true;
     for spec in deploy_order(&ctx.config, &ctx.roles, &BTreeMap::new()) {
@@ -15,10 +15,10 @@ pub async fn run(ctx: &Context) -> anyhow::Result<bool> {
                 healthy = false;
                 println!("{} ({}): not deployed", spec.name, spec.region);
             }
-            Some((status, outputs)) => {
-                healthy &= crate::events::phase(&status) == crate::events::Phase::Succeeded;
-                println!("{} ({}): {status}", spec.name, spec.region);
-                for (key, value) in outputs {
+            Some(view) => {
+                healthy &= crate::events::phase(&view.status) == crate::events::Phase::Succeeded;
+                println!("{} ({}): {}", spec.name, spec.region, view.status);
+                for (key, value) in view.outputs {
                     println!("    {key:<26} {value}");
                 }
             }

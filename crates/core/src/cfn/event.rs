@@ -28,29 +28,28 @@ pub(crate) fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
     }
     let error = match serde_path_to_error::deserialize::<_, Request>(&event) {
         Ok(request) => return Ok(Parsed::Request(request)),
-        Err(error) => format!(
-            "could not read the request: field `{}`: {}",
-            error.path(),
-            error.inner()
-        ),
+        Err(error) => match error.path().to_string().as_str() {
+            "." => format!(
+                "could not read the request: {}; CloudFormation always sends it, so check what invoked the function",
+                error.inner()
+            ),
+            path => format!("could not read the request: field `{path}`: {}", error.inner()),
+        },
     };
-    // Answer FAILED if the event carries enough to address an answer.
+    // Answer FAILED whenever the event says where the answer goes and which
+    // request it answers; whatever else is missing is left empty (and named
+    // in the reason), which still ends the stack's wait.
     let field = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
-    let (Some(url), Some(stack_id), Some(request_id), Some(logical_id)) = (
-        field("ResponseURL"),
-        field("StackId"),
-        field("RequestId"),
-        field("LogicalResourceId"),
-    ) else {
+    let (Some(url), Some(request_id)) = (field("ResponseURL"), field("RequestId")) else {
         return Err(RunnerError::NotARequest(error));
     };
     let request = Request {
         request_type: serde_json::from_value(event["RequestType"].clone()).unwrap_or(RequestType::Create),
         response_url: ResponseUrl::new(url),
-        stack_id,
+        stack_id: field("StackId").unwrap_or_default(),
         request_id,
         resource_type: field("ResourceType").unwrap_or_default(),
-        logical_resource_id: logical_id,
+        logical_resource_id: field("LogicalResourceId").unwrap_or_default(),
         physical_resource_id: field("PhysicalResourceId"),
         service_token: None,
         resource_properties: Default::default(),
@@ -93,7 +92,8 @@ pub(crate) fn build_response(request: &Request, result: Final) -> Option<Respons
     }
     Some(Response {
         status,
-        reason,
+        // A huge value quoted in a reason would push out its cause and fix.
+        reason: reason.map(|r| crate::text::shorten_values(&r)),
         physical_resource_id: physical_id,
         stack_id: request.stack_id.clone(),
         request_id: request.request_id.clone(),

@@ -17,7 +17,7 @@ use std::any::Any;
 pub const FAILED_CREATE_PREFIX: &str = "tandem-create-failed-";
 
 /// How a request ended, as far as this invocation is concerned.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Final {
     /// The handler finished: answer SUCCESS.
     Done {
@@ -76,7 +76,9 @@ fn check(id: &str) -> Result<(), String> {
 /// The id for a SUCCESS answer, or why the returned id cannot be used.
 pub(crate) fn success_id(request: &Request, returned: String) -> Result<String, String> {
     match (request.request_type, &request.physical_resource_id) {
-        (RequestType::Delete, Some(given)) => Ok(given.clone()),
+        (RequestType::Delete, Some(given)) if !given.trim().is_empty() => Ok(given.clone()),
+        // A Delete with no id removed nothing; CloudFormation still needs one.
+        (RequestType::Delete, _) => Ok(placeholder(request)),
         _ => check(&returned).map(|()| returned),
     }
 }
@@ -164,6 +166,13 @@ mod tests {
             success_id(&request(RequestType::Delete, Some("old")), "other".into()).unwrap(),
             "old"
         );
+        for blank in [None, Some(""), Some("  ")] {
+            assert_eq!(
+                success_id(&request(RequestType::Delete, blank), String::new()).unwrap(),
+                "tandem-create-failed-req-9",
+                "{blank:?}"
+            );
+        }
     }
 
     #[test]

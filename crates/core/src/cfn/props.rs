@@ -8,8 +8,8 @@
 //! use serde::Deserialize;
 //! use tandem_core::cfn::props;
 //!
-//! #[derive(Deserialize)]
-//! #[serde(rename_all = "PascalCase")]
+//! #[derive(Debug, Deserialize)]
+//! #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 //! struct Props {
 //!     region: String,
 //!     #[serde(default, deserialize_with = "props::bool")]
@@ -18,10 +18,14 @@
 //!     retries: Option<u32>,
 //! }
 //!
-//! let raw = serde_json::json!({"Region": "us-east-2", "Strict": "true", "Retries": "3"});
+//! let raw = serde_json::json!({"ServiceToken": "arn:...", "Region": "us-east-2", "Strict": "true", "Retries": "3"});
 //! let p: Props = props::parse(raw.as_object().unwrap()).unwrap();
 //! assert!(p.strict);
 //! assert_eq!(p.retries, Some(3));
+//!
+//! let typo = serde_json::json!({"Region": "us-east-2", "Retires": "3"});
+//! let e = props::parse::<Props>(typo.as_object().unwrap()).unwrap_err();
+//! assert_eq!(e.to_string(), "property `Retires`: unknown property; this resource takes Region, Strict, Retries");
 //! ```
 
 use serde::Deserialize;
@@ -30,8 +34,12 @@ use serde_json::{Map, Value};
 use std::fmt::Display;
 use std::str::FromStr;
 
-/// Properties the framework adds or reads itself, never passed on as errors.
+/// Properties CloudFormation or the framework reads itself: they are taken
+/// out before the resource's own properties are parsed.
 pub const FRAMEWORK_PROPERTIES: &[&str] = &["ServiceToken", "ServiceTimeout"];
+
+/// The most a logged property rendering may take, in characters.
+pub const MAX_LOGGED_CHARS: usize = 4096;
 
 /// A property that could not be parsed, with the path of the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +51,56 @@ pub struct PropertyError {
     pub message: String,
 }
 
-/// Parses raw properties into `T`, naming the field at fault on error.
+/// Parses raw properties into `T`, without the [`FRAMEWORK_PROPERTIES`],
+/// naming the field at fault on error. With `#[serde(deny_unknown_fields)]`
+/// on `T`, an unknown property is refused with the list of known ones.
 pub fn parse<T: DeserializeOwned>(raw: &Map<String, Value>) -> Result<T, PropertyError> {
-    let value = Value::Object(raw.clone());
-    serde_path_to_error::deserialize(value).map_err(|error| {
+    let own: Map<String, Value> = raw
+        .iter()
+        .filter(|(k, _)| !FRAMEWORK_PROPERTIES.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    serde_path_to_error::deserialize(Value::Object(own)).map_err(|error| {
         let path = error.path().to_string();
-        let message = error.into_inner().to_string();
-        PropertyError { path, message }
+        let message = crate::text::shorten_values(&error.into_inner().to_string());
+        match unknown_field(&message) {
+            Some((field, known)) => PropertyError {
+                path: field,
+                message: format!("unknown property; this resource takes {known}"),
+            },
+            None => PropertyError { path, message },
+        }
     })
+}
+
+/// Reads serde's "unknown field `X`, expected one of `A`, `B`" (or
+/// "expected `A`") into the field and a plain list of the known ones.
+fn unknown_field(message: &str) -> Option<(String, String)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (field, rest) = rest.split_once('`')?;
+    let known = rest
+        .trim_start_matches(", expected one of ")
+        .trim_start_matches(", expected ")
+        .replace('`', "");
+    let known = if known.starts_with("there are no fields") || known.is_empty() {
+        "no properties".to_owned()
+    } else {
+        known
+    };
+    Some((field.to_owned(), known))
+}
+
+/// The properties as one bounded log value: secret names redacted (see
+/// [`redacted`]), long values shortened, and the whole cut to
+/// [`MAX_LOGGED_CHARS`].
+pub fn for_log(raw: &Map<String, Value>, secret: &[&str]) -> String {
+    let text = crate::text::shorten_values(&redacted(raw, secret).to_string());
+    let count = text.chars().count();
+    if count <= MAX_LOGGED_CHARS {
+        return text;
+    }
+    let head: String = text.chars().take(MAX_LOGGED_CHARS).collect();
+    format!("{head}… ({count} characters)")
 }
 
 /// A copy of `raw` with the values of `secret` names (at any depth) replaced,
@@ -149,30 +199,13 @@ fn short_type_name<T>() -> &'static str {
     }
 }
 
-/// Rejects properties that `T` does not know, so that a typo is an error
-/// rather than a silently ignored setting. The framework's own properties
-/// ([`FRAMEWORK_PROPERTIES`]) are always allowed.
-pub fn reject_unknown(raw: &Map<String, Value>, known: &[&str]) -> Result<(), PropertyError> {
-    for key in raw.keys() {
-        if !known.contains(&key.as_str()) && !FRAMEWORK_PROPERTIES.contains(&key.as_str()) {
-            let mut expected: Vec<&str> = known.to_vec();
-            expected.sort_unstable();
-            return Err(PropertyError {
-                path: key.clone(),
-                message: format!("unknown property; this resource takes {}", expected.join(", ")),
-            });
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
     #[derive(Debug, Deserialize)]
-    #[serde(rename_all = "PascalCase")]
+    #[serde(rename_all = "PascalCase", deny_unknown_fields)]
     struct Props {
         name: String,
         #[serde(default, deserialize_with = "bool")]
@@ -234,11 +267,35 @@ mod tests {
 
     #[test]
     fn unknown_properties_are_named_with_the_known_ones() {
-        let raw = map(json!({"Name": "a", "Nmae": "b", "ServiceToken": "arn"}));
-        let e = reject_unknown(&raw, &["Name", "Enabled"]).unwrap_err();
+        let raw = map(json!({"Name": "a", "Nmae": "b", "ServiceToken": "arn", "ServiceTimeout": "60"}));
+        let e = parse::<Props>(&raw).unwrap_err();
         assert_eq!(e.path, "Nmae");
-        assert!(e.message.contains("Enabled, Name"), "{e}");
-        assert!(reject_unknown(&map(json!({"Name": "a", "ServiceToken": "x"})), &["Name"]).is_ok());
+        assert_eq!(
+            e.message,
+            "unknown property; this resource takes Name, Enabled, Count, Keys"
+        );
+    }
+
+    #[test]
+    fn the_framework_s_own_properties_are_not_the_resource_s() {
+        let raw = map(json!({"Name": "a", "ServiceToken": "arn", "ServiceTimeout": "60"}));
+        assert_eq!(parse::<Props>(&raw).unwrap().name, "a");
+    }
+
+    #[test]
+    fn a_huge_value_is_shortened_in_the_error_and_in_the_log() {
+        let huge = "z".repeat(200_000);
+        let e = parse::<Props>(&map(json!({"Name": "a", "Count": huge}))).unwrap_err();
+        assert_eq!(e.path, "Count");
+        assert!(e.to_string().len() < 300, "{e}");
+        assert!(e.to_string().contains("(200000 characters)"), "{e}");
+        let logged = for_log(&map(json!({"Name": huge, "Password": "p"})), &["Password"]);
+        assert!(logged.len() < 300, "{logged}");
+        assert!(!logged.contains("\"p\""), "{logged}");
+        let many: Map<String, Value> = (0..2000).map(|i| (format!("K{i}"), json!("v"))).collect();
+        let logged = for_log(&many, &[]);
+        assert!(logged.chars().count() < MAX_LOGGED_CHARS + 40, "{}", logged.len());
+        assert!(logged.ends_with(" characters)"), "{logged}");
     }
 
     #[test]

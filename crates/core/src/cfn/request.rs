@@ -15,13 +15,20 @@ pub enum RequestType {
     Delete,
 }
 
-impl fmt::Display for RequestType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl RequestType {
+    /// `Create`, `Update` or `Delete`.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Self::Create => "Create",
             Self::Update => "Update",
             Self::Delete => "Delete",
-        })
+        }
+    }
+}
+
+impl fmt::Display for RequestType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -53,6 +60,11 @@ impl fmt::Debug for ResponseUrl {
 }
 
 /// One custom-resource request, as CloudFormation sends it.
+///
+/// tandem has its own type rather than `aws_lambda_events`'
+/// `CloudFormationCustomResourceRequest` because that one derives `Debug`,
+/// which prints the presigned ResponseURL (a credential) and every property
+/// into any log line that formats the request; this one prints neither.
 ///
 /// Properties stay raw JSON here: the runner parses them into the resource's
 /// typed properties, so that a bad value becomes a FAILED answer naming the

@@ -93,16 +93,24 @@ impl Outcome {
 /// AWS may deliver the same request twice.
 pub trait CustomResource: Send + Sync + 'static {
     /// The typed properties; see [`props`] for CloudFormation's string scalars.
+    /// Mark the struct `#[serde(deny_unknown_fields)]`, so that a typo in a
+    /// template is refused, naming the unknown property and the known ones.
     type Properties: DeserializeOwned + Send + Sync;
 
     /// The template type this serves, such as `Custom::CrossRegionOutputs`.
     const RESOURCE_TYPE: &'static str;
 
-    /// Every property name `Properties` reads; any other is refused as a typo.
-    const KNOWN_PROPERTIES: &'static [&'static str];
-
     /// Property names whose values must never be logged.
     const SECRET_PROPERTIES: &'static [&'static str] = &[];
+
+    /// Checks the properties beyond their types, before Create and Update
+    /// (never before Delete: a resource must stay removable whatever its
+    /// properties). The runner calls it; an error answers FAILED with the
+    /// message, which should name the property and the fix.
+    fn validate(props: &Self::Properties) -> Result<(), String> {
+        let _ = props;
+        Ok(())
+    }
 
     /// Makes the resource.
     fn create(
@@ -158,9 +166,13 @@ pub(crate) trait ErasedResource: Send + Sync {
     fn run<'a>(&'a self, request: &'a Request, step: Step) -> BoxFuture<'a, Result<Outcome, HandlerError>>;
 }
 
-fn parse_props<T: DeserializeOwned>(raw: &Map<String, Value>, known: &[&str]) -> Result<T, PropertyError> {
-    props::reject_unknown(raw, known)?;
-    props::parse(raw)
+/// Parses `raw` as `R`'s properties, then [`CustomResource::validate`]s
+/// them: what the runner does before a Create or an Update. The samples'
+/// tests use it too, so that they check exactly what the runner checks.
+pub fn check_properties<R: CustomResource>(raw: &Map<String, Value>) -> Result<R::Properties, String> {
+    let parsed: R::Properties = props::parse(raw).map_err(|e: PropertyError| e.to_string())?;
+    R::validate(&parsed)?;
+    Ok(parsed)
 }
 
 impl<R: CustomResource> ErasedResource for R {
@@ -170,19 +182,20 @@ impl<R: CustomResource> ErasedResource for R {
 
     fn run<'a>(&'a self, request: &'a Request, step: Step) -> BoxFuture<'a, Result<Outcome, HandlerError>> {
         Box::pin(async move {
-            let props: R::Properties = parse_props(&request.resource_properties, R::KNOWN_PROPERTIES)?;
+            let raw = &request.resource_properties;
             let physical_id = request.physical_resource_id.as_deref().unwrap_or_default();
             match (step, request.request_type) {
-                (Step::Poll(state), _) => self.poll(request, props, state).await,
-                (Step::Start, RequestType::Create) => self.create(request, props).await,
+                (Step::Poll(state), _) => self.poll(request, props::parse(raw)?, state).await,
+                (Step::Start, RequestType::Create) => self.create(request, check_properties::<R>(raw)?).await,
                 (Step::Start, RequestType::Update) => {
+                    let props = check_properties::<R>(raw)?;
                     let old = request
                         .old_resource_properties
                         .as_ref()
-                        .and_then(|raw| parse_props(raw, R::KNOWN_PROPERTIES).ok());
+                        .and_then(|raw| props::parse(raw).ok());
                     self.update(request, physical_id, props, old).await
                 }
-                (Step::Start, RequestType::Delete) => self.delete(request, physical_id, props).await,
+                (Step::Start, RequestType::Delete) => self.delete(request, physical_id, props::parse(raw)?).await,
             }
         })
     }

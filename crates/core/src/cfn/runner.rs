@@ -4,16 +4,19 @@
 use super::continuation::{Continuation, Continuer};
 use super::event::{Parsed, build_response, parse_event, service_timeout};
 use super::invocation::{Invocation, Settings};
-use super::outcome::{Final, reason_from_error, reason_from_panic};
+use super::outcome::{Final, is_failed_create_id, reason_from_error, reason_from_panic};
 use super::request::{Request, RequestType};
-use super::resource::{CustomResource, ErasedResource, Outcome, Step};
+use super::resource::{CustomResource, ErasedResource, Step};
 use super::response::Status;
+use super::schedule::{Deadlines, Moment, Next, StepEnd, after_step, deadlines};
 use super::sender::{self, SendError, Transport};
+use crate::clock::unix_now;
+use crate::text::quote;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::time::Instant;
 
 /// Why the runner could not answer CloudFormation at all.
@@ -85,24 +88,8 @@ impl Runner {
     pub async fn handle(&self, event: Value, invocation: Invocation) -> Result<Value, RunnerError> {
         let start = Instant::now();
         tracing::debug!(remaining_ms = invocation.remaining.as_millis() as u64, "invocation");
-        // The PUT may use time up to just before Lambda's own deadline.
-        let send_deadline = start + invocation.remaining.saturating_sub(Duration::from_millis(250));
-        // A short function timeout shrinks the margin, so the handler still
-        // gets most of the time.
-        let margin = self.settings.answer_margin.min(invocation.remaining / 3);
-        let answer_deadline = start + invocation.remaining.saturating_sub(margin);
-
-        let (request, result) = match parse_event(event)? {
-            Parsed::Request(request) => {
-                let run = Run {
-                    step: Step::Start,
-                    started_at: unix_now(),
-                    hops: 0,
-                    partial_id: None,
-                };
-                let result = self.drive(&request, run, &invocation, answer_deadline).await;
-                (request, result)
-            }
+        let (request, run) = match parse_event(event)? {
+            Parsed::Request(request) => (request, Ok(Run::first())),
             Parsed::Continuation(c) => {
                 let run = Run {
                     step: Step::Poll(c.state),
@@ -110,23 +97,33 @@ impl Runner {
                     hops: c.hops,
                     partial_id: c.physical_resource_id,
                 };
-                let result = self.drive(&c.request, run, &invocation, answer_deadline).await;
-                (c.request, result)
+                (c.request, Ok(run))
             }
-            Parsed::Unreadable(request, why) => (
-                request,
-                Final::Failed {
-                    reason: why,
-                    partial_id: None,
-                },
-            ),
+            Parsed::Unreadable(request, why) => (request, Err(why)),
         };
+        let started_at = run.as_ref().map_or_else(|_| unix_now(), |run| run.started_at);
+        let elapsed = Duration::from_secs(unix_now().saturating_sub(started_at));
+        let limits = deadlines(
+            invocation.remaining,
+            service_timeout(&request).saturating_sub(elapsed),
+            self.settings.answer_margin,
+        );
+        let result = match run {
+            Ok(run) => self.drive(&request, run, &invocation, start, limits).await,
+            Err(why) => Final::failed(why),
+        };
+        self.answer(&request, result, start + limits.send).await
+    }
+
+    /// Sends the answer for `result` (nothing when another invocation took
+    /// over), and returns its summary.
+    async fn answer(&self, request: &Request, result: Final, send_deadline: Instant) -> Result<Value, RunnerError> {
         let hops = if let Final::HandedOff { hops } = result {
             hops
         } else {
             0
         };
-        let Some(response) = build_response(&request, result) else {
+        let Some(response) = build_response(request, result) else {
             tracing::info!(logical_id = %request.logical_resource_id, hops, "handed on to a new invocation");
             return Ok(json!({"Status": "IN_PROGRESS", "Hops": hops}));
         };
@@ -162,137 +159,92 @@ impl Runner {
         )
     }
 
-    async fn drive(&self, request: &Request, mut run: Run, invocation: &Invocation, answer_deadline: Instant) -> Final {
+    /// Runs the handler's steps until the operation ends or hands on; every
+    /// choice between steps is [`after_step`]'s.
+    async fn drive(
+        &self,
+        request: &Request,
+        mut run: Run,
+        invocation: &Invocation,
+        start: Instant,
+        limits: Deadlines,
+    ) -> Final {
         let Some(resource) = self.route(&request.resource_type) else {
             let served: Vec<&str> = self.routes.iter().map(|(t, _)| *t).collect();
             return Final::failed(format!(
-                "this function serves {}; the template asks it for {:?}: set the resource's Type to one of those",
+                "this function serves {}; the template asks it for {}: set the resource's Type to one of those",
                 served.join(", "),
-                request.resource_type
+                quote(&request.resource_type)
             ));
         };
         tracing::info!(
             request = ?request,
-            properties = %super::props::redacted(&request.resource_properties, resource.secret_properties()),
+            properties = %super::props::for_log(&request.resource_properties, resource.secret_properties()),
             continuing = matches!(run.step, Step::Poll(_)),
             "custom-resource request"
         );
-        if request.request_type == RequestType::Delete
-            && request
-                .physical_resource_id
-                .as_deref()
-                .is_some_and(super::outcome::is_failed_create_id)
-        {
-            // The Create failed before anything existed: nothing to remove.
-            let physical_id = request.physical_resource_id.clone().unwrap_or_default();
-            return Final::Done {
-                physical_id,
-                data: Default::default(),
-                no_echo: false,
-            };
+        if let Some(nothing) = nothing_to_delete(request) {
+            return nothing;
         }
+        let answer_deadline = start + limits.answer;
         let service_timeout = service_timeout(request);
         loop {
-            let step = AssertUnwindSafe(resource.run(request, run.step.clone())).catch_unwind();
-            let outcome = match tokio::time::timeout_at(answer_deadline, step).await {
-                Ok(Ok(Ok(outcome))) => outcome,
-                Ok(Ok(Err(error))) => {
-                    return Final::Failed {
-                        reason: reason_from_error(error.as_ref()),
-                        partial_id: run.partial_id,
-                    };
-                }
-                Ok(Err(panic)) => {
-                    return Final::Failed {
-                        reason: reason_from_panic(panic),
-                        partial_id: run.partial_id,
-                    };
-                }
-                Err(_) if matches!(run.step, Step::Poll(_)) => {
-                    // A poll only checks progress, so it can simply run again later.
-                    let state = match &run.step {
-                        Step::Poll(s) => s.clone(),
-                        Step::Start => Value::Null,
-                    };
-                    return self.hand_off(request, run, state, invocation).await;
-                }
-                Err(_) => {
-                    return Final::Failed {
-                        reason: format!(
-                            "{} did not finish within the function's timeout (less {:?} to answer): \
-                             raise the Lambda timeout, or make the step return InProgress",
-                            request.request_type, self.settings.answer_margin
-                        ),
-                        partial_id: run.partial_id,
-                    };
-                }
+            let (was_poll, state) = match &run.step {
+                Step::Poll(state) => (true, state.clone()),
+                Step::Start => (false, Value::Null),
             };
-            let (state, check_after) = match outcome {
-                Outcome::Done {
-                    physical_id,
-                    data,
-                    no_echo,
-                } => {
-                    return Final::Done {
-                        physical_id,
-                        data,
-                        no_echo,
-                    };
-                }
-                Outcome::InProgress {
-                    physical_id,
+            let end = run_step(resource.as_ref(), request, run.step.clone(), answer_deadline).await;
+            let moment = Moment {
+                was_poll,
+                state,
+                partial_id: run.partial_id.take(),
+                elapsed: Duration::from_secs(unix_now().saturating_sub(run.started_at)),
+                service_timeout,
+                until_answer: answer_deadline.saturating_duration_since(Instant::now()),
+                poll_reserve: self.settings.poll_reserve,
+                hops: run.hops,
+                max_hops: self.settings.max_hops,
+                can_hand_off: self.continuer.is_some(),
+                limit: limits.limit,
+                margin: limits.margin,
+                request_type: request.request_type.as_str(),
+            };
+            match after_step(end, moment) {
+                Next::Finish(result) => return result,
+                Next::Poll {
+                    after,
                     state,
-                    check_after,
+                    partial_id,
                 } => {
-                    run.partial_id = physical_id.or(run.partial_id);
-                    (state, check_after)
+                    tokio::time::sleep(after).await;
+                    run.step = Step::Poll(state);
+                    run.partial_id = partial_id;
                 }
-            };
-            let elapsed = Duration::from_secs(unix_now().saturating_sub(run.started_at));
-            if elapsed + check_after >= service_timeout {
-                return Final::Failed {
-                    reason: format!(
-                        "{} did not finish within its ServiceTimeout of {}s: raise ServiceTimeout (at most 3600) \
-                         or look at why the operation is slow",
-                        request.request_type,
-                        service_timeout.as_secs()
-                    ),
-                    partial_id: run.partial_id,
-                };
+                Next::HandOff {
+                    state,
+                    partial_id,
+                    hops,
+                } => {
+                    let continuation = Continuation {
+                        request: request.clone(),
+                        state,
+                        physical_resource_id: partial_id,
+                        started_at: run.started_at,
+                        hops,
+                    };
+                    return self.hand_off(continuation, invocation).await;
+                }
             }
-            if Instant::now() + check_after + self.settings.poll_reserve < answer_deadline {
-                tokio::time::sleep(check_after).await;
-                run.step = Step::Poll(state);
-                continue;
-            }
-            return self.hand_off(request, run, state, invocation).await;
         }
     }
 
-    async fn hand_off(&self, request: &Request, run: Run, state: Value, invocation: &Invocation) -> Final {
-        let hops = run.hops + 1;
+    async fn hand_off(&self, continuation: Continuation, invocation: &Invocation) -> Final {
+        let hops = continuation.hops;
         let Some(continuer) = &self.continuer else {
             return Final::Failed {
-                reason: "the operation needs more than one invocation, and this function has no continuation set up"
-                    .into(),
-                partial_id: run.partial_id,
+                reason: "this function has no continuation set up".into(),
+                partial_id: continuation.physical_resource_id,
             };
-        };
-        if hops > self.settings.max_hops {
-            return Final::Failed {
-                reason: format!(
-                    "the operation handed on {} times without finishing; giving up",
-                    self.settings.max_hops
-                ),
-                partial_id: run.partial_id,
-            };
-        }
-        let continuation = Continuation {
-            request: request.clone(),
-            state,
-            physical_resource_id: run.partial_id.clone(),
-            started_at: run.started_at,
-            hops,
         };
         match continuer
             .hand_off(&invocation.function_arn, continuation.to_event())
@@ -300,8 +252,11 @@ impl Runner {
         {
             Ok(()) => Final::HandedOff { hops },
             Err(error) => Final::Failed {
-                reason: format!("could not hand the operation on to a new invocation: {error}"),
-                partial_id: run.partial_id,
+                reason: format!(
+                    "could not hand the operation on to a new invocation: {error}; \
+                     check that the function may invoke itself (lambda:InvokeFunction on its own ARN)"
+                ),
+                partial_id: continuation.physical_resource_id,
             },
         }
     }
@@ -319,13 +274,52 @@ struct Run {
     partial_id: Option<String>,
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+/// Runs one step of the handler until `deadline`, catching its panics.
+async fn run_step(resource: &dyn ErasedResource, request: &Request, step: Step, deadline: Instant) -> StepEnd {
+    let step = AssertUnwindSafe(resource.run(request, step)).catch_unwind();
+    match tokio::time::timeout_at(deadline, step).await {
+        Ok(Ok(Ok(outcome))) => StepEnd::Returned(outcome),
+        Ok(Ok(Err(error))) => StepEnd::Failed(reason_from_error(error.as_ref())),
+        Ok(Err(panic)) => StepEnd::Failed(reason_from_panic(panic)),
+        Err(_) => StepEnd::OutOfTime,
+    }
+}
+
+impl Run {
+    /// The first step of a new request.
+    fn first() -> Self {
+        Self {
+            step: Step::Start,
+            started_at: unix_now(),
+            hops: 0,
+            partial_id: None,
+        }
+    }
+}
+
+/// The answer to a Delete that has nothing to remove, if this is one: the
+/// Delete of a Create that failed before anything existed (a placeholder
+/// id), or one with no physical id at all. Answering anything but SUCCESS
+/// would leave the stack in DELETE_FAILED over a resource that never was.
+fn nothing_to_delete(request: &Request) -> Option<Final> {
+    if request.request_type != RequestType::Delete {
+        return None;
+    }
+    let given = request.physical_resource_id.as_deref().unwrap_or_default();
+    if !given.trim().is_empty() && !is_failed_create_id(given) {
+        return None;
+    }
+    tracing::info!(
+        physical_id = given,
+        "nothing was created, so there is nothing to delete"
+    );
+    Some(Final::Done {
+        physical_id: given.to_owned(),
+        data: Default::default(),
+        no_echo: false,
+    })
 }
 
 #[cfg(test)]
-#[path = "runner_tests.rs"]
+#[path = "runner_tests/mod.rs"]
 mod tests;

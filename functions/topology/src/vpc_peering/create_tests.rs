@@ -1,16 +1,19 @@
-//! The shell's Create, against a scripted EC2.
+//! The shell's Create, against mocked EC2: every call in order, in its
+//! region, with its parameters and tags asserted by the rules in `mocked`.
 
-use super::scripted::*;
+use super::mocked::*;
 use super::*;
 use crate::vpc_peering::props::sample;
+use aws_sdk_ec2::operation::describe_vpc_peering_connections::DescribeVpcPeeringConnectionsError;
+use aws_smithy_types::error::ErrorMetadata;
 
 #[tokio::test]
 async fn create_requests_accepts_tags_and_routes_both_sides() {
-    let script = Scripted::default();
+    let script = script();
     requested_anew(&script);
     accepted_and_active(&script);
     tagged_and_routed(&script);
-    let (resource, request, props) = (script.resource(), request("Create", None), sample());
+    let (resource, request, props) = (resource(&script), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, waits) = run(&resource, &request, &props, first).await;
 
@@ -20,64 +23,35 @@ async fn create_requests_accepts_tags_and_routes_both_sides() {
         [(Some("pcx-1".to_string()), Duration::ZERO)],
         "the id is reported at once"
     );
-    let sent = script.finished();
-    let lookup = params(
-        &sent[0],
-        &["Filter.1.Name", "Filter.1.Value.1", "Filter.2.Name", "Filter.2.Value.1"],
-    );
+    let calls: Vec<String> = script.finished().into_iter().map(|c| c.operation).collect();
     assert_eq!(
-        lookup,
-        ["tag:tandem:stack-id", STACK, "tag:tandem:logical-id", "Peering"]
+        calls,
+        [
+            "DescribeVpcPeeringConnections",
+            "CreateVpcPeeringConnection",
+            "DescribeVpcPeeringConnections",
+            "AcceptVpcPeeringConnection",
+            "DescribeVpcPeeringConnections",
+            "DescribeVpcPeeringConnections",
+            "CreateTags",
+            "DescribeRouteTables",
+            "CreateRoute",
+            "DescribeRouteTables",
+            "CreateRoute",
+        ]
     );
-    assert_eq!(
-        params(&sent[1], &["VpcId", "PeerVpcId", "PeerRegion"]),
-        ["vpc-0aaa", "vpc-0bbb", "us-east-2"]
-    );
-    let create = &sent[1].params;
-    assert_eq!(create["TagSpecification.1.ResourceType"], "vpc-peering-connection");
-    let tags = [
-        "Tag.1.Key",
-        "Tag.1.Value",
-        "Tag.2.Key",
-        "Tag.2.Value",
-        "Tag.3.Key",
-        "Tag.3.Value",
-    ];
-    let creation_tags: Vec<String> = tags
-        .iter()
-        .map(|k| create[&format!("TagSpecification.1.{k}")].clone())
-        .collect();
-    let expected = [
-        "tandem:stack-id",
-        STACK,
-        "tandem:logical-id",
-        "Peering",
-        "Name",
-        "tandem-dev-global-Peering",
-    ];
-    assert_eq!(creation_tags, expected);
-    assert_eq!(sent[3].params["VpcPeeringConnectionId"], "pcx-1");
-    assert_eq!(params(&sent[6], &tags), expected, "the peer region gets the same tags");
-    assert_eq!(sent[6].params["ResourceId.1"], "pcx-1");
-    let routes = ["RouteTableId", "DestinationCidrBlock", "VpcPeeringConnectionId"];
-    assert_eq!(params(&sent[8], &routes), ["rtb-0a1", "10.1.0.0/16", "pcx-1"]);
-    assert_eq!(params(&sent[10], &routes), ["rtb-0b1", "10.0.0.0/16", "pcx-1"]);
 }
 
 #[tokio::test]
 async fn a_peering_not_yet_in_the_peer_region_is_polled_with_its_id_reported() {
-    let script = Scripted::default();
+    let script = script();
     requested_anew(&script);
     script
-        .then("us-east-2", "DescribeVpcPeeringConnections", &peerings(&[]))
-        .then_error(
-            "us-east-2",
-            "DescribeVpcPeeringConnections",
-            "InvalidVpcPeeringConnectionID.NotFound",
-        );
+        .expect(PEER, look("pcx-1", None))
+        .expect(PEER, look_fails("pcx-1", "InvalidVpcPeeringConnectionID.NotFound"));
     accepted_and_active(&script);
     tagged_and_routed(&script);
-    let (resource, request, props) = (script.resource(), request("Create", None), sample());
+    let (resource, request, props) = (resource(&script), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, waits) = run(&resource, &request, &props, first).await;
 
@@ -96,54 +70,40 @@ async fn a_peering_not_yet_in_the_peer_region_is_polled_with_its_id_reported() {
 
 #[tokio::test]
 async fn a_repeated_create_continues_with_the_peering_it_made() {
-    let script = Scripted::default();
-    let found = [peering("pcx-0", "deleted", true), peering("pcx-1", "active", true)];
+    let script = script();
+    let found = vec![peering("pcx-0", "deleted", true), peering("pcx-1", "active", true)];
     script
-        .then("us-east-1", "DescribeVpcPeeringConnections", &peerings(&found))
-        .then(
-            "us-east-2",
-            "DescribeVpcPeeringConnections",
-            &peerings(&[peering("pcx-1", "active", false)]),
-        )
-        .then("us-east-2", "CreateTags", OK)
-        .then(
-            "us-east-1",
-            "DescribeRouteTables",
-            &table("rtb-0a1", &[("10.1.0.0/16", "pcx-1")]),
-        )
-        .then(
-            "us-east-2",
-            "DescribeRouteTables",
-            &table("rtb-0b1", &[("10.0.0.0/16", "pcx-1")]),
-        );
-    let (resource, request, props) = (script.resource(), request("Create", None), sample());
+        .expect(HOME, find_ours(found))
+        .expect(PEER, look("pcx-1", Some(peering("pcx-1", "active", false))))
+        .expect(PEER, tag("pcx-1"))
+        .expect(HOME, read_table("rtb-0a1", &[("10.1.0.0/16", "pcx-1")]))
+        .expect(PEER, read_table("rtb-0b1", &[("10.0.0.0/16", "pcx-1")]));
+    let (resource, request, props) = (resource(&script), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, _) = run(&resource, &request, &props, first).await;
 
     assert_eq!(outcome.unwrap(), done("pcx-1"));
-    let sent = script.finished();
+    let calls = script.finished();
     assert!(
-        sent.iter()
-            .all(|s| s.action != "CreateVpcPeeringConnection" && s.action != "CreateRoute")
+        calls
+            .iter()
+            .all(|c| c.operation != "CreateVpcPeeringConnection" && c.operation != "CreateRoute"),
+        "{calls:?}"
     );
 }
 
 #[tokio::test]
 async fn a_failed_peering_fails_the_create_with_the_aws_reason_after_reporting_its_id() {
-    let script = Scripted::default();
+    let script = script();
     requested_anew(&script);
-    script.then(
-        "us-east-2",
-        "DescribeVpcPeeringConnections",
-        &peerings(&[peering("pcx-1", "failed", false)]),
-    );
-    let (resource, request, props) = (script.resource(), request("Create", None), sample());
+    script.expect(PEER, look("pcx-1", Some(peering("pcx-1", "failed", false))));
+    let (resource, request, props) = (resource(&script), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, waits) = run(&resource, &request, &props, first).await;
 
     let error = outcome.unwrap_err().to_string();
     assert!(
-        error.contains("VPC peering pcx-1") && error.contains("failed (scripted failed)"),
+        error.contains("VPC peering pcx-1") && error.contains("failed (mocked failed)"),
         "{error}"
     );
     assert_eq!(
@@ -156,14 +116,13 @@ async fn a_failed_peering_fails_the_create_with_the_aws_reason_after_reporting_i
 
 #[tokio::test]
 async fn a_route_to_the_peer_cidr_elsewhere_fails_naming_the_table() {
-    let script = Scripted::default();
-    active_in_both(&script);
-    script.then("us-east-2", "CreateTags", OK).then(
-        "us-east-1",
-        "DescribeRouteTables",
-        &table("rtb-0a1", &[("10.1.0.0/16", "igw-7")]),
-    );
-    let (resource, request, props) = (script.resource(), request("Create", None), sample());
+    let script = script();
+    script
+        .expect(HOME, find_ours(vec![peering("pcx-1", "active", true)]))
+        .expect(PEER, look("pcx-1", Some(peering("pcx-1", "active", false))))
+        .expect(PEER, tag("pcx-1"))
+        .expect(HOME, read_table("rtb-0a1", &[("10.1.0.0/16", "igw-7")]));
+    let (resource, request, props) = (resource(&script), request("Create", None), sample());
     let first = resource.create(&request, props.clone()).await;
     let (outcome, _) = run(&resource, &request, &props, first).await;
 
@@ -176,29 +135,34 @@ async fn a_route_to_the_peer_cidr_elsewhere_fails_naming_the_table() {
 }
 
 #[tokio::test]
-async fn invalid_properties_fail_before_any_call() {
-    let script = Scripted::default();
+async fn invalid_properties_are_refused_before_any_call() {
     let mut props = sample();
     props.peer_vpc_cidr = "10.0.0.0/24".into();
-    let error = script
-        .resource()
-        .create(&request("Create", None), props)
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("overlap"), "{error}");
-    assert!(script.finished().is_empty());
+    let error = VpcPeering::validate(&props).unwrap_err();
+    assert!(error.contains("overlap"), "{error}");
 }
+
 #[tokio::test]
 async fn aws_errors_name_the_operation_and_carry_the_code() {
-    let script = Scripted::default();
-    script.then_error("us-east-1", "DescribeVpcPeeringConnections", "UnauthorizedOperation");
-    let error = script
-        .resource()
+    let script = script();
+    script.expect(
+        HOME,
+        tandem_testing::mock!(aws_sdk_ec2::Client::describe_vpc_peering_connections).then_error(|| {
+            let meta = ErrorMetadata::builder()
+                .code("UnauthorizedOperation")
+                .message("You are not authorized to perform this operation.")
+                .build();
+            DescribeVpcPeeringConnectionsError::generic(meta)
+        }),
+    );
+    let error = resource(&script)
         .create(&request("Create", None), sample())
         .await
         .unwrap_err();
     assert_eq!(
         error.to_string(),
-        "could not list this resource's VPC peerings in us-east-1: UnauthorizedOperation: scripted UnauthorizedOperation"
+        "could not list this resource's VPC peerings in us-east-1: UnauthorizedOperation: \
+         You are not authorized to perform this operation."
     );
+    script.finished();
 }

@@ -40,7 +40,7 @@ pub mod routes;
 
 use aws_sdk_ec2::Client;
 use plan::{Identity, POLL_INTERVAL, Phase, Step, UpdatePlan};
-pub use props::{KNOWN_PROPERTIES, Props, validate};
+pub use props::{Props, validate};
 use routes::{Desired, Side, Tables};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -243,10 +243,12 @@ impl VpcPeering {
 impl CustomResource for VpcPeering {
     type Properties = Props;
     const RESOURCE_TYPE: &'static str = "Custom::VpcPeering";
-    const KNOWN_PROPERTIES: &'static [&'static str] = KNOWN_PROPERTIES;
+
+    fn validate(props: &Props) -> Result<(), String> {
+        validate(props)
+    }
 
     async fn create(&self, request: &Request, props: Props) -> Result<Outcome, HandlerError> {
-        validate(&props)?;
         self.start(request, &props, None).await
     }
 
@@ -257,7 +259,6 @@ impl CustomResource for VpcPeering {
         props: Props,
         old: Option<Props>,
     ) -> Result<Outcome, HandlerError> {
-        validate(&props)?;
         let home = self.home()?;
         let current = if physical_id.starts_with("pcx-") {
             self.look(&home, physical_id).await?
@@ -307,4 +308,4 @@ mod change_tests;
 #[path = "create_tests.rs"]
 mod create_tests;
 #[cfg(test)]
-mod scripted;
+mod mocked;

@@ -8,7 +8,7 @@ use tandem_core::aws::check_region;
 
 /// The resource's properties, as CloudFormation sends them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Props {
     /// The requester VPC, in this function's (the stack's) region.
     pub vpc_id: String,
@@ -27,17 +27,6 @@ pub struct Props {
     #[serde(default)]
     pub peer_route_table_ids: Vec<String>,
 }
-
-/// Every property name [`Props`] reads.
-pub const KNOWN_PROPERTIES: &[&str] = &[
-    "VpcId",
-    "PeerVpcId",
-    "PeerRegion",
-    "VpcCidr",
-    "PeerVpcCidr",
-    "RouteTableIds",
-    "PeerRouteTableIds",
-];
 
 /// An IPv4 CIDR block in canonical form (no host bits set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,13 +6,36 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>` for one, so the same binary runs on AWS and
 //! on the local AWS.
 
+mod errors;
+mod stacks;
+
+pub use errors::{error_code, error_text, is_not_found};
+pub use stacks::{StackView, describe_stack};
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long one call to AWS may take, all retries included. A hung call
+/// fails after this, naming the call, well before a custom resource's
+/// `ServiceTimeout` or a Lambda deadline runs out.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one attempt may take; the SDK retries a timed-out attempt.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long opening a connection may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The timeouts every client gets: see [`OPERATION_TIMEOUT`].
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
 
 /// The shared SDK configuration: credentials, region and endpoints from the
 /// environment, with one HTTPS client (rustls on ring) for every service.
@@ -21,12 +44,14 @@ pub async fn load_config() -> SdkConfig {
 }
 
 /// The loader behind [`load_config`], for callers that override settings
-/// (the CLI points it at the local AWS).
+/// (the CLI points it at the local AWS, and gives uploads longer timeouts).
 pub fn loader() -> aws_config::ConfigLoader {
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client)
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .timeout_config(timeouts())
 }
 
 /// The base configuration with its region replaced.
@@ -47,26 +72,31 @@ pub fn check_region(region: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{region:?} is not an AWS region name; use one such as \"us-east-2\""
+            "{} is not an AWS region name; use one such as \"us-east-2\"",
+            crate::text::quote(region)
         ))
     }
 }
+
+/// Builds a client from a configuration, such as `aws_sdk_ec2::Client::new`.
+type MakeClient<C> = Arc<dyn Fn(&SdkConfig) -> C + Send + Sync>;
 
 /// Clients of one service, one per region, each built on first use and
 /// kept for the life of the process.
 pub struct RegionalClients<C> {
     base: SdkConfig,
-    make: fn(&SdkConfig) -> C,
+    make: MakeClient<C>,
     clients: Mutex<HashMap<String, C>>,
 }
 
 impl<C: Clone> RegionalClients<C> {
     /// `make` builds a client from a configuration, such as
-    /// `aws_sdk_cloudformation::Client::new`.
-    pub fn new(base: &SdkConfig, make: fn(&SdkConfig) -> C) -> Self {
+    /// `aws_sdk_cloudformation::Client::new` (tests pass a closure that adds
+    /// mock rules).
+    pub fn new(base: &SdkConfig, make: impl Fn(&SdkConfig) -> C + Send + Sync + 'static) -> Self {
         Self {
             base: base.clone(),
-            make,
+            make: Arc::new(make),
             clients: Mutex::new(HashMap::new()),
         }
     }
@@ -83,23 +113,6 @@ impl<C: Clone> RegionalClients<C> {
     /// The region of the base configuration (this function's own region).
     pub fn home_region(&self) -> Option<&str> {
         self.base.region().map(Region::as_ref)
-    }
-}
-
-/// A one-line description of an SDK error: the service's error code and
-/// message when there is one, otherwise the whole error chain.
-pub fn error_text<E, R>(error: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match error.as_service_error() {
-        Some(service) => format!(
-            "{}: {}",
-            service.code().unwrap_or("ServiceError"),
-            service.message().unwrap_or("(no message)")
-        ),
-        None => DisplayErrorContext(error).to_string(),
     }
 }
 
@@ -122,6 +135,25 @@ mod tests {
             let e = check_region(bad).unwrap_err();
             assert!(e.contains("us-east-2"), "{e}");
         }
+    }
+
+    #[test]
+    fn a_huge_region_value_is_quoted_short() {
+        let e = check_region(&"x".repeat(200_000)).unwrap_err();
+        assert!(e.len() < 300, "{} characters", e.len());
+        assert!(e.ends_with("use one such as \"us-east-2\""), "{e}");
+    }
+
+    #[test]
+    fn every_client_gets_bounded_timeouts() {
+        let t = timeouts();
+        assert_eq!(t.operation_timeout(), Some(OPERATION_TIMEOUT));
+        assert_eq!(t.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        assert_eq!(t.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert!(
+            OPERATION_TIMEOUT <= Duration::from_secs(60),
+            "a hung call fails within a minute"
+        );
     }
 
     #[tokio::test]

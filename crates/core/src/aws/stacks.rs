@@ -1,0 +1,109 @@
+//! A CloudFormation stack as the CLI and the functions see it: its status
+//! and outputs, from one `DescribeStacks`.
+
+use super::errors::is_not_found;
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use std::collections::BTreeMap;
+
+/// What one `DescribeStacks` says of a stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackView {
+    /// Its status, such as `CREATE_COMPLETE`.
+    pub status: String,
+    /// Its outputs, key to value.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// Stack `name` (a name or ARN) through `client`; `None` when it does not exist.
+pub async fn describe_stack(
+    client: &Client,
+    name: &str,
+) -> Result<Option<StackView>, SdkError<DescribeStacksError, HttpResponse>> {
+    match client.describe_stacks().stack_name(name).send().await {
+        Ok(out) => Ok(out.stacks().first().map(|stack| StackView {
+            status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            outputs: stack
+                .outputs()
+                .iter()
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
+        })),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::types::{Output, Stack, StackStatus};
+    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// A client answered by `rules` in order (tandem-testing's `mock_client!`
+    /// is not available here: that crate depends on this one).
+    fn mock_client(rules: &[&Rule]) -> Client {
+        let mut responder = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+        for rule in rules {
+            responder = responder.with_rule(rule);
+        }
+        let conf = aws_sdk_cloudformation::Config::builder()
+            .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+                "AKID", "s", None, None, "t",
+            ))
+            .interceptor(responder)
+            .http_client(create_mock_http_client())
+            .build();
+        Client::from_conf(conf)
+    }
+
+    #[tokio::test]
+    async fn status_and_outputs_of_an_existing_stack() {
+        let rule = mock!(Client::describe_stacks)
+            .match_requests(|input| input.stack_name() == Some("tandem-dev-region"))
+            .then_output(|| {
+                let stack = Stack::builder()
+                    .stack_name("tandem-dev-region")
+                    .stack_status(StackStatus::UpdateComplete)
+                    .outputs(Output::builder().output_key("DbArn").output_value("arn:db").build())
+                    .outputs(Output::builder().output_key("Empty").build())
+                    .build();
+                DescribeStacksOutput::builder().stacks(stack).build()
+            });
+        let client = mock_client(&[&rule]);
+        let view = describe_stack(&client, "tandem-dev-region").await.unwrap().unwrap();
+        assert_eq!(view.status, "UPDATE_COMPLETE");
+        assert_eq!(view.outputs["DbArn"], "arn:db");
+        assert_eq!(view.outputs["Empty"], "");
+    }
+
+    #[tokio::test]
+    async fn a_missing_stack_is_none_and_other_errors_are_errors() {
+        let missing = mock!(Client::describe_stacks).then_error(|| {
+            DescribeStacksError::generic(
+                ErrorMetadata::builder()
+                    .code("ValidationError")
+                    .message("Stack with id gone does not exist")
+                    .build(),
+            )
+        });
+        let denied = mock!(Client::describe_stacks).then_error(|| {
+            DescribeStacksError::generic(ErrorMetadata::builder().code("AccessDenied").message("no").build())
+        });
+        let client = mock_client(&[&missing, &denied]);
+        assert_eq!(describe_stack(&client, "gone").await.unwrap(), None);
+        let e = describe_stack(&client, "secret").await.unwrap_err();
+        assert_eq!(super::super::error_text(&e), "AccessDenied: no");
+    }
+}
