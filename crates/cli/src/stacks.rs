@@ -352,9 +352,7 @@ fn view(e: &StackEvent) -> EventView {
 }
 
 fn unique_change_set_name() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = tandem_core::clock::since_epoch();
     // Finer than a second: two deploys in one second must not collide.
     format!("tandem-{}-{:09}", now.as_secs(), now.subsec_nanos())
 }

@@ -1,18 +1,18 @@
-//! Wall-clock time, the one place it is read as Unix seconds.
+//! Wall-clock time since the Unix epoch: the one place it is read.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Seconds since the Unix epoch (0 if the clock is before it).
-pub fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
+/// Time since the Unix epoch (zero if the clock is before it).
+pub fn since_epoch() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    since_epoch().as_secs()
+}
+
+/// Milliseconds since the Unix epoch.
 pub fn unix_now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    since_epoch().as_millis() as u64
 }

@@ -12,6 +12,7 @@
 //! Every assertion method panics with a message that shows what the template
 //! holds instead, as CDK's do.
 
+#![warn(missing_docs)]
 #![deny(missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};

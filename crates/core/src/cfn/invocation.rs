@@ -1,7 +1,7 @@
 //! What the runner knows of the current invocation, and its settings.
 
 use super::sender::RetryPolicy;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Timing and retry settings.
 #[derive(Debug, Clone, Copy)]
@@ -55,12 +55,8 @@ pub struct Invocation {
 impl Invocation {
     /// From the Lambda context.
     pub fn from_context(ctx: &lambda_runtime::Context) -> Self {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
         Self {
-            remaining: remaining_time(ctx.deadline, now_ms),
+            remaining: remaining_time(ctx.deadline, crate::clock::unix_now_ms()),
             function_arn: ctx.invoked_function_arn.clone(),
         }
     }

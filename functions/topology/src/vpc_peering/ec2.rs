@@ -7,21 +7,8 @@ use super::routes::{self, RouteChange, RouteView, Side};
 use super::{Props, VpcPeering};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, ResourceType, Route, Tag, TagSpecification, VpcPeeringConnection};
-use tandem_core::aws::error_text;
+use tandem_core::aws::{error_code, error_text, is_not_found};
 use tandem_core::cfn::{HandlerError, Request};
-
-/// Whether an EC2 error says that the thing asked about does not exist.
-fn is_not_found<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    error
-        .as_service_error()
-        .and_then(ProvideErrorMetadata::code)
-        .is_some_and(|code| code.ends_with(".NotFound"))
-}
-
-/// The EC2 error code, such as `RouteAlreadyExists`.
-fn error_code<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&str> {
-    error.as_service_error().and_then(ProvideErrorMetadata::code)
-}
 
 /// `what` failed, with AWS's error code and message.
 fn failed<E, R>(what: String, error: &SdkError<E, R>) -> HandlerError

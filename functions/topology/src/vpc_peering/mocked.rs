@@ -225,19 +225,22 @@ pub(super) fn read_missing_table(id: &'static str) -> Rule {
         .then_error(|| DescribeRouteTablesError::generic(meta("InvalidRouteTableID.NotFound")))
 }
 
+/// Asserts that a route call names (table, destination, peering).
+fn is_route(sent: (Option<&str>, Option<&str>, Option<&str>), want: (&str, &str, &str)) -> bool {
+    assert_eq!(sent, (Some(want.0), Some(want.1), Some(want.2)), "the route call");
+    true
+}
+
 /// A new route to `destination` via `pcx` in `table`.
 pub(super) fn create_route(table: &'static str, destination: &'static str, pcx: &'static str) -> Rule {
     mock!(Client::create_route)
         .match_requests(move |input| {
-            assert_eq!(
-                (
-                    input.route_table_id(),
-                    input.destination_cidr_block(),
-                    input.vpc_peering_connection_id()
-                ),
-                (Some(table), Some(destination), Some(pcx))
+            let route = (
+                input.route_table_id(),
+                input.destination_cidr_block(),
+                input.vpc_peering_connection_id(),
             );
-            true
+            is_route(route, (table, destination, pcx))
         })
         .then_output(|| CreateRouteOutput::builder().r#return(true).build())
 }
@@ -246,15 +249,12 @@ pub(super) fn create_route(table: &'static str, destination: &'static str, pcx: 
 pub(super) fn replace_route(table: &'static str, destination: &'static str, pcx: &'static str) -> Rule {
     mock!(Client::replace_route)
         .match_requests(move |input| {
-            assert_eq!(
-                (
-                    input.route_table_id(),
-                    input.destination_cidr_block(),
-                    input.vpc_peering_connection_id()
-                ),
-                (Some(table), Some(destination), Some(pcx))
+            let route = (
+                input.route_table_id(),
+                input.destination_cidr_block(),
+                input.vpc_peering_connection_id(),
             );
-            true
+            is_route(route, (table, destination, pcx))
         })
         .then_output(|| ReplaceRouteOutput::builder().build())
 }
