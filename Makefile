@@ -69,4 +69,5 @@ fmt: ## Format the code
 	@cargo fmt --all
 
 clean: local-down ## Remove build output and local AWS state (keeps the tools)
+	@scripts/mariadb.sh down
 	@rm -rf target .local dist

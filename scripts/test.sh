@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: everything CI runs, in the order that fails fastest.
-#   1. rustfmt, unit tests (decisions, event parsing, the custom-resource framework), clippy
+#   1. rustfmt, unit tests (decisions, event parsing, the custom-resource framework, the app
+#      against a local MariaDB that this script starts and, if it started it, stops), clippy
 #   2. templates: cfn-lint, cfn-guard policy rules (assertion tests run with the unit tests)
 #   3. end to end on the local AWS, which this script starts and, if it started it, stops
 set -euo pipefail
@@ -16,7 +17,20 @@ step() { echo; echo "== $* ($((SECONDS - start))s)"; }
 step "format"
 cargo fmt --all -- --check
 
+# The app's database tests run against a real MariaDB (scripts/mariadb.sh),
+# started here and, if this run started it, stopped at exit.
+started_db=no
+stop_db() {
+  if [[ $started_db == yes ]]; then started_db=no; scripts/mariadb.sh down; fi
+}
+trap stop_db EXIT
+
 step "unit and integration tests (no AWS)"
+if ! scripts/mariadb.sh status >/dev/null 2>&1; then
+  started_db=yes
+  scripts/mariadb.sh up
+fi
+eval "$(scripts/mariadb.sh env)"
 cargo test --workspace --quiet
 
 step "clippy"
@@ -41,6 +55,7 @@ if ! curl -fsS -m 2 http://127.0.0.1:4566/_ministack/health >/dev/null 2>&1; the
 fi
 cleanup() {
   if [[ $started_aws == yes ]]; then scripts/local-aws.sh down; else scripts/local-aws.sh stop-watch >/dev/null; fi
+  stop_db
 }
 trap cleanup EXIT
 

@@ -170,7 +170,7 @@ impl Config {
     /// The state table's name in each region: `tandem-<env>-state`, the
     /// `TableName` of `StateTable` in cfn/bootstrap.yaml.
     pub(crate) fn state_table(&self) -> String {
-        format!("tandem-{}-state", self.env)
+        tandem_core::state::StateTable::name_for(&self.env)
     }
 }
 

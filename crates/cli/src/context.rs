@@ -4,10 +4,10 @@
 use crate::aws::Aws;
 use crate::config::Config;
 use crate::plan::Roles;
-use crate::roles::{self, ROLES_KEY, RolesRecord};
-use aws_sdk_dynamodb::types::AttributeValue;
+use crate::roles;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tandem_core::state::{RolesRecord, StateTable};
 
 /// A command's starting point.
 pub(crate) struct Context {
@@ -57,29 +57,17 @@ impl Context {
 }
 
 /// The roles record in one region's state table; `None` when there is none
-/// or the region cannot be read (before the first deploy, or while it is down).
+/// or the region cannot be read (before the first deploy, or while it is
+/// down), which the log line says.
 async fn read_roles(aws: &Aws, region: &str, table: &str) -> Option<RolesRecord> {
-    let item = aws
-        .region(region)
-        .dynamodb
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(ROLES_KEY.0.into()))
-        .key("sk", AttributeValue::S(ROLES_KEY.1.into()))
-        .send()
-        .await
-        .ok()?
-        .item?;
-    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
-    Some(RolesRecord {
-        primary: text("primary")?,
-        standby: text("standby")?,
-        updated_at: item
-            .get("updated_at")
-            .and_then(|v| v.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0),
-    })
+    let state = StateTable::new(aws.region(region).dynamodb.clone(), table);
+    match state.roles().await {
+        Ok(record) => record,
+        Err(e) => {
+            eprintln!("tandem: no roles from {region} ({e}); using the other region's or the configuration's");
+            None
+        }
+    }
 }
 
 /// Finds the repository root: the nearest directory, from here up, that has `cfn/bootstrap.yaml`.

@@ -84,6 +84,10 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
             ("PeerRegion".into(), peer.to_owned()),
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
+            (
+                "DeployHookCodeKey".into(),
+                code_keys.get("deploy-hook").cloned().unwrap_or_default(),
+            ),
         ]);
         StackSpec {
             template: Template::Region,

@@ -4,20 +4,7 @@
 //! reads them and decides.
 
 use crate::plan::Roles;
-
-/// The state table item that records the roles.
-pub(crate) const ROLES_KEY: (&str, &str) = ("region-roles", "current");
-
-/// A roles record as read from one region's state table.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RolesRecord {
-    /// The primary region it names.
-    pub(crate) primary: String,
-    /// The standby region it names.
-    pub(crate) standby: String,
-    /// When it was written (Unix seconds).
-    pub(crate) updated_at: u64,
-}
+use tandem_core::state::RolesRecord;
 
 /// Picks the roles: the newest record that names exactly the configured
 /// regions, or the configuration's defaults when there is none.
@@ -61,6 +48,7 @@ mod tests {
             primary: primary.into(),
             standby: standby.into(),
             updated_at: at,
+            reason: None,
         })
     }
 

@@ -5,6 +5,7 @@
 //! - [`aws`]: the SDK configuration, loaded once per process, and per-region
 //!   clients for calls that cross regions.
 //! - [`telemetry`]: JSON logs in the shape Lambda's log controls expect.
+//! - [`state`]: the state table (roles, releases, the audit trail), its only reader and writer.
 //! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
 
 #![warn(missing_docs)]
@@ -12,5 +13,9 @@
 pub mod aws;
 pub mod cfn;
 pub mod clock;
+pub mod state;
 pub mod telemetry;
 pub mod text;
+
+#[cfg(test)]
+mod test_support;

@@ -44,29 +44,11 @@ pub async fn describe_stack(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::mock_client;
     use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
     use aws_sdk_cloudformation::types::{Output, Stack, StackStatus};
-    use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+    use aws_smithy_mocks::mock;
     use aws_smithy_types::error::ErrorMetadata;
-
-    /// A client answered by `rules` in order (tandem-testing's `mock_client!`
-    /// is not available here: that crate depends on this one).
-    fn mock_client(rules: &[&Rule]) -> Client {
-        let mut responder = MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
-        for rule in rules {
-            responder = responder.with_rule(rule);
-        }
-        let conf = aws_sdk_cloudformation::Config::builder()
-            .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
-                "AKID", "s", None, None, "t",
-            ))
-            .interceptor(responder)
-            .http_client(create_mock_http_client())
-            .build();
-        Client::from_conf(conf)
-    }
 
     #[tokio::test]
     async fn status_and_outputs_of_an_existing_stack() {
@@ -81,7 +63,7 @@ mod tests {
                     .build();
                 DescribeStacksOutput::builder().stacks(stack).build()
             });
-        let client = mock_client(&[&rule]);
+        let client = mock_client!(aws_sdk_cloudformation, [&rule]);
         let view = describe_stack(&client, "tandem-dev-region").await.unwrap().unwrap();
         assert_eq!(view.status, "UPDATE_COMPLETE");
         assert_eq!(view.outputs["DbArn"], "arn:db");
@@ -101,7 +83,7 @@ mod tests {
         let denied = mock!(Client::describe_stacks).then_error(|| {
             DescribeStacksError::generic(ErrorMetadata::builder().code("AccessDenied").message("no").build())
         });
-        let client = mock_client(&[&missing, &denied]);
+        let client = mock_client!(aws_sdk_cloudformation, [&missing, &denied]);
         assert_eq!(describe_stack(&client, "gone").await.unwrap(), None);
         let e = describe_stack(&client, "secret").await.unwrap_err();
         assert_eq!(super::super::error_text(&e), "AccessDenied: no");

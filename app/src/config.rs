@@ -1,0 +1,163 @@
+//! The service's settings, read once from the environment at start.
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `PORT` | the TCP port to listen on, on every address (`0.0.0.0`) | `8080` |
+//! | `TANDEM_IMAGE_TAG` | the image tag that `GET /version` answers | `dev` |
+//! | `TANDEM_DB_SECRET` | name or ARN of the Secrets Manager secret that holds the database's `username`, `password`, `host`, `port` and optional `dbname` | none: `GET /db` answers 503 saying so |
+//! | `TANDEM_DB_TLS` | `required` or `disabled`: TLS to the database | `required` |
+//! | `TANDEM_DB_CA_FILE` | a PEM bundle that the database's certificate must chain to (RDS: its CA bundle) | the built-in web roots |
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// The port when `PORT` is not set.
+pub const DEFAULT_PORT: u16 = 8080;
+/// The image tag when `TANDEM_IMAGE_TAG` is not set.
+pub const DEFAULT_IMAGE_TAG: &str = "dev";
+
+/// Whether connections to the database use TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbTls {
+    /// TLS with the server's certificate verified against these roots, or
+    /// against the built-in web roots when `None`.
+    Required {
+        /// A PEM bundle of trusted certificate authorities.
+        ca_file: Option<PathBuf>,
+    },
+    /// Plain TCP (local tests only).
+    Disabled,
+}
+
+/// Everything the service reads from its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// What `GET /version` answers.
+    pub image_tag: String,
+    /// The secret that holds the database's credentials and endpoint.
+    pub db_secret: Option<String>,
+    /// TLS to the database.
+    pub db_tls: DbTls,
+}
+
+/// A setting that cannot be used, named with the fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `PORT` is not a port number.
+    #[error("PORT is {0:?}, which is not a port number (1-65535)")]
+    Port(String),
+    /// `TANDEM_DB_TLS` is neither `required` nor `disabled`.
+    #[error("TANDEM_DB_TLS is {0:?}; use \"required\" (the default) or \"disabled\"")]
+    Tls(String),
+    /// `TANDEM_DB_CA_FILE` is set while TLS is disabled.
+    #[error("TANDEM_DB_CA_FILE is set but TANDEM_DB_TLS is \"disabled\"; unset one of them")]
+    CaWithoutTls,
+}
+
+impl Config {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (a variable's value, if set).
+    /// Empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+
+        let port = match get("PORT") {
+            None => DEFAULT_PORT,
+            Some(text) => match text.parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => return Err(ConfigError::Port(text)),
+            },
+        };
+        let ca_file = get("TANDEM_DB_CA_FILE").map(PathBuf::from);
+        let db_tls = match get("TANDEM_DB_TLS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("required") => DbTls::Required { ca_file },
+            Some("disabled") if ca_file.is_some() => return Err(ConfigError::CaWithoutTls),
+            Some("disabled") => DbTls::Disabled,
+            Some(other) => return Err(ConfigError::Tls(other.to_owned())),
+        };
+        Ok(Self {
+            listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
+            image_tag: get("TANDEM_IMAGE_TAG").unwrap_or_else(|| DEFAULT_IMAGE_TAG.to_owned()),
+            db_secret: get("TANDEM_DB_SECRET"),
+            db_tls,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_listen_on_8080_with_tls_required() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.listen, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!(c.image_tag, "dev");
+        assert_eq!(c.db_secret, None);
+        assert_eq!(c.db_tls, DbTls::Required { ca_file: None });
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = config(&[
+            ("PORT", "9000"),
+            ("TANDEM_IMAGE_TAG", "v1.2.3"),
+            (
+                "TANDEM_DB_SECRET",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:db",
+            ),
+            ("TANDEM_DB_TLS", "Required"),
+            ("TANDEM_DB_CA_FILE", "/etc/ssl/rds.pem"),
+        ])
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.image_tag, "v1.2.3");
+        assert_eq!(
+            c.db_secret.as_deref(),
+            Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:db")
+        );
+        assert_eq!(
+            c.db_tls,
+            DbTls::Required {
+                ca_file: Some("/etc/ssl/rds.pem".into())
+            }
+        );
+        assert_eq!(
+            config(&[("TANDEM_DB_TLS", "disabled")]).unwrap().db_tls,
+            DbTls::Disabled
+        );
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = config(&[("PORT", ""), ("TANDEM_IMAGE_TAG", " "), ("TANDEM_DB_SECRET", "")]).unwrap();
+        assert_eq!(c.listen.port(), DEFAULT_PORT);
+        assert_eq!(c.image_tag, DEFAULT_IMAGE_TAG);
+        assert_eq!(c.db_secret, None);
+    }
+
+    #[test]
+    fn refuses_bad_values_naming_the_variable() {
+        for bad in ["http", "0", "70000", "-1"] {
+            let err = config(&[("PORT", bad)]).unwrap_err();
+            assert_eq!(err, ConfigError::Port(bad.to_owned()));
+            assert!(err.to_string().starts_with("PORT is"), "{err}");
+        }
+        let err = config(&[("TANDEM_DB_TLS", "preferred")]).unwrap_err();
+        assert!(err.to_string().contains("\"required\""), "{err}");
+        let err = config(&[("TANDEM_DB_TLS", "disabled"), ("TANDEM_DB_CA_FILE", "/x.pem")]).unwrap_err();
+        assert_eq!(err, ConfigError::CaWithoutTls);
+    }
+}

@@ -1,0 +1,91 @@
+//! The HTTP side: routes, and serving them until a shutdown signal, letting
+//! the requests in flight finish.
+
+use crate::db::Database;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use serde_json::json;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database writer.
+    pub db: Arc<Database>,
+    /// What `GET /version` answers.
+    pub image_tag: Arc<str>,
+}
+
+/// The service's routes:
+///
+/// - `GET /health`: 200 `{"status":"healthy"}` while the process serves
+///   (the load balancer's check; it does not touch the database).
+/// - `GET /db`: `SELECT 1` on the writer: 200 `{"status":"ok"}`, or 503
+///   `{"status":"unavailable","reason":"..."}`.
+/// - `GET /version`: 200 `{"version":"<image tag>"}`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/db", get(db))
+        .route("/version", get(version))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "healthy"}))
+}
+
+async fn db(State(state): State<AppState>) -> Response {
+    match state.db.check().await {
+        Ok(()) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            let reason = e.to_string();
+            tracing::warn!(reason = %reason, "GET /db: the database is unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable", "reason": reason})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn version(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({"version": &*state.image_tag}))
+}
+
+/// Serves `app` on `listener` until `shutdown` completes; then stops
+/// accepting, lets the requests in flight finish, and returns.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on SIGTERM (what ECS sends before it stops a task) or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let wait = |kind: SignalKind, name: &'static str| async move {
+        match signal(kind) {
+            Ok(mut s) => {
+                s.recv().await;
+                tracing::info!(signal = name, "shutting down: draining the requests in flight");
+            }
+            Err(e) => {
+                tracing::error!(signal = name, error = %e, "cannot listen for the signal");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = wait(SignalKind::terminate(), "SIGTERM") => {}
+        () = wait(SignalKind::interrupt(), "SIGINT") => {}
+    }
+}

@@ -1,0 +1,18 @@
+//! tandem's sample service: the container image that tandem releases blue/green
+//! to both regions.
+//!
+//! - [`http`]: the routes (`/health`, `/db`, `/version`) and graceful serving.
+//! - [`db`]: the database writer, a pool rebuilt from the secret when a
+//!   connection fails, so a failover's new endpoint is picked up.
+//! - [`secret`]: where the credentials and endpoint come from
+//!   ([`secret::SecretSource`]: Secrets Manager, or memory in tests).
+//! - [`config`]: the environment variables it reads.
+//!
+//! `main.rs` only wires these together.
+
+#![warn(missing_docs)]
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod secret;

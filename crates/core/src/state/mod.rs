@@ -1,0 +1,248 @@
+//! The state table: the one place that reads and writes it.
+//!
+//! One DynamoDB table per region and environment (`tandem-<env>-state`,
+//! keys `pk`/`sk`) holds what the functions and the CLI share. Its layout:
+//!
+//! | record | `pk` | `sk` |
+//! | --- | --- | --- |
+//! | [`RolesRecord`]: which region is primary | `region-roles` | `current` |
+//! | [`ReleaseRecord`]: one release in one region | `release#<region>` | `<started_at, 13 digits>#<release id>` |
+//! | [`AuditEntry`]: one automated decision | `audit` | `<kind>#<key>` |
+//!
+//! Actions happen once through conditional writes, never by reading first:
+//! a release starts only if its record does not exist, finishes only from
+//! `in-progress`, an audit entry is written only once per key (a second
+//! delivery of the same event finds it there), and the roles change only
+//! from the version that was read.
+
+mod items;
+mod records;
+
+pub use records::{AuditEntry, AuditKind, ReleaseRecord, ReleaseState, RolesRecord};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use items::is_condition_failure;
+
+/// The key of the roles record.
+pub const ROLES_KEY: (&str, &str) = ("region-roles", "current");
+/// The partition of the audit trail.
+pub const AUDIT_PK: &str = "audit";
+/// How long an audit entry is kept (DynamoDB's TTL removes it after).
+pub const AUDIT_RETENTION_SECS: u64 = 90 * 24 * 3600;
+
+/// What went wrong with the state table.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The call to DynamoDB failed.
+    #[error("the state table {table} could not be {action}: {reason}")]
+    Call {
+        /// The table.
+        table: String,
+        /// What was being done, such as "read" or "written".
+        action: &'static str,
+        /// The SDK's readable reason.
+        reason: String,
+    },
+    /// An item did not have the shape this version of tandem writes.
+    #[error(
+        "the state table {table} holds an unreadable {what}: {reason}; it was written by another version of tandem, or by hand"
+    )]
+    Unreadable {
+        /// The table.
+        table: String,
+        /// Which record.
+        what: &'static str,
+        /// What is missing or wrong.
+        reason: String,
+    },
+}
+
+/// Whether a conditional write took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// It did: this call made the change.
+    Done,
+    /// It did not: the condition failed (the record was there already, or in
+    /// another state), so an earlier delivery made the change.
+    AlreadyDone,
+}
+
+/// One region's state table.
+#[derive(Debug, Clone)]
+pub struct StateTable {
+    client: Client,
+    name: String,
+}
+
+impl StateTable {
+    /// The table `name` (`tandem-<env>-state`) through `client`.
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Self {
+            client,
+            name: name.into(),
+        }
+    }
+
+    /// The table name for environment `env`.
+    pub fn name_for(env: &str) -> String {
+        format!("tandem-{env}-state")
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn failed<E, R>(
+        &self,
+        action: &'static str,
+        error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> StateError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        StateError::Call {
+            table: self.name.clone(),
+            action,
+            reason: crate::aws::error_text(error),
+        }
+    }
+
+    fn unreadable(&self, what: &'static str, reason: String) -> StateError {
+        StateError::Unreadable {
+            table: self.name.clone(),
+            what,
+            reason,
+        }
+    }
+
+    /// The recorded roles, if any (strongly consistent).
+    pub async fn roles(&self) -> Result<Option<RolesRecord>, StateError> {
+        let out = (self.client.get_item())
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(ROLES_KEY.0.into()))
+            .key("sk", AttributeValue::S(ROLES_KEY.1.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.failed("read", &e))?;
+        out.item()
+            .map(|item| RolesRecord::from_item(item).map_err(|why| self.unreadable("roles record", why)))
+            .transpose()
+    }
+
+    /// Records `roles`, only if the record is still at `read_version` (the
+    /// `updated_at` that was read; `None`: there was none).
+    pub async fn put_roles(&self, roles: &RolesRecord, read_version: Option<u64>) -> Result<Written, StateError> {
+        let put = (self.client.put_item())
+            .table_name(&self.name)
+            .set_item(Some(roles.to_item()));
+        let put = match read_version {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(version) => put
+                .condition_expression("updated_at = :read")
+                .expression_attribute_values(":read", AttributeValue::N(version.to_string())),
+        };
+        match put.send().await {
+            Ok(_) => Ok(Written::Done),
+            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
+            Err(e) => Err(self.failed("written", &e)),
+        }
+    }
+
+    /// Records a new release as in progress, unless it is recorded already.
+    pub async fn start_release(&self, release: &ReleaseRecord) -> Result<Written, StateError> {
+        let put = (self.client.put_item())
+            .table_name(&self.name)
+            .set_item(Some(release.to_item()))
+            .condition_expression("attribute_not_exists(pk)");
+        match put.send().await {
+            Ok(_) => Ok(Written::Done),
+            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
+            Err(e) => Err(self.failed("written", &e)),
+        }
+    }
+
+    /// Ends `release` in `state` with `reason`, only if it is still in progress.
+    pub async fn finish_release(
+        &self,
+        release: &ReleaseRecord,
+        state: ReleaseState,
+        reason: &str,
+        at: u64,
+    ) -> Result<Written, StateError> {
+        let (pk, sk) = release.key();
+        let update = (self.client.update_item())
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .update_expression("SET #state = :state, reason = :reason, finished_at = :at")
+            .condition_expression("#state = :running")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":state", AttributeValue::S(state.as_str().into()))
+            .expression_attribute_values(":running", AttributeValue::S(ReleaseState::InProgress.as_str().into()))
+            .expression_attribute_values(":reason", AttributeValue::S(reason.into()))
+            .expression_attribute_values(":at", AttributeValue::N(at.to_string()));
+        match update.send().await {
+            Ok(_) => Ok(Written::Done),
+            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
+            Err(e) => Err(self.failed("written", &e)),
+        }
+    }
+
+    /// The newest release in `region`, if any.
+    pub async fn last_release(&self, region: &str) -> Result<Option<ReleaseRecord>, StateError> {
+        let out = (self.client.query())
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(ReleaseRecord::partition(region)))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.failed("read", &e))?;
+        out.items()
+            .first()
+            .map(|item| ReleaseRecord::from_item(item).map_err(|why| self.unreadable("release record", why)))
+            .transpose()
+    }
+
+    /// Writes `entry` once: a second write with the same kind and key (a
+    /// repeated delivery of the same event) finds it there and changes nothing.
+    pub async fn audit(&self, entry: &AuditEntry) -> Result<Written, StateError> {
+        let put = (self.client.put_item())
+            .table_name(&self.name)
+            .set_item(Some(entry.to_item()))
+            .condition_expression("attribute_not_exists(pk)");
+        match put.send().await {
+            Ok(_) => {
+                tracing::info!(kind = entry.kind.as_str(), key = %entry.key, decision = %entry.decision, reason = %entry.reason, "audited");
+                Ok(Written::Done)
+            }
+            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
+            Err(e) => Err(self.failed("written", &e)),
+        }
+    }
+
+    /// The audit entry of `kind` for `key`, if written.
+    pub async fn audit_entry(&self, kind: AuditKind, key: &str) -> Result<Option<AuditEntry>, StateError> {
+        let out = (self.client.get_item())
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(AUDIT_PK.into()))
+            .key("sk", AttributeValue::S(AuditEntry::sort_key(kind, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.failed("read", &e))?;
+        out.item()
+            .map(|item| AuditEntry::from_item(item).map_err(|why| self.unreadable("audit entry", why)))
+            .transpose()
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

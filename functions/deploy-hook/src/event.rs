@@ -1,0 +1,188 @@
+//! The two shapes of hook event: CodeDeploy's and Amazon ECS's.
+
+use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// An ECS-native blue/green lifecycle hook invocation (there is no
+/// `aws_lambda_events` type for it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsHookEvent {
+    /// Unique per hook invocation series.
+    #[serde(default)]
+    pub execution_id: String,
+    /// Such as `POST_TEST_TRAFFIC_SHIFT`.
+    #[serde(default)]
+    pub lifecycle_stage: String,
+    /// The service deployment.
+    #[serde(default)]
+    pub resource_arn: String,
+    /// The service and the revision being deployed.
+    #[serde(default)]
+    pub execution_details: EcsExecutionDetails,
+}
+
+/// What ECS says of the deployment in a hook invocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcsExecutionDetails {
+    /// The service.
+    #[serde(default)]
+    pub service_arn: String,
+    /// The green service revision.
+    #[serde(default)]
+    pub target_service_revision_arn: String,
+}
+
+/// A hook invocation, by shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HookEvent {
+    /// CodeDeploy's: answered with `PutLifecycleEventHookExecutionStatus`.
+    CodeDeploy {
+        /// The deployment.
+        deployment_id: String,
+        /// This hook's execution, to report on.
+        execution_id: String,
+    },
+    /// Amazon ECS's: answered by the return value.
+    Ecs(EcsHookEvent),
+}
+
+impl HookEvent {
+    /// The key of this hook's audit entry: one per hook execution.
+    pub fn audit_key(&self) -> String {
+        match self {
+            Self::CodeDeploy {
+                deployment_id,
+                execution_id,
+            } => format!("{deployment_id}#{execution_id}"),
+            Self::Ecs(e) => format!("ecs#{}#{}", e.execution_id, e.lifecycle_stage),
+        }
+    }
+}
+
+/// An event this function cannot act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    /// A CodeDeploy event with its ids but something else wrong; it can
+    /// still be answered (Failed).
+    #[error("the CodeDeploy hook event is malformed ({reason})")]
+    Answerable {
+        /// The deployment.
+        deployment_id: String,
+        /// The hook execution.
+        execution_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Neither shape, or no ids to answer with: nothing can be reported, so
+    /// the invocation fails and Lambda's retries and dead-letter queue take it.
+    #[error(
+        "not a hook event ({0}): this function takes CodeDeploy lifecycle hooks \
+         ({{\"DeploymentId\", \"LifecycleEventHookExecutionId\"}}) and ECS blue/green hooks ({{\"executionDetails\", ...}})"
+    )]
+    Unreadable(String),
+}
+
+/// Reads an event: CodeDeploy's when it has `DeploymentId`, ECS's when it
+/// has `executionDetails` or `lifecycleStage`.
+pub fn parse(event: &Value) -> Result<HookEvent, EventError> {
+    let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
+    if event.get("DeploymentId").is_some() || event.get("LifecycleEventHookExecutionId").is_some() {
+        let parsed: Result<CodeDeployLifecycleEvent, _> = serde_json::from_value(event.clone());
+        return match (parsed, text("DeploymentId"), text("LifecycleEventHookExecutionId")) {
+            (Ok(e), _, _)
+                if e.deployment_id.trim().is_empty() || e.lifecycle_event_hook_execution_id.trim().is_empty() =>
+            {
+                Err(EventError::Unreadable(
+                    "DeploymentId or LifecycleEventHookExecutionId is empty".into(),
+                ))
+            }
+            (Ok(e), _, _) => Ok(HookEvent::CodeDeploy {
+                deployment_id: e.deployment_id,
+                execution_id: e.lifecycle_event_hook_execution_id,
+            }),
+            (Err(e), Some(deployment_id), Some(execution_id))
+                if !deployment_id.is_empty() && !execution_id.is_empty() =>
+            {
+                Err(EventError::Answerable {
+                    deployment_id,
+                    execution_id,
+                    reason: e.to_string(),
+                })
+            }
+            (Err(e), _, _) => Err(EventError::Unreadable(tandem_core::text::shorten_values(
+                &e.to_string(),
+            ))),
+        };
+    }
+    if event.get("executionDetails").is_some() || event.get("lifecycleStage").is_some() {
+        let parsed: EcsHookEvent = serde_json::from_value(event.clone())
+            .map_err(|e| EventError::Unreadable(tandem_core::text::shorten_values(&e.to_string())))?;
+        return Ok(HookEvent::Ecs(parsed));
+    }
+    Err(EventError::Unreadable(
+        "it has neither DeploymentId nor executionDetails".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_codedeploy_hook_is_read_with_its_ids() {
+        let e = parse(&json!({"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "exec-1"})).unwrap();
+        assert_eq!(
+            e,
+            HookEvent::CodeDeploy {
+                deployment_id: "d-ABC".into(),
+                execution_id: "exec-1".into()
+            }
+        );
+        assert_eq!(e.audit_key(), "d-ABC#exec-1");
+    }
+
+    #[test]
+    fn an_ecs_hook_is_read_by_its_shape() {
+        let e = parse(&json!({
+            "executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+            "resourceArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/s/1",
+            "executionDetails": {"serviceArn": "arn:aws:ecs:us-east-1:1:service/c/s", "targetServiceRevisionArn": "arn:rev",
+                                 "testTrafficWeights": {}, "productionTrafficWeights": {}}
+        }))
+        .unwrap();
+        let HookEvent::Ecs(ecs) = &e else { panic!("{e:?}") };
+        assert_eq!(ecs.lifecycle_stage, "POST_TEST_TRAFFIC_SHIFT");
+        assert_eq!(ecs.execution_details.target_service_revision_arn, "arn:rev");
+        assert_eq!(e.audit_key(), "ecs#x-1#POST_TEST_TRAFFIC_SHIFT");
+    }
+
+    #[test]
+    fn a_codedeploy_event_with_ids_but_bad_fields_can_still_be_answered() {
+        let e = parse(&json!({"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "exec-1", "extra": 1}));
+        // Unknown fields are ignored; only a wrong type makes it malformed.
+        assert!(e.is_ok());
+        let e = parse(&json!({"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": 7})).unwrap_err();
+        assert!(matches!(e, EventError::Unreadable(_)), "{e:?}");
+    }
+
+    #[test]
+    fn events_without_ids_cannot_be_answered_and_say_what_is_taken() {
+        for bad in [
+            json!({}),
+            json!({"hello": "world"}),
+            json!({"DeploymentId": ""}),
+            json!([1, 2]),
+        ] {
+            let e = parse(&bad).unwrap_err();
+            assert!(matches!(e, EventError::Unreadable(_)), "{bad}: {e:?}");
+            assert!(
+                e.to_string().contains("this function takes CodeDeploy lifecycle hooks"),
+                "{e}"
+            );
+        }
+    }
+}

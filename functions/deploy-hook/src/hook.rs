@@ -1,0 +1,280 @@
+//! The shell: observes the green side, probes it, answers, and audits.
+//! Every choice is [`verdict`](crate::verdict)'s.
+
+use crate::event::{EventError, HookEvent, parse};
+use crate::probe::Prober;
+use crate::settings::Settings;
+use crate::verdict::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
+use aws_sdk_codedeploy::types::LifecycleEventStatus;
+use aws_sdk_elasticloadbalancingv2::types::Action;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_core::aws::{error_code, error_text};
+use tandem_core::clock::unix_now;
+use tandem_core::state::{AuditEntry, AuditKind, StateTable};
+use tokio::time::Instant;
+
+/// Why the hook could not answer (the invocation then fails, and Lambda's
+/// retries and dead-letter queue take the event).
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// The event has no ids to answer with.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// CodeDeploy did not take the answer.
+    #[error(
+        "CodeDeploy refused PutLifecycleEventHookExecutionStatus ({status} for hook {execution_id} of deployment \
+         {deployment_id}): {reason}; the invocation fails so that Lambda retries it, and CodeDeploy fails the \
+         deployment if no answer comes within its hour"
+    )]
+    Report {
+        /// The deployment.
+        deployment_id: String,
+        /// The hook execution.
+        execution_id: String,
+        /// What was being reported.
+        status: &'static str,
+        /// The SDK's readable reason.
+        reason: String,
+    },
+}
+
+impl From<HookError> for lambda_runtime::Diagnostic {
+    fn from(error: HookError) -> Self {
+        let error_type = match error {
+            HookError::Event(_) => "NotAHookEvent",
+            HookError::Report { .. } => "HookNotReported",
+        };
+        Self {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// The hook and the clients it works through, built once in `main`.
+pub struct Hook {
+    /// Reads the test listener and the green target health.
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    /// Takes CodeDeploy hooks' answers.
+    pub codedeploy: aws_sdk_codedeploy::Client,
+    /// The audit trail, when configured.
+    pub state: Option<StateTable>,
+    /// Probes the green targets.
+    pub prober: Arc<dyn Prober>,
+    /// What to check, and how long it may take.
+    pub settings: Settings,
+    /// This region, for the audit trail.
+    pub region: String,
+}
+
+impl Hook {
+    /// Handles one invocation with `remaining` time before the Lambda deadline.
+    pub async fn handle(&self, event: Value, remaining: Duration) -> Result<Value, HookError> {
+        let started = Instant::now();
+        // Keep time to report and audit before Lambda stops the invocation.
+        let budget = self
+            .settings
+            .budget
+            .min(remaining.saturating_sub(Duration::from_secs(15)));
+        let event = match parse(&event) {
+            Ok(event) => event,
+            Err(EventError::Answerable {
+                deployment_id,
+                execution_id,
+                reason,
+            }) => {
+                let event = HookEvent::CodeDeploy {
+                    deployment_id,
+                    execution_id,
+                };
+                let verdict = Verdict::Failed(format!("the hook event is malformed ({reason})"));
+                return self.answer(&event, verdict).await;
+            }
+            Err(unreadable) => {
+                tracing::error!(error = %unreadable, "not a hook event; nothing to answer");
+                return Err(unreadable.into());
+            }
+        };
+        let can_wait_outside = matches!(event, HookEvent::Ecs(_));
+        loop {
+            let look = self.look().await;
+            tracing::info!(?look, "looked at the green side");
+            match next(
+                look,
+                started.elapsed(),
+                budget,
+                self.settings.interval,
+                can_wait_outside,
+            ) {
+                Next::Answer(verdict) => return self.answer(&event, verdict).await,
+                Next::LookAgain(after) => tokio::time::sleep(after).await,
+                Next::Pending(why) => {
+                    tracing::info!(why, "not ready yet; ECS will call again");
+                    return Ok(json!({"hookStatus": "IN_PROGRESS", "callBackDelay": 30}));
+                }
+            }
+        }
+    }
+
+    /// One look: the green target group, its health, and the probes.
+    async fn look(&self) -> Look {
+        let group = match self.green_target_group().await {
+            Ok(group) => group,
+            Err(why) => return Look::NoGreen(why),
+        };
+        let targets = match self.targets(&group).await {
+            Ok(targets) => targets,
+            Err(why) => return Look::NoGreen(why),
+        };
+        let endpoints = match readiness(&group, &targets) {
+            Readiness::Ready(endpoints) => endpoints,
+            Readiness::NotYet(why) => return Look::NotReady(why),
+        };
+        let mut probes = Vec::new();
+        for endpoint in &endpoints {
+            for expected in &self.settings.smoke_paths {
+                let answer = self.prober.get(endpoint, &expected.path).await;
+                probes.push(Probe {
+                    endpoint: endpoint.clone(),
+                    expected: expected.clone(),
+                    answer,
+                });
+            }
+        }
+        Look::Probed(probes_pass(&probes))
+    }
+
+    /// The target group the test listener forwards to: the green one.
+    async fn green_target_group(&self) -> Result<String, String> {
+        let listener = &self.settings.test_listener_arn;
+        let out = (self.elb.describe_listeners())
+            .listener_arns(listener)
+            .send()
+            .await
+            .map_err(|e| format!("could not read the test listener {listener}: {}", error_text(&e)))?;
+        let actions = out.listeners().first().map(|l| l.default_actions()).unwrap_or_default();
+        forward_target(actions).ok_or_else(|| format!("the test listener {listener} forwards to no target group"))
+    }
+
+    async fn targets(&self, group: &str) -> Result<Vec<Target>, String> {
+        let out = (self.elb.describe_target_health())
+            .target_group_arn(group)
+            .send()
+            .await
+            .map_err(|e| format!("could not read the health of target group {group}: {}", error_text(&e)))?;
+        Ok(out
+            .target_health_descriptions()
+            .iter()
+            .filter_map(|d| {
+                let target = d.target()?;
+                let health = d.target_health();
+                Some(Target {
+                    ip: target.id()?.to_owned(),
+                    port: target.port().and_then(|p| u16::try_from(p).ok()).unwrap_or(80),
+                    state: health
+                        .and_then(|h| h.state())
+                        .map_or("unknown", |s| s.as_str())
+                        .to_owned(),
+                    reason: health.and_then(|h| h.reason()).map(|r| r.as_str().to_owned()),
+                })
+            })
+            .collect())
+    }
+
+    /// Answers `event` with `verdict` (CodeDeploy: exactly one report) and audits it.
+    async fn answer(&self, event: &HookEvent, verdict: Verdict) -> Result<Value, HookError> {
+        let (status, reason) = match &verdict {
+            Verdict::Succeeded(why) => ("Succeeded", why.clone()),
+            Verdict::Failed(why) => ("Failed", why.clone()),
+        };
+        tracing::info!(status, reason, "hook verdict");
+        let (action, outcome, result) = match event {
+            HookEvent::CodeDeploy {
+                deployment_id,
+                execution_id,
+            } => {
+                let reported = self.report(deployment_id, execution_id, status).await;
+                let outcome = match &reported {
+                    Ok(already) if *already => "CodeDeploy had this hook's status already".to_owned(),
+                    Ok(_) => "reported".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                let result = reported.map(|_| json!({"status": status, "reason": reason}));
+                (
+                    format!("PutLifecycleEventHookExecutionStatus {status}"),
+                    outcome,
+                    result,
+                )
+            }
+            HookEvent::Ecs(_) => {
+                let hook_status = status.to_ascii_uppercase();
+                let answer = json!({"hookStatus": hook_status});
+                (format!("answered ECS {hook_status}"), "returned".to_owned(), Ok(answer))
+            }
+        };
+        self.audit(event, status, &reason, action, outcome).await;
+        result
+    }
+
+    /// Reports to CodeDeploy; `Ok(true)` when CodeDeploy had the status
+    /// already (a repeated delivery of this hook).
+    async fn report(&self, deployment_id: &str, execution_id: &str, status: &'static str) -> Result<bool, HookError> {
+        let sent = (self.codedeploy.put_lifecycle_event_hook_execution_status())
+            .deployment_id(deployment_id)
+            .lifecycle_event_hook_execution_id(execution_id)
+            .status(LifecycleEventStatus::from(status))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(false),
+            Err(e) if error_code(&e) == Some("LifecycleEventAlreadyCompletedException") => Ok(true),
+            Err(e) => Err(HookError::Report {
+                deployment_id: deployment_id.to_owned(),
+                execution_id: execution_id.to_owned(),
+                status,
+                reason: error_text(&e),
+            }),
+        }
+    }
+
+    /// Writes the decision once per hook execution; a failure to audit is
+    /// logged, never allowed to stop the answer.
+    async fn audit(&self, event: &HookEvent, decision: &str, reason: &str, action: String, outcome: String) {
+        let Some(state) = &self.state else {
+            tracing::warn!("no state table configured (TANDEM_STATE_TABLE): the decision is only in this log");
+            return;
+        };
+        let entry = AuditEntry {
+            kind: AuditKind::Hook,
+            key: event.audit_key(),
+            at: unix_now(),
+            decision: decision.to_owned(),
+            reason: reason.to_owned(),
+            action,
+            outcome,
+            region: self.region.clone(),
+        };
+        if let Err(e) = state.audit(&entry).await {
+            tracing::error!(error = %e, "could not audit the hook's decision");
+        }
+    }
+}
+
+/// The target group a listener's actions forward to.
+fn forward_target(actions: &[Action]) -> Option<String> {
+    actions.iter().find_map(|a| {
+        a.target_group_arn().map(str::to_owned).or_else(|| {
+            a.forward_config()?
+                .target_groups()
+                .iter()
+                .filter(|t| t.weight().unwrap_or(1) > 0)
+                .find_map(|t| t.target_group_arn().map(str::to_owned))
+        })
+    })
+}
+
+#[cfg(test)]
+#[path = "hook_tests.rs"]
+mod tests;

@@ -1,0 +1,142 @@
+//! The deploy hook in cfn/region.yaml: the path it probes by exists on a
+//! real account (the function in the private subnets, the green tasks'
+//! security group admitting it), and its role can do its job and no more.
+
+use serde_json::{Value, json};
+use template_tests::Template;
+
+fn region_on(env: &str) -> Template {
+    Template::load("region.yaml").resolved(&[
+        ("Env", env),
+        ("Role", "primary"),
+        ("DeployHookCodeKey", "deploy-hook/abc.zip"),
+        ("CertificateArn", "arn:aws:acm:us-east-1:1:certificate/x"),
+    ])
+}
+
+fn statements(t: &Template, role: &str) -> Vec<Value> {
+    t.properties(role)["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+        other => panic!("Action {other}"),
+    }
+}
+
+#[test]
+fn on_aws_the_hook_runs_in_the_private_subnets_with_its_own_security_group() {
+    let t = region_on("dev");
+    let vpc = &t.properties("DeployHookFunction")["VpcConfig"];
+    assert_eq!(
+        vpc["SubnetIds"],
+        json!([{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}])
+    );
+    assert_eq!(vpc["SecurityGroupIds"], json!([{"Ref": "DeployHookSecurityGroup"}]));
+    // The local AWS runs functions on the host, outside any VPC.
+    let local = region_on("local");
+    assert!(local.properties("DeployHookFunction").get("VpcConfig").is_none());
+}
+
+#[test]
+fn the_green_tasks_admit_the_hook_on_their_port_and_the_hook_reaches_only_them_and_aws() {
+    let t = region_on("dev");
+    let ingress = t.properties("ServiceSecurityGroup")["SecurityGroupIngress"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let from_hook: Vec<&Value> = ingress
+        .iter()
+        .filter(|r| r["SourceSecurityGroupId"] == json!({"Ref": "DeployHookSecurityGroup"}))
+        .collect();
+    assert_eq!(from_hook.len(), 1, "{ingress:?}");
+    assert_eq!(from_hook[0]["FromPort"], json!({"Ref": "ContainerPort"}));
+    assert_eq!(from_hook[0]["ToPort"], json!({"Ref": "ContainerPort"}));
+    let egress = t.properties("DeployHookSecurityGroup")["SecurityGroupEgress"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let rules: Vec<(Value, Value)> = egress
+        .iter()
+        .map(|r| (r["FromPort"].clone(), r["CidrIp"].clone()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (json!({"Ref": "ContainerPort"}), json!({"Ref": "VpcCidr"})),
+            (json!(443), json!("0.0.0.0/0"))
+        ],
+        "egress is the tasks' port inside the VPC and HTTPS to the AWS APIs, nothing else"
+    );
+    // The private subnets reach the AWS APIs through a NAT on a real account.
+    let aws = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary")]);
+    assert!(
+        aws.resources().contains_key("PrivateDefaultRoute1"),
+        "private subnets route out via NAT"
+    );
+}
+
+#[test]
+fn the_hook_finds_the_green_side_through_the_test_listener() {
+    let t = region_on("dev");
+    let env = &t.properties("DeployHookFunction")["Environment"]["Variables"];
+    assert_eq!(env["TANDEM_TEST_LISTENER_ARN"], json!({"Ref": "TestListener"}));
+    assert_eq!(
+        env["TANDEM_STATE_TABLE"],
+        json!({"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-state-table"}})
+    );
+    assert!(env["TANDEM_SMOKE_PATHS"].as_str().unwrap().contains("/db=200"));
+}
+
+#[test]
+fn the_hook_may_answer_its_own_deployment_group_and_the_codedeploy_role_may_invoke_it() {
+    let t = region_on("dev");
+    let hook = statements(&t, "DeployHookRole");
+    let answer = hook
+        .iter()
+        .find(|s| actions(s).contains(&"codedeploy:PutLifecycleEventHookExecutionStatus".to_owned()))
+        .expect("without this permission every deployment hangs for an hour");
+    let resource = answer["Resource"]["Fn::Sub"].as_str().unwrap();
+    assert!(
+        resource.ends_with(":deploymentgroup:tandem-${Env}/tandem-${Env}-app"),
+        "scoped to this deployment group: {resource}"
+    );
+    let all: Vec<String> = hook.iter().flat_map(actions).collect();
+    for needed in [
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeTargetHealth",
+        "dynamodb:PutItem",
+        "ec2:CreateNetworkInterface",
+    ] {
+        assert!(all.contains(&needed.to_owned()), "{needed}");
+    }
+    assert!(!all.iter().any(|a| a.ends_with(":*") || a == "*"), "{all:?}");
+    let invoke = statements(&t, "CodeDeployRole")
+        .into_iter()
+        .find(|s| actions(s) == ["lambda:InvokeFunction"])
+        .expect("CodeDeploy must be able to invoke the hook");
+    assert!(
+        invoke["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":function:tandem-${Env}-deploy-hook"),
+        "{invoke}"
+    );
+}
+
+#[test]
+fn without_code_there_is_no_hook_function_yet() {
+    let t = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary")]);
+    assert!(!t.resources().contains_key("DeployHookFunction"));
+    assert!(
+        t.resources().contains_key("DeployHookRole"),
+        "the role and group exist from the start"
+    );
+}
