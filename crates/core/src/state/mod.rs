@@ -110,6 +110,23 @@ impl StateTable {
         }
     }
 
+    /// The result of a conditional write: done, not done because its
+    /// condition did not hold (an earlier delivery did it), or an error.
+    fn conditional<T, E, R>(
+        &self,
+        result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+    ) -> Result<Written, StateError>
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match result {
+            Ok(_) => Ok(Written::Done),
+            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
+            Err(e) => Err(self.failed("written", &e)),
+        }
+    }
+
     fn unreadable(&self, what: &'static str, reason: String) -> StateError {
         StateError::Unreadable {
             table: self.name.clone(),
@@ -145,11 +162,7 @@ impl StateTable {
                 .condition_expression("updated_at = :read")
                 .expression_attribute_values(":read", AttributeValue::N(version.to_string())),
         };
-        match put.send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
-            Err(e) => Err(self.failed("written", &e)),
-        }
+        self.conditional(put.send().await)
     }
 
     /// Records a new release as in progress, unless it is recorded already.
@@ -158,11 +171,7 @@ impl StateTable {
             .table_name(&self.name)
             .set_item(Some(release.to_item()))
             .condition_expression("attribute_not_exists(pk)");
-        match put.send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
-            Err(e) => Err(self.failed("written", &e)),
-        }
+        self.conditional(put.send().await)
     }
 
     /// Ends `release` in `state` with `reason`, only if it is still in progress.
@@ -185,11 +194,7 @@ impl StateTable {
             .expression_attribute_values(":running", AttributeValue::S(ReleaseState::InProgress.as_str().into()))
             .expression_attribute_values(":reason", AttributeValue::S(reason.into()))
             .expression_attribute_values(":at", AttributeValue::N(at.to_string()));
-        match update.send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
-            Err(e) => Err(self.failed("written", &e)),
-        }
+        self.conditional(update.send().await)
     }
 
     /// The newest release in `region`, if any.
@@ -217,14 +222,11 @@ impl StateTable {
             .table_name(&self.name)
             .set_item(Some(entry.to_item()))
             .condition_expression("attribute_not_exists(pk)");
-        match put.send().await {
-            Ok(_) => {
-                tracing::info!(kind = entry.kind.as_str(), key = %entry.key, decision = %entry.decision, reason = %entry.reason, "audited");
-                Ok(Written::Done)
-            }
-            Err(e) if is_condition_failure(&e) => Ok(Written::AlreadyDone),
-            Err(e) => Err(self.failed("written", &e)),
+        let written = self.conditional(put.send().await)?;
+        if written == Written::Done {
+            tracing::info!(kind = entry.kind.as_str(), key = %entry.key, decision = %entry.decision, reason = %entry.reason, "audited");
         }
+        Ok(written)
     }
 
     /// The audit entry of `kind` for `key`, if written.
