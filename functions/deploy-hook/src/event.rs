@@ -65,17 +65,6 @@ impl HookEvent {
 /// An event this function cannot act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
-    /// A CodeDeploy event with its ids but something else wrong; it can
-    /// still be answered (Failed).
-    #[error("the CodeDeploy hook event is malformed ({reason})")]
-    Answerable {
-        /// The deployment.
-        deployment_id: String,
-        /// The hook execution.
-        execution_id: String,
-        /// What is wrong.
-        reason: String,
-    },
     /// Neither shape, or no ids to answer with: nothing can be reported, so
     /// the invocation fails and Lambda's retries and dead-letter queue take it.
     #[error(
@@ -88,34 +77,20 @@ pub enum EventError {
 /// Reads an event: CodeDeploy's when it has `DeploymentId`, ECS's when it
 /// has `executionDetails` or `lifecycleStage`.
 pub fn parse(event: &Value) -> Result<HookEvent, EventError> {
-    let text = |key: &str| event.get(key).and_then(Value::as_str).map(str::to_owned);
     if event.get("DeploymentId").is_some() || event.get("LifecycleEventHookExecutionId").is_some() {
-        let parsed: Result<CodeDeployLifecycleEvent, _> = serde_json::from_value(event.clone());
-        return match (parsed, text("DeploymentId"), text("LifecycleEventHookExecutionId")) {
-            (Ok(e), _, _)
-                if e.deployment_id.trim().is_empty() || e.lifecycle_event_hook_execution_id.trim().is_empty() =>
-            {
-                Err(EventError::Unreadable(
-                    "DeploymentId or LifecycleEventHookExecutionId is empty".into(),
-                ))
-            }
-            (Ok(e), _, _) => Ok(HookEvent::CodeDeploy {
-                deployment_id: e.deployment_id,
-                execution_id: e.lifecycle_event_hook_execution_id,
-            }),
-            (Err(e), Some(deployment_id), Some(execution_id))
-                if !deployment_id.is_empty() && !execution_id.is_empty() =>
-            {
-                Err(EventError::Answerable {
-                    deployment_id,
-                    execution_id,
-                    reason: e.to_string(),
-                })
-            }
-            (Err(e), _, _) => Err(EventError::Unreadable(tandem_core::text::shorten_values(
-                &e.to_string(),
-            ))),
-        };
+        // Its only fields are the two ids (unknown ones are ignored), so an
+        // event that fails to parse has no ids to answer with.
+        let parsed: CodeDeployLifecycleEvent = serde_json::from_value(event.clone())
+            .map_err(|e| EventError::Unreadable(tandem_core::text::shorten_values(&e.to_string())))?;
+        if parsed.deployment_id.trim().is_empty() || parsed.lifecycle_event_hook_execution_id.trim().is_empty() {
+            return Err(EventError::Unreadable(
+                "DeploymentId or LifecycleEventHookExecutionId is empty".into(),
+            ));
+        }
+        return Ok(HookEvent::CodeDeploy {
+            deployment_id: parsed.deployment_id,
+            execution_id: parsed.lifecycle_event_hook_execution_id,
+        });
     }
     if event.get("executionDetails").is_some() || event.get("lifecycleStage").is_some() {
         let parsed: EcsHookEvent = serde_json::from_value(event.clone())
@@ -161,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn a_codedeploy_event_with_ids_but_bad_fields_can_still_be_answered() {
+    fn unknown_fields_are_ignored_and_a_wrong_type_is_unreadable() {
         let e = parse(&json!({"DeploymentId": "d-ABC", "LifecycleEventHookExecutionId": "exec-1", "extra": 1}));
         // Unknown fields are ignored; only a wrong type makes it malformed.
         assert!(e.is_ok());

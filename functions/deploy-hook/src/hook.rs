@@ -78,25 +78,9 @@ impl Hook {
             .settings
             .budget
             .min(remaining.saturating_sub(Duration::from_secs(15)));
-        let event = match parse(&event) {
-            Ok(event) => event,
-            Err(EventError::Answerable {
-                deployment_id,
-                execution_id,
-                reason,
-            }) => {
-                let event = HookEvent::CodeDeploy {
-                    deployment_id,
-                    execution_id,
-                };
-                let verdict = Verdict::Failed(format!("the hook event is malformed ({reason})"));
-                return self.answer(&event, verdict).await;
-            }
-            Err(unreadable) => {
-                tracing::error!(error = %unreadable, "not a hook event; nothing to answer");
-                return Err(unreadable.into());
-            }
-        };
+        let event = parse(&event).inspect_err(|unreadable| {
+            tracing::error!(error = %unreadable, "not a hook event; nothing to answer");
+        })?;
         let can_wait_outside = matches!(event, HookEvent::Ecs(_));
         loop {
             let look = self.look().await;
