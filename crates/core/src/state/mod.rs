@@ -229,6 +229,30 @@ impl StateTable {
         Ok(written)
     }
 
+    /// The lifecycle-hook decisions of CodeDeploy deployment `deployment_id`,
+    /// oldest first (the hook keys its entries `<deployment>#<execution>`).
+    pub async fn hook_audits(&self, deployment_id: &str) -> Result<Vec<AuditEntry>, StateError> {
+        let out = (self.client.query())
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(AUDIT_PK.into()))
+            .expression_attribute_values(
+                ":prefix",
+                AttributeValue::S(AuditEntry::sort_key(AuditKind::Hook, &format!("{deployment_id}#"))),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.failed("read", &e))?;
+        let mut entries = out
+            .items()
+            .iter()
+            .map(|item| AuditEntry::from_item(item).map_err(|why| self.unreadable("audit entry", why)))
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by_key(|e| e.at);
+        Ok(entries)
+    }
+
     /// The audit entry of `kind` for `key`, if written.
     pub async fn audit_entry(&self, kind: AuditKind, key: &str) -> Result<Option<AuditEntry>, StateError> {
         let out = (self.client.get_item())

@@ -195,6 +195,47 @@ async fn the_last_release_is_the_newest_of_the_region() {
 }
 
 #[tokio::test]
+async fn the_hook_decisions_of_a_deployment_come_back_oldest_first() {
+    let later = AuditEntry {
+        key: "d-ABC#exec-2".into(),
+        at: 1_795_680_200,
+        ..entry()
+    };
+    let earlier = AuditEntry {
+        key: "d-ABC#exec-1".into(),
+        ..entry()
+    };
+    let query = mock!(Client::query)
+        .match_requests(|input| {
+            let values = input.expression_attribute_values().unwrap();
+            assert_eq!(values[":pk"].as_s().unwrap(), "audit");
+            assert_eq!(values[":prefix"].as_s().unwrap(), "hook#d-ABC#");
+            assert!(
+                input
+                    .key_condition_expression()
+                    .unwrap()
+                    .contains("begins_with(sk, :prefix)")
+            );
+            true
+        })
+        .then_output(move || {
+            QueryOutput::builder()
+                .items(later.to_item())
+                .items(earlier.to_item())
+                .build()
+        });
+    let table = StateTable::new(mock_client!(aws_sdk_dynamodb, [&query]), TABLE);
+    let keys: Vec<String> = table
+        .hook_audits("d-ABC")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys, ["d-ABC#exec-1", "d-ABC#exec-2"]);
+}
+
+#[tokio::test]
 async fn roles_change_only_from_the_version_read() {
     let read = mock!(Client::get_item)
         .match_requests(|input| {
