@@ -6,9 +6,12 @@
 //!   of a stack in another region.
 //! - `Custom::VpcPeering` ([`vpc_peering`]): peers this region's VPC with one
 //!   in another region, and routes between them on both sides.
+//! - `Custom::BlueGreenDeployment` ([`blue_green`]): releases an image to
+//!   the ECS service through a CodeDeploy blue/green deployment.
 
 #![warn(missing_docs)]
 
+pub mod blue_green;
 pub mod cross_region_outputs;
 pub mod vpc_peering;
 
@@ -18,7 +21,7 @@ mod events {
     //! the resource type its file name says, and carry valid properties
     //! (except the samples named `bad-property`).
 
-    use super::{cross_region_outputs, vpc_peering};
+    use super::{blue_green, cross_region_outputs, vpc_peering};
     use serde_json::{Map, Value};
     use tandem_core::cfn::{CustomResource, Request, RequestType, check_properties};
 
@@ -35,6 +38,11 @@ mod events {
     }
 
     const SERVED: &[Served] = &[
+        Served {
+            prefix: "blue-green-deployment-",
+            resource_type: blue_green::BlueGreenDeployment::RESOURCE_TYPE,
+            check: checked::<blue_green::BlueGreenDeployment>,
+        },
         Served {
             prefix: "cross-region-outputs-",
             resource_type: cross_region_outputs::CrossRegionOutputs::RESOURCE_TYPE,

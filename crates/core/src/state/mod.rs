@@ -174,6 +174,21 @@ impl StateTable {
         self.conditional(put.send().await)
     }
 
+    /// Adds the CodeDeploy deployment to `release`, only while it is in progress.
+    pub async fn record_deployment(&self, release: &ReleaseRecord, deployment_id: &str) -> Result<Written, StateError> {
+        let (pk, sk) = release.key();
+        let update = (self.client.update_item())
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .update_expression("SET deployment_id = :deployment")
+            .condition_expression("#state = :running")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":deployment", AttributeValue::S(deployment_id.into()))
+            .expression_attribute_values(":running", AttributeValue::S(ReleaseState::InProgress.as_str().into()));
+        self.conditional(update.send().await)
+    }
+
     /// Ends `release` in `state` with `reason`, only if it is still in progress.
     pub async fn finish_release(
         &self,

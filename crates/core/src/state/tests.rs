@@ -178,6 +178,35 @@ async fn a_release_starts_once_and_finishes_only_from_in_progress() {
 }
 
 #[tokio::test]
+async fn a_deployment_is_recorded_only_on_a_release_in_progress() {
+    let update = |fails: bool| {
+        let rule = mock!(Client::update_item).match_requests(|input| {
+            assert_eq!(input.key().unwrap()["sk"].as_s().unwrap(), &release().key().1);
+            assert_eq!(input.condition_expression(), Some("#state = :running"));
+            let values = input.expression_attribute_values().unwrap();
+            assert_eq!(values[":deployment"].as_s().unwrap(), "d-XYZ");
+            assert_eq!(values[":running"].as_s().unwrap(), "in-progress");
+            true
+        });
+        if fails {
+            rule.then_error(|| UpdateItemError::ConditionalCheckFailedException(condition_failed()))
+        } else {
+            rule.then_output(|| UpdateItemOutput::builder().build())
+        }
+    };
+    let (first, again) = (update(false), update(true));
+    let table = StateTable::new(mock_client!(aws_sdk_dynamodb, [&first, &again]), TABLE);
+    assert_eq!(
+        table.record_deployment(&release(), "d-XYZ").await.unwrap(),
+        Written::Done
+    );
+    assert_eq!(
+        table.record_deployment(&release(), "d-XYZ").await.unwrap(),
+        Written::AlreadyDone
+    );
+}
+
+#[tokio::test]
 async fn the_last_release_is_the_newest_of_the_region() {
     let query = mock!(Client::query)
         .match_requests(|input| {
