@@ -165,11 +165,16 @@ fn vpc_flow_log_captures_all_traffic() {
 #[test]
 fn fargate_task_definition_defaults_to_256_cpu_and_512_memory() {
     let t = region();
+    // The template's own task definition is the never-run placeholder; the
+    // release resource registers the real ones with the stack's size.
     t.resource_count_is("AWS::ECS::TaskDefinition", 1);
     t.has_resource_properties(
         "AWS::ECS::TaskDefinition",
-        &json!({"RequiresCompatibilities": ["FARGATE"], "NetworkMode": "awsvpc",
-                "Cpu": {"Ref": "TaskCpu"}, "Memory": {"Ref": "TaskMemory"}}),
+        &json!({"RequiresCompatibilities": ["FARGATE"], "NetworkMode": "awsvpc"}),
+    );
+    t.has_resource_properties(
+        "Custom::BlueGreenDeployment",
+        &json!({"Cpu": {"Ref": "TaskCpu"}, "Memory": {"Ref": "TaskMemory"}}),
     );
     assert_eq!(t.parameter("TaskCpu")["Default"], json!("256"));
     assert_eq!(t.parameter("TaskMemory")["Default"], json!("512"));
@@ -427,11 +432,7 @@ fn app_logs_go_to_the_ecs_log_group() {
         &json!({"LogGroupName": {"Fn::Sub": "/ecs/tandem-${Env}"}, "KmsKeyId": import("key-arn")}),
     );
     assert!(t.properties(&ids[0])["RetentionInDays"].as_u64().is_some_and(|d| d > 0));
-    t.has_resource_properties(
-        "AWS::ECS::TaskDefinition",
-        &json!({"ContainerDefinitions": [{"LogConfiguration": {"LogDriver": "awslogs",
-                "Options": {"awslogs-group": {"Ref": ids[0]}}}}]}),
-    );
+    t.has_resource_properties("Custom::BlueGreenDeployment", &json!({"LogGroup": {"Ref": ids[0]}}));
 }
 
 #[test]
@@ -550,7 +551,8 @@ fn service_scales_on_cpu() {
     t.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         &json!({"ServiceNamespace": "ecs", "ScalableDimension": "ecs:service:DesiredCount",
-                "MinCapacity": {"Ref": "DesiredCount"}, "MaxCapacity": {"Ref": "MaxCount"}}),
+                "MinCapacity": {"Fn::If": ["HasImage", {"Ref": "DesiredCount"}, 0]},
+                "MaxCapacity": {"Ref": "MaxCount"}}),
     );
     t.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",

@@ -1,0 +1,279 @@
+//! Releases in cfn/region.yaml and cfn/bootstrap.yaml, proved for a real
+//! account (the local AWS forgives what these guard against): the service's
+//! task definition never changes after create, the first deploy starts no
+//! task without an image, a release changes only `ImageTag`, and the roles
+//! can do what a release needs and no more.
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use template_tests::{Template, references};
+
+fn region() -> Template {
+    Template::load("region.yaml")
+}
+
+fn on(params: &[(&str, &str)]) -> Template {
+    region().resolved(params)
+}
+
+fn statements(t: &Template, role: &str) -> Vec<Value> {
+    t.properties(role)["Policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+        .collect()
+}
+
+fn actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+        other => panic!("Action {other}"),
+    }
+}
+
+/// What CloudFormation would send for the service and its task definition,
+/// as functions of the parameters: the references they contain.
+fn service_inputs(t: &Template) -> BTreeSet<String> {
+    let mut refs = references(t.properties("TaskDefinition"));
+    refs.extend(references(t.properties("Service")));
+    refs
+}
+
+#[test]
+fn the_services_task_definition_never_changes_after_create() {
+    // CloudFormation cannot change the task definition of a CODE_DEPLOY
+    // service: nothing a release, a failover or a resize changes may reach it.
+    let changing = [
+        "ImageTag",
+        "Role",
+        "PeerRegion",
+        "TaskCpu",
+        "TaskMemory",
+        "DesiredCount",
+        "DeployHookCodeKey",
+    ];
+    for (env, role, image) in [
+        ("dev", "primary", ""),
+        ("prod", "standby", "v2"),
+        ("local", "primary", "x"),
+    ] {
+        let t = on(&[("Env", env), ("Role", role), ("ImageTag", image)]);
+        let inputs = service_inputs(&t);
+        for name in changing {
+            assert!(
+                !inputs.contains(name),
+                "{env}/{role}: the service or its task definition uses {name}"
+            );
+        }
+        assert_eq!(
+            t.properties("Service")["TaskDefinition"],
+            json!({"Ref": "TaskDefinition"})
+        );
+    }
+    let text = std::fs::read_to_string(template_tests::repo_root().join("cfn/region.yaml")).unwrap();
+    assert!(
+        !text.contains("TANDEM_REGION_ROLE"),
+        "the region role is not baked into any task"
+    );
+}
+
+#[test]
+fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
+    for image in ["", "v1"] {
+        let t = on(&[("Env", "dev"), ("Role", "primary"), ("ImageTag", image)]);
+        assert_eq!(
+            t.properties("Service")["DesiredCount"],
+            json!(0),
+            "a constant: no update resets it"
+        );
+        let min = &t.properties("ScalableTarget")["MinCapacity"];
+        if image.is_empty() {
+            assert_eq!(min, &json!(0), "no task may start before an image exists");
+        } else {
+            assert_eq!(min, &json!({"Ref": "DesiredCount"}));
+        }
+        assert_eq!(
+            t.resource("ScalableTarget")["DependsOn"],
+            json!("Release"),
+            "the minimum rises after the release"
+        );
+        // The release itself scales the zero-task service to the stack's count.
+        assert_eq!(t.properties("Release")["DesiredCount"], json!({"Ref": "DesiredCount"}));
+    }
+    let local = on(&[("Env", "local"), ("Role", "primary")]);
+    assert_eq!(
+        local.properties("Release")["DesiredCount"],
+        json!("0"),
+        "the local AWS runs no tasks"
+    );
+    assert_eq!(
+        region().parameter("ImageTag")["Default"],
+        json!(""),
+        "no image before the first release"
+    );
+}
+
+#[test]
+fn the_release_resource_deploys_the_image_tag_through_this_regions_group_and_hook() {
+    let t = on(&[
+        ("Env", "dev"),
+        ("Role", "primary"),
+        ("DeployHookCodeKey", "deploy-hook/a.zip"),
+    ]);
+    let p = t.properties("Release");
+    assert_eq!(t.type_of("Release"), "Custom::BlueGreenDeployment");
+    assert_eq!(p["ImageTag"], json!({"Ref": "ImageTag"}));
+    assert_eq!(
+        p["RepositoryUri"],
+        json!({"Fn::GetAtt": ["Repository", "RepositoryUri"]})
+    );
+    assert_eq!(p["ApplicationName"], json!({"Ref": "DeployApplication"}));
+    assert_eq!(p["DeploymentGroupName"], json!({"Ref": "DeploymentGroup"}));
+    assert_eq!(p["HookFunction"], json!({"Ref": "DeployHookFunction"}));
+    assert_eq!(p["ContainerName"], json!("app"));
+    assert!(
+        p["ServiceTimeout"].as_u64().is_some_and(|s| s <= 3600),
+        "CloudFormation's maximum"
+    );
+    let env = p["Environment"].as_object().unwrap();
+    assert_eq!(env["TANDEM_DB_SECRET"], json!({"Fn::Sub": "tandem-${Env}/db"}));
+    assert!(!env.contains_key("TANDEM_REGION_ROLE"));
+    // The container name and port match what the service's load balancer targets.
+    let lb = &t.properties("Service")["LoadBalancers"][0];
+    assert_eq!(lb["ContainerName"], p["ContainerName"]);
+    assert_eq!(lb["ContainerPort"], p["ContainerPort"]);
+    // Before the hook's code is uploaded there is no hook to name.
+    let early = on(&[("Env", "dev"), ("Role", "primary")]);
+    assert_eq!(early.properties("Release")["HookFunction"], json!(""));
+}
+
+#[test]
+fn the_app_finds_the_writer_in_its_secret_and_may_read_only_that() {
+    let t = on(&[("Env", "dev"), ("Role", "primary")]);
+    assert_eq!(
+        t.type_of("DbSecretAttachment"),
+        "AWS::SecretsManager::SecretTargetAttachment"
+    );
+    let a = t.properties("DbSecretAttachment");
+    assert_eq!(
+        (&a["SecretId"], &a["TargetId"], &a["TargetType"]),
+        (
+            &json!({"Ref": "DbSecret"}),
+            &json!({"Ref": "WriterDb"}),
+            &json!("AWS::RDS::DBInstance")
+        )
+    );
+    let task = statements(&t, "TaskRole");
+    let read = task
+        .iter()
+        .find(|s| actions(s) == ["secretsmanager:GetSecretValue"])
+        .expect("the app reads its secret");
+    assert!(
+        read["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":secret:tandem-${Env}/db-*")
+    );
+    let execution: Vec<String> = statements(&t, "TaskExecutionRole").iter().flat_map(actions).collect();
+    assert!(
+        !execution.iter().any(|a| a.starts_with("secretsmanager:")),
+        "ECS injects no secret any more: {execution:?}"
+    );
+}
+
+#[test]
+fn the_codedeploy_role_is_scoped_to_this_service_without_the_managed_policy() {
+    let t = on(&[("Env", "dev"), ("Role", "primary")]);
+    let role = t.properties("CodeDeployRole");
+    assert!(
+        role.get("ManagedPolicyArns").is_none(),
+        "AWSCodeDeployRoleForECS grants * on several services"
+    );
+    let all = statements(&t, "CodeDeployRole");
+    let granted: Vec<String> = all.iter().flat_map(actions).collect();
+    for needed in [
+        "ecs:CreateTaskSet",
+        "ecs:UpdateServicePrimaryTaskSet",
+        "ecs:DeleteTaskSet",
+        "ecs:DescribeServices",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:DescribeTargetGroups",
+        "cloudwatch:DescribeAlarms",
+        "lambda:InvokeFunction",
+        "iam:PassRole",
+    ] {
+        assert!(granted.contains(&needed.to_owned()), "blue/green needs {needed}");
+    }
+    for s in &all {
+        if s["Resource"] == json!("*") {
+            assert!(
+                actions(s)
+                    .iter()
+                    .all(|a| a.starts_with("elasticloadbalancing:Describe")),
+                "{s}"
+            );
+        }
+        if actions(s).contains(&"iam:PassRole".to_owned()) {
+            assert_eq!(
+                s["Condition"]["StringEquals"]["iam:PassedToService"],
+                "ecs-tasks.amazonaws.com"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_topology_role_may_make_every_call_of_a_release_on_this_service_only() {
+    let t = Template::load("bootstrap.yaml").resolved(&[("Env", "dev")]);
+    let all = statements(&t, "TopologyRole");
+    let granted: Vec<String> = all.iter().flat_map(actions).collect();
+    // Every call functions/topology/src/blue_green/calls.rs and the state table make.
+    for needed in [
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:TagResource",
+        "ecs:UpdateService",
+        "iam:PassRole",
+        "codedeploy:CreateDeployment",
+        "codedeploy:GetDeployment",
+        "codedeploy:StopDeployment",
+        "codedeploy:ListDeploymentTargets",
+        "codedeploy:BatchGetDeploymentTargets",
+        "codedeploy:RegisterApplicationRevision",
+        "codedeploy:GetDeploymentConfig",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    ] {
+        assert!(granted.contains(&needed.to_owned()), "a release needs {needed}");
+    }
+    let deploy = all
+        .iter()
+        .find(|s| actions(s).contains(&"codedeploy:CreateDeployment".to_owned()))
+        .unwrap();
+    assert!(
+        deploy["Resource"]["Fn::Sub"]
+            .as_str()
+            .unwrap()
+            .ends_with(":deploymentgroup:tandem-${Env}/tandem-${Env}-app")
+    );
+    let pass = all.iter().find(|s| actions(s) == ["iam:PassRole"]).unwrap();
+    assert_eq!(
+        pass["Condition"]["StringEquals"]["iam:PassedToService"],
+        "ecs-tasks.amazonaws.com"
+    );
+}
+
+#[test]
+fn the_stack_reports_what_is_released() {
+    let t = on(&[("Env", "dev"), ("Role", "primary"), ("ImageTag", "v3")]);
+    assert_eq!(t.output("ImageTag")["Value"], json!({"Ref": "ImageTag"}));
+    assert_eq!(
+        t.output("ReleasedTaskDefinitionArn")["Value"],
+        json!({"Fn::GetAtt": ["Release", "TaskDefinitionArn"]})
+    );
+}
