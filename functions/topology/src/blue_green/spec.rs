@@ -127,7 +127,8 @@ mod tests {
         let base = TaskSpec::new(&fixture(), "us-east-1");
         assert_eq!(base.fingerprint(), TaskSpec::new(&fixture(), "us-east-1").fingerprint());
         assert_eq!(base.fingerprint().len(), 64);
-        let changes: Vec<Box<dyn Fn(&mut Props)>> = vec![
+        type Change = Box<dyn Fn(&mut Props)>;
+        let changes: Vec<Change> = vec![
             Box::new(|p| p.image_tag = "v2".into()),
             Box::new(|p| p.cpu = "512".into()),
             Box::new(|p| p.memory = "1024".into()),

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# End to end on the local AWS: `make release ENV=local IMAGE=x` runs the
+# whole chain of a release up to the one call the local AWS refuses: the
+# stack update of ImageTag, the Custom::BlueGreenDeployment resource in the
+# topology function, a task definition registered on the local ECS, the
+# release recorded in the state table, then CodeDeploy's CreateDeployment
+# (no CodeDeploy here). The release must fail cleanly: the stack update fails
+# naming CodeDeploy, the stack rolls back through the resource's no-op
+# Update, the release record says failed, the standby is never touched, and
+# nothing is left in flight.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+source tests/e2e/lib.sh
+P=us-east-1
+S=us-east-2
+STACK=tandem-local-region
+TABLE=tandem-local-state
+OUT=.local/e2e-release
+mkdir -p "$OUT"
+
+echo "e2e: release"
+out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
+check "make deploy ENV=local succeeds" eq "$rc" 0
+[[ $rc -eq 0 ]] || { echo "$out" | tail -n 30 >&2; }
+check "before any release the stack has no image" eq "$(stack_output $P $STACK ImageTag)" none
+check "and the service runs no task" eq "$(aws ecs describe-services --region $P --cluster tandem-local \
+  --services tandem-local-app --query 'services[0].desiredCount' --output text)" 0
+
+# The image must be in both regions' repositories (replication does it on AWS).
+manifest='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}'
+for region in $P $S; do
+  aws ecr put-image --region $region --repository-name tandem-local-app --image-tag x \
+    --image-manifest "$manifest" >/dev/null 2>"$OUT/put-image.err" \
+    || grep -q ImageTagAlreadyExists "$OUT/put-image.err" \
+    || { echo "put-image in $region failed: $(cat "$OUT/put-image.err")" >&2; }
+done
+
+before=$(aws ecs list-task-definitions --region $P --family-prefix tandem-local-app \
+  --query 'length(taskDefinitionArns)' --output text)
+out=$(make --no-print-directory release ENV=local IMAGE=x 2>&1); rc=$?
+echo "$out" >"$OUT/release.log"
+check "the release fails (no CodeDeploy on the local AWS)" one_of "$rc" 1 2
+check "naming the region and CodeDeploy" contains "$out" "CodeDeploy CreateDeployment in tandem-local/tandem-local-app was refused"
+check "and stopping before the standby" contains "$out" "$P"
+
+check "the stack rolled back through the no-op Update" eq "$(wait_stack $P $STACK)" UPDATE_ROLLBACK_COMPLETE
+check "the release resource's failure names CodeDeploy" contains "$(failure_reasons $P $STACK)" \
+  "CodeDeploy CreateDeployment"
+check "the stack is back on no image" eq "$(stack_output $P $STACK ImageTag)" none
+
+after=$(aws ecs list-task-definitions --region $P --family-prefix tandem-local-app \
+  --query 'length(taskDefinitionArns)' --output text)
+check "a task definition was registered on the local ECS" eq "$after" "$((before + 1))"
+newest=$(aws ecs list-task-definitions --region $P --family-prefix tandem-local-app --sort DESC \
+  --query 'taskDefinitionArns[0]' --output text)
+container=$(aws ecs describe-task-definition --region $P --task-definition "$newest" \
+  --query 'taskDefinition.containerDefinitions[0]' --output json)
+check "for image x" eq "$(jq -r .image <<<"$container")" "$(stack_output $P $STACK RepositoryUri):x"
+check "with its tag in the environment" eq \
+  "$(jq -r '.environment[] | select(.name=="TANDEM_IMAGE_TAG") | .value' <<<"$container")" x
+check "and no region role baked in" eq "$(jq '[.environment[] | select(.name=="TANDEM_REGION_ROLE")] | length' <<<"$container")" 0
+check "tagged with its settings' fingerprint" eq "$(aws ecs describe-task-definition --region $P \
+  --task-definition "$newest" --include TAGS --query "tags[?key=='tandem:spec'] | length(@)" --output text)" 1
+
+record() {  # REGION ATTRIBUTE: one attribute of the region's newest release record
+  aws dynamodb query --region "$1" --table-name $TABLE --key-condition-expression 'pk = :pk' \
+    --expression-attribute-values "{\":pk\":{\"S\":\"release#$1\"}}" --no-scan-index-forward --limit 1 \
+    --query "Items[0].$2.S" --output text
+}
+check "the release record says failed" eq "$(record $P state)" failed
+check "for image x" eq "$(record $P image)" x
+check "with the task definition it registered" eq "$(record $P task_definition)" "$newest"
+check "and the reason naming CodeDeploy" contains "$(record $P reason)" "CodeDeploy CreateDeployment"
+release_id=$(record $P release_id)
+check "the failure is audited with its reason" contains "$(aws dynamodb get-item --region $P --table-name $TABLE \
+  --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"release#$release_id#outcome\"}}" --query Item.reason.S --output text)" \
+  "CodeDeploy CreateDeployment"
+check "nothing is left in flight in the primary" eq "$(aws dynamodb query --region $P --table-name $TABLE \
+  --key-condition-expression 'pk = :pk' --filter-expression '#s = :running' \
+  --expression-attribute-names '{"#s":"state"}' \
+  --expression-attribute-values "{\":pk\":{\"S\":\"release#$P\"},\":running\":{\"S\":\"in-progress\"}}" \
+  --query Count --output text)" 0
+check "the service still runs no task" eq "$(aws ecs describe-services --region $P --cluster tandem-local \
+  --services tandem-local-app --query 'services[0].desiredCount' --output text)" 0
+check "the standby was never touched" eq "$(record $S state)" None
+check "and its stack has no image" eq "$(stack_output $S $STACK ImageTag)" none
+
+status=$(make --no-print-directory status ENV=local 2>&1)
+check "tandem status shows the failed release" contains "$status" "failed"
+
+summary
