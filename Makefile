@@ -21,7 +21,7 @@ ARCH  ?= arm64
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
-.PHONY: help setup local-up local-down deploy diff destroy status build package test lint fmt invoke clean
+.PHONY: help setup local-up local-down deploy diff release destroy status build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,11 @@ deploy: setup ## Deploy both regions through change sets: make deploy ENV=local|
 diff: setup ## Preview what a deploy would change: make diff ENV=...
 	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
 	@$(TANDEM) diff --env "$(ENV)"
+
+release: setup ## Ship IMAGE to both regions, primary first: make release ENV=... IMAGE=...
+	@if [ -z "$(IMAGE)" ]; then echo "make release needs IMAGE=<tag>: the image tag pushed to the primary region's ECR repository tandem-$(ENV)-app" >&2; exit 2; fi
+	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(TANDEM) release --env "$(ENV)" --image "$(IMAGE)"
 
 destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
 	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)

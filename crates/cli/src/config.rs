@@ -151,6 +151,12 @@ impl Config {
                 }
             }
         }
+        if self.region_parameters.contains_key(crate::plan::IMAGE_TAG) {
+            return Err(format!(
+                "region_parameters sets {}: the released image is set by make release, not the configuration; remove it",
+                crate::plan::IMAGE_TAG
+            ));
+        }
         if self.domain_name.trim().is_empty() {
             return Err("domain_name is empty: set the service's DNS name".into());
         }
@@ -171,6 +177,12 @@ impl Config {
     /// `TableName` of `StateTable` in cfn/bootstrap.yaml.
     pub(crate) fn state_table(&self) -> String {
         tandem_core::state::StateTable::name_for(&self.env)
+    }
+
+    /// The service's ECR repository in each region: `tandem-<env>-app`, the
+    /// `RepositoryName` of `Repository` in cfn/region.yaml.
+    pub(crate) fn repository_name(&self) -> String {
+        format!("tandem-{}-app", self.env)
     }
 }
 
@@ -214,6 +226,32 @@ mod tests {
             .find(|l| l.trim_start().starts_with("TableName:"))
             .unwrap();
         assert_eq!(name.trim(), "TableName: !Sub tandem-${Env}-state");
+    }
+
+    #[test]
+    fn the_repository_is_the_one_the_region_template_makes() {
+        let c = Config::parse(&local_text(), "local").unwrap();
+        assert_eq!(c.repository_name(), "tandem-local-app");
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cfn/region.yaml")).unwrap();
+        let repository = template
+            .split("\n  Repository:\n")
+            .nth(1)
+            .expect("cfn/region.yaml has a Repository resource");
+        let name = repository
+            .lines()
+            .find(|l| l.trim_start().starts_with("RepositoryName:"))
+            .unwrap();
+        assert_eq!(name.trim(), "RepositoryName: !Sub tandem-${Env}-app");
+    }
+
+    #[test]
+    fn the_image_is_not_a_configuration_setting() {
+        let text = local_text().replace("[region_parameters]\n", "[region_parameters]\nImageTag = \"v1\"\n");
+        let e = Config::parse(&text, "local").unwrap_err();
+        assert!(
+            e.contains("region_parameters sets ImageTag") && e.contains("make release"),
+            "{e}"
+        );
     }
 
     #[test]

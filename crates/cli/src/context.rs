@@ -56,6 +56,13 @@ impl Context {
     }
 }
 
+impl Context {
+    /// The state table in `region` (one of the configured regions).
+    pub(crate) fn state(&self, region: &str) -> StateTable {
+        StateTable::new(self.aws.region(region).dynamodb.clone(), self.config.state_table())
+    }
+}
+
 /// The roles record in one region's state table; `None` when there is none
 /// or the region cannot be read (before the first deploy, or while it is
 /// down), which the log line says.

@@ -1,7 +1,7 @@
 //! `tandem`: the operator's command line.
 //!
-//! `deploy`, `diff`, `destroy` and `status` work on one environment
-//! (`config/<env>.toml`) across both regions. Release, failover and drill
+//! `deploy`, `diff`, `release`, `destroy` and `status` work on one
+//! environment (`config/<env>.toml`) across both regions. Failover and drill
 //! commands arrive with the issues that build them.
 
 mod artifacts;
@@ -11,6 +11,7 @@ mod config;
 mod context;
 mod events;
 mod plan;
+mod release;
 mod roles;
 mod stacks;
 
@@ -40,6 +41,15 @@ enum Command {
         /// dev, prod or local.
         #[arg(long)]
         env: String,
+    },
+    /// Ship an image to both regions, the primary first, blue/green through CodeDeploy.
+    Release {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+        /// The image tag, already pushed to the primary region's ECR repository tandem-<env>-app.
+        #[arg(long)]
+        image: String,
     },
     /// Delete every stack of the environment, in reverse order.
     Destroy {
@@ -82,6 +92,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Diff { env } => {
             let ctx = context::Context::load(&root, &env).await?;
             commands::diff::run(&ctx).await.map(|_| true)
+        }
+        Command::Release { env, image } => {
+            release::check_tag(&image)?;
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::release::run(&ctx, &image).await?;
+            Ok(true)
         }
         Command::Destroy { env, yes } => {
             config::Config::load(&root, &env)?;

@@ -3,7 +3,11 @@
 //! function code keys.
 
 use crate::config::Config;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The region stack's parameter that names the released image. Only
+/// `tandem release` sets it; a deploy keeps whatever it is.
+pub(crate) const IMAGE_TAG: &str = "ImageTag";
 
 /// The three templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +38,57 @@ impl Template {
             Self::Global => "global",
         }
     }
+
+    /// The parameters a deploy never sets: an update keeps the stack's
+    /// current value, a create leaves the template's default.
+    pub(crate) fn kept_on_update(self) -> &'static [&'static str] {
+        match self {
+            Self::Region => &[IMAGE_TAG],
+            Self::Bootstrap | Self::Global => &[],
+        }
+    }
+}
+
+/// One parameter's value in a change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParamValue {
+    /// This value.
+    Set(String),
+    /// Whatever the stack has now (`UsePreviousValue`).
+    Previous,
+}
+
+/// The parameters of a deploy's change set for `spec`. `existing` holds the
+/// parameter names the stack has now, `None` when it is being created. A
+/// kept parameter is sent as [`ParamValue::Previous`] when the stack has
+/// it, and left out otherwise (the template's default applies); every
+/// other parameter gets the plan's value.
+pub(crate) fn change_set_parameters(
+    spec: &StackSpec,
+    existing: Option<&BTreeSet<String>>,
+) -> Vec<(String, ParamValue)> {
+    let kept = spec.template.kept_on_update();
+    let values = spec
+        .parameters
+        .iter()
+        .filter(|(k, _)| !kept.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), ParamValue::Set(v.clone())));
+    let previous = kept
+        .iter()
+        .filter(|k| existing.is_some_and(|names| names.contains(**k)))
+        .map(|k| ((*k).to_owned(), ParamValue::Previous));
+    values.chain(previous).collect()
+}
+
+/// The parameters of a release's change set: every parameter the stack has
+/// now keeps its value, except [`IMAGE_TAG`], which becomes `tag`.
+pub(crate) fn release_parameters(existing: &BTreeSet<String>, tag: &str) -> Vec<(String, ParamValue)> {
+    existing
+        .iter()
+        .filter(|k| k.as_str() != IMAGE_TAG)
+        .map(|k| (k.clone(), ParamValue::Previous))
+        .chain([(IMAGE_TAG.to_owned(), ParamValue::Set(tag.to_owned()))])
+        .collect()
 }
 
 /// Which region is which, now.
@@ -254,6 +309,61 @@ mod tests {
         assert_eq!(
             plan[4].parameters["HealthCheckProtocol"], "HTTP",
             "one region without is not enough"
+        );
+    }
+
+    /// The set of parameter names `list`.
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_deploy_update_keeps_the_released_image() {
+        let mut spec = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys()).remove(2);
+        spec.parameters.insert(IMAGE_TAG.into(), "from-somewhere".into());
+        let params = change_set_parameters(&spec, Some(&names(&["Env", "ImageTag", "Role"])));
+        let image: Vec<&ParamValue> = params.iter().filter(|(k, _)| k == IMAGE_TAG).map(|(_, v)| v).collect();
+        assert_eq!(image, [&ParamValue::Previous], "exactly one ImageTag, never a value");
+        assert!(params.contains(&("Role".into(), ParamValue::Set("primary".into()))));
+        assert_eq!(params.len(), spec.parameters.len(), "every other parameter is sent");
+    }
+
+    #[test]
+    fn a_deploy_create_leaves_the_image_to_the_template_default() {
+        let spec = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys()).remove(2);
+        let params = change_set_parameters(&spec, None);
+        assert!(params.iter().all(|(k, _)| k != IMAGE_TAG), "{params:?}");
+        assert!(params.iter().all(|(_, v)| matches!(v, ParamValue::Set(_))));
+        let older = change_set_parameters(&spec, Some(&names(&["Env"])));
+        assert!(
+            older.iter().all(|(k, _)| k != IMAGE_TAG),
+            "a stack without ImageTag yet cannot keep a previous value"
+        );
+    }
+
+    #[test]
+    fn other_stacks_keep_nothing() {
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        for spec in [&plan[0], &plan[4]] {
+            let params = change_set_parameters(spec, Some(&names(&["ImageTag", "Env"])));
+            assert!(
+                params.iter().all(|(_, v)| matches!(v, ParamValue::Set(_))),
+                "{params:?}"
+            );
+            assert_eq!(params.len(), spec.parameters.len());
+        }
+    }
+
+    #[test]
+    fn a_release_changes_only_the_image() {
+        let params = release_parameters(&names(&["DesiredCount", "Env", "ImageTag"]), "v2");
+        assert_eq!(
+            params,
+            vec![
+                ("DesiredCount".to_owned(), ParamValue::Previous),
+                ("Env".to_owned(), ParamValue::Previous),
+                ("ImageTag".to_owned(), ParamValue::Set("v2".into())),
+            ]
         );
     }
 

@@ -1,12 +1,12 @@
-//! One stack at a time: change sets, live events, deletion.
+//! One stack at a time: change sets (in `change_sets.rs`), live events
+//! (with anything else worth watching meanwhile), deletion.
 
 use crate::events::{self, EventView, Phase};
-use crate::plan::StackSpec;
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, StackEvent, Tag};
-use std::collections::HashSet;
+use aws_sdk_cloudformation::types::StackEvent;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::{Duration, Instant};
-use tandem_core::aws::{StackView, describe_stack, error_text};
+use tandem_core::aws::{StackView, describe_stack, error_text, is_not_found};
 use tandem_core::clock::unix_now;
 
 /// A stack operation that failed, with the first cause and the fix.
@@ -52,6 +52,56 @@ enum Settled {
     Done(String),
     /// It no longer exists.
     Gone,
+    /// It failed or rolled back.
+    Failed {
+        /// Such as `UPDATE_ROLLBACK_COMPLETE`.
+        status: String,
+        /// The first resource that failed, with its reason.
+        cause: Option<String>,
+    },
+}
+
+/// How an executed change set ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// As asked, with this status.
+    Succeeded(String),
+    /// Failed or rolled back, with this status and the first failure.
+    Failed {
+        /// Such as `UPDATE_ROLLBACK_COMPLETE`.
+        status: String,
+        /// The first resource that failed, with its reason
+        /// ([`events::first_failure`]).
+        cause: Option<String>,
+    },
+}
+
+/// A stack's status and the parameters it has now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Current {
+    /// Such as `UPDATE_COMPLETE`.
+    pub(crate) status: String,
+    /// Parameter name to value (`****` for a `NoEcho` one).
+    pub(crate) parameters: BTreeMap<String, String>,
+}
+
+impl Current {
+    /// The names of its parameters.
+    pub(crate) fn parameter_names(&self) -> BTreeSet<String> {
+        self.parameters.keys().cloned().collect()
+    }
+}
+
+/// Something to look at on every poll while a stack operation runs, besides
+/// its events (such as a release's progress in the state table).
+pub(crate) trait Watch {
+    /// Called once a poll, after the stack's new events are printed.
+    async fn poll(&mut self);
+}
+
+/// Nothing to watch.
+impl Watch for () {
+    async fn poll(&mut self) {}
 }
 
 /// Deploys and deletes stacks in one region.
@@ -67,6 +117,7 @@ impl<'a> Stacks<'a> {
         Self { cfn, region, poll }
     }
 
+    /// The error for `stack` in this region, with `reason`.
     fn fail(&self, stack: &str, reason: impl Into<String>) -> StackError {
         StackError {
             stack: stack.to_owned(),
@@ -89,144 +140,56 @@ impl<'a> Stacks<'a> {
         })
     }
 
-    /// Creates a change set for `spec` and waits until it is ready. Returns
-    /// its name, or `None` when it has no changes (the empty set is deleted).
-    pub(crate) async fn prepare(&self, spec: &StackSpec, body: &str, env: &str) -> Result<Option<String>, StackError> {
-        let status = self.describe(&spec.name).await?.map(|view| view.status);
-        let kind = match start_for(status.as_deref()) {
-            Start::Create => ChangeSetType::Create,
-            Start::DeleteThenCreate => {
-                println!(
-                    "  {} ({}): ROLLBACK_COMPLETE after a failed first create; deleting it to start again",
-                    spec.name, self.region
-                );
-                self.delete(&spec.name).await?;
-                ChangeSetType::Create
-            }
-            Start::Busy => {
+    /// The stack's status and parameters, or `None` when it does not exist.
+    pub(crate) async fn current(&self, name: &str) -> Result<Option<Current>, StackError> {
+        let out = match self.cfn.describe_stacks().stack_name(name).send().await {
+            Ok(out) => out,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => {
                 return Err(self.fail(
-                    &spec.name,
+                    name,
                     format!(
-                        "the stack is busy ({}); wait for that operation to finish, then retry",
-                        status.unwrap_or_default()
+                        "could not read the stack ({}): check the credentials and that they may call \
+                         cloudformation:DescribeStacks, then retry",
+                        error_text(&e)
                     ),
                 ));
             }
-            Start::Update => ChangeSetType::Update,
         };
-        let change_set = unique_change_set_name();
-        let parameters: Vec<Parameter> = spec
-            .parameters
-            .iter()
-            .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
-            .collect();
-        self.cfn
-            .create_change_set()
-            .stack_name(&spec.name)
-            .change_set_name(&change_set)
-            .change_set_type(kind)
-            .template_body(body)
-            .set_parameters(Some(parameters))
-            .capabilities(Capability::CapabilityNamedIam)
-            .tags(Tag::builder().key("tandem:env").value(env).build())
-            .tags(Tag::builder().key("tandem:stack").value(spec.template.part()).build())
-            .send()
-            .await
-            .map_err(|e| {
-                self.fail(
-                    &spec.name,
-                    format!(
-                        "could not create a change set ({}): fix the template or parameters it names, then retry",
-                        error_text(&e)
-                    ),
-                )
-            })?;
-        loop {
-            let out = self
-                .cfn
-                .describe_change_set()
-                .stack_name(&spec.name)
-                .change_set_name(&change_set)
-                .send()
-                .await
-                .map_err(|e| {
-                    self.fail(
-                        &spec.name,
-                        format!("could not read change set {change_set} ({}): retry", error_text(&e)),
-                    )
-                })?;
-            match out.status() {
-                Some(ChangeSetStatus::CreateComplete) => return Ok(Some(change_set)),
-                Some(ChangeSetStatus::Failed) => {
-                    let reason = out.status_reason().unwrap_or("no reason given").to_owned();
-                    self.discard(&spec.name, &change_set).await;
-                    if events::is_no_changes(&reason) {
-                        return Ok(None);
-                    }
-                    return Err(self.fail(
-                        &spec.name,
-                        format!("the change set failed ({reason}): fix what it names, then retry"),
-                    ));
-                }
-                _ => tokio::time::sleep(self.poll).await,
-            }
-        }
-    }
-
-    /// The changes a prepared change set would make, one line each.
-    pub(crate) async fn changes(&self, stack: &str, change_set: &str) -> Result<Vec<String>, StackError> {
-        let out = self
-            .cfn
-            .describe_change_set()
-            .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await
-            .map_err(|e| {
-                self.fail(
-                    stack,
-                    format!("could not read change set {change_set} ({}): retry", error_text(&e)),
-                )
-            })?;
-        Ok(out
-            .changes()
-            .iter()
-            .filter_map(|c| c.resource_change())
-            .map(|r| {
-                let replacement = match r.replacement().map(|x| x.as_str()) {
-                    Some("True") => "  (replacement)",
-                    Some("Conditional") => "  (may replace)",
-                    _ => "",
-                };
-                format!(
-                    "  {:<7} {:<28} {}{replacement}",
-                    r.action().map(|a| a.as_str()).unwrap_or("?"),
-                    r.logical_resource_id().unwrap_or("?"),
-                    r.resource_type().unwrap_or("?")
-                )
-            })
-            .collect())
-    }
-
-    /// Deletes a change set (and the empty stack a CREATE change set made).
-    pub(crate) async fn discard(&self, stack: &str, change_set: &str) {
-        let _ = self
-            .cfn
-            .delete_change_set()
-            .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await;
-        if let Ok(Some(view)) = self.describe(stack).await
-            && view.status == "REVIEW_IN_PROGRESS"
-        {
-            let _ = self.cfn.delete_stack().stack_name(stack).send().await;
-        }
+        Ok(out.stacks().first().map(|stack| Current {
+            status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            parameters: stack
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_owned(),
+                        p.parameter_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
+        }))
     }
 
     /// Executes a prepared change set, printing events as they come, until
-    /// the stack settles; returns its final status.
+    /// the stack settles; returns its final status. A failure names the first
+    /// resource that failed and why.
     pub(crate) async fn execute(&self, stack: &str, change_set: &str) -> Result<String, StackError> {
+        match self.execute_watching(stack, change_set, &mut ()).await? {
+            Ended::Succeeded(status) => Ok(status),
+            Ended::Failed { status, cause } => Err(self.ended(stack, &status, cause)),
+        }
+    }
+
+    /// Executes a prepared change set, printing events as they come and
+    /// polling `watch` alongside, until the stack settles; returns how it
+    /// ended. An error only when the change set could not be run or watched.
+    pub(crate) async fn execute_watching<W: Watch>(
+        &self,
+        stack: &str,
+        change_set: &str,
+        watch: &mut W,
+    ) -> Result<Ended, StackError> {
         self.cfn
             .execute_change_set()
             .stack_name(stack)
@@ -242,13 +205,23 @@ impl<'a> Stacks<'a> {
                     ),
                 )
             })?;
-        match self.settle(stack).await? {
-            Settled::Done(status) => Ok(status),
+        match self.settle(stack, watch).await? {
+            Settled::Done(status) => Ok(Ended::Succeeded(status)),
+            Settled::Failed { status, cause } => Ok(Ended::Failed { status, cause }),
             Settled::Gone => Err(self.fail(
                 stack,
                 "the stack disappeared while its change set ran (deleted by someone else?): run the deploy again",
             )),
         }
+    }
+
+    /// The error for a stack that ended `status` after `cause`.
+    fn ended(&self, stack: &str, status: &str, cause: Option<String>) -> StackError {
+        let cause = cause.unwrap_or_else(|| "no resource reported a failure".to_owned());
+        self.fail(
+            stack,
+            format!("ended {status}; first failure: {cause}; fix that cause, then run the command again"),
+        )
     }
 
     /// Deletes the stack and waits until it is gone.
@@ -263,8 +236,9 @@ impl<'a> Stacks<'a> {
                 ),
             )
         })?;
-        match self.settle(stack).await? {
+        match self.settle(stack, &mut ()).await? {
             Settled::Gone => Ok(()),
+            Settled::Failed { status, cause } => Err(self.ended(stack, &status, cause)),
             Settled::Done(status) => Err(self.fail(
                 stack,
                 format!("the stack is still there ({status}) after the delete request: retry the delete"),
@@ -272,9 +246,10 @@ impl<'a> Stacks<'a> {
         }
     }
 
-    /// Waits until the stack's current operation ends, printing its events.
-    /// A failure names the first resource that failed and why.
-    async fn settle(&self, stack: &str) -> Result<Settled, StackError> {
+    /// Waits until the stack's current operation ends, printing its events
+    /// and polling `watch` each time. A failure carries the first resource
+    /// that failed and why.
+    async fn settle<W: Watch>(&self, stack: &str, watch: &mut W) -> Result<Settled, StackError> {
         let started = Instant::now();
         // A little before now: the operation's first events may carry an
         // earlier second than this machine's clock.
@@ -290,6 +265,7 @@ impl<'a> Stacks<'a> {
                     println!("{}", events::format_event(self.region, e));
                 }
             }
+            watch.poll().await;
             let status = view.status;
             match events::phase(&status) {
                 Phase::InProgress => tokio::time::sleep(self.poll).await,
@@ -303,12 +279,8 @@ impl<'a> Stacks<'a> {
                 }
                 Phase::Failed if status == "DELETE_COMPLETE" => return Ok(Settled::Gone),
                 Phase::Failed => {
-                    let cause = events::first_failure(&history, stack)
-                        .unwrap_or_else(|| "no resource reported a failure".to_owned());
-                    return Err(self.fail(
-                        stack,
-                        format!("ended {status}; first failure: {cause}; fix that cause, then run the command again"),
-                    ));
+                    let cause = events::first_failure(&history, stack);
+                    return Ok(Settled::Failed { status, cause });
                 }
             }
         }
@@ -340,6 +312,7 @@ impl<'a> Stacks<'a> {
     }
 }
 
+/// The parts of a stack event the display and diagnosis use.
 fn view(e: &StackEvent) -> EventView {
     EventView {
         id: e.event_id().unwrap_or_default().to_owned(),
@@ -351,11 +324,10 @@ fn view(e: &StackEvent) -> EventView {
     }
 }
 
-fn unique_change_set_name() -> String {
-    let now = tandem_core::clock::since_epoch();
-    // Finer than a second: two deploys in one second must not collide.
-    format!("tandem-{}-{:09}", now.as_secs(), now.subsec_nanos())
-}
+#[path = "change_sets.rs"]
+mod change_sets;
+
+pub(crate) use change_sets::{Body, Proposal};
 
 #[cfg(test)]
 #[path = "stacks_tests.rs"]

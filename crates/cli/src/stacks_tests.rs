@@ -2,7 +2,7 @@
 //! exact sequence of calls expected (an unexpected call panics).
 
 use super::*;
-use crate::plan::Template;
+use crate::plan::{StackSpec, Template};
 use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
 use aws_sdk_cloudformation::operation::delete_stack::DeleteStackOutput;
@@ -10,7 +10,8 @@ use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOut
 use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
 use aws_sdk_cloudformation::operation::describe_stacks::{DescribeStacksError, DescribeStacksOutput};
 use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
-use aws_sdk_cloudformation::types::{ResourceStatus, Stack, StackStatus};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter};
+use aws_sdk_cloudformation::types::{Parameter as StackParameter, ResourceStatus, Stack, StackStatus};
 use aws_smithy_mocks::Rule;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::error::ErrorMetadata;
@@ -42,6 +43,38 @@ fn stack(status: StackStatus) -> Rule {
                 .stacks(Stack::builder().stack_name(NAME).stack_status(status.clone()).build())
                 .build()
         })
+}
+
+/// DescribeStacks answers with the stack in `status`, released at image v7.
+fn released_stack(status: StackStatus) -> Rule {
+    mock!(Client::describe_stacks)
+        .match_requests(|i| i.stack_name() == Some(NAME))
+        .then_output(move || {
+            let p = |k: &str, v: &str| StackParameter::builder().parameter_key(k).parameter_value(v).build();
+            let stack = Stack::builder()
+                .stack_name(NAME)
+                .stack_status(status.clone())
+                .parameters(p("Env", "dev"))
+                .parameters(p("ImageTag", "v7"))
+                .build();
+            DescribeStacksOutput::builder().stacks(stack).build()
+        })
+}
+
+/// CreateChangeSet of `kind` whose ImageTag parameter passes `image`.
+fn create_change_set_with_image(kind: ChangeSetType, image: fn(Option<&Parameter>) -> bool) -> Rule {
+    mock!(Client::create_change_set)
+        .match_requests(move |i| {
+            let tag = i.parameters().iter().find(|p| p.parameter_key() == Some("ImageTag"));
+            i.change_set_type() == Some(&kind)
+                && i.template_body() == Some("body")
+                && i.use_previous_template().is_none()
+                && i.parameters()
+                    .iter()
+                    .any(|p| p.parameter_key() == Some("Env") && p.parameter_value() == Some("dev"))
+                && image(tag)
+        })
+        .then_output(|| CreateChangeSetOutput::builder().build())
 }
 
 /// DescribeStacks answers that the stack does not exist.
@@ -200,6 +233,97 @@ async fn a_settled_stack_gets_an_update_change_set() {
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
     assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_update_keeps_the_released_image() {
+    let mut spec = spec();
+    spec.parameters.insert("ImageTag".into(), "ignored".into());
+    let create = create_change_set_with_image(ChangeSetType::Update, |tag| {
+        tag.is_some_and(|p| p.use_previous_value() == Some(true) && p.parameter_value().is_none())
+    });
+    let client = cfn![
+        released_stack(StackStatus::UpdateComplete),
+        create,
+        change_set(ChangeSetStatus::CreateComplete, None),
+    ];
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    assert!(stacks.prepare(&spec, "body", "dev").await.unwrap().is_some());
+    assert_eq!(create.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_create_leaves_the_image_to_the_template_default() {
+    let create = create_change_set_with_image(ChangeSetType::Create, |tag| tag.is_none());
+    let client = cfn![no_stack(), create, change_set(ChangeSetStatus::CreateComplete, None),];
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert_eq!(create.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn an_update_of_a_stack_without_an_image_parameter_does_not_ask_for_its_previous_value() {
+    let create = create_change_set_with_image(ChangeSetType::Update, |tag| tag.is_none());
+    let client = cfn![
+        stack(StackStatus::UpdateComplete),
+        create,
+        change_set(ChangeSetStatus::CreateComplete, None),
+    ];
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert_eq!(create.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn current_reads_status_and_parameters() {
+    let client = cfn![released_stack(StackStatus::UpdateRollbackComplete), no_stack()];
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    let current = stacks.current(NAME).await.unwrap().unwrap();
+    assert_eq!(current.status, "UPDATE_ROLLBACK_COMPLETE");
+    assert_eq!(current.parameters["ImageTag"], "v7");
+    assert_eq!(current.parameter_names().len(), 2);
+    assert_eq!(stacks.current(NAME).await.unwrap(), None);
+}
+
+/// Counts its polls.
+struct Count(usize);
+
+impl Watch for Count {
+    async fn poll(&mut self) {
+        self.0 += 1;
+    }
+}
+
+#[tokio::test]
+async fn a_watched_execution_polls_each_time_and_returns_a_failure_as_its_end() {
+    let client = cfn![
+        execute_change_set(),
+        stack(StackStatus::UpdateInProgress),
+        no_events(),
+        stack(StackStatus::UpdateRollbackComplete),
+        events(
+            None,
+            vec![(
+                "Deployment",
+                "Custom::BlueGreenDeployment",
+                "UPDATE_FAILED",
+                Some("hook failed"),
+                0
+            )],
+            None
+        ),
+    ];
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    let mut count = Count(0);
+    let ended = stacks.execute_watching(NAME, "cs", &mut count).await.unwrap();
+    assert_eq!(
+        ended,
+        Ended::Failed {
+            status: "UPDATE_ROLLBACK_COMPLETE".into(),
+            cause: Some("Deployment (Custom::BlueGreenDeployment): hook failed".into()),
+        }
+    );
+    assert_eq!(count.0, 2, "once a poll, the last one included");
 }
 
 #[tokio::test]

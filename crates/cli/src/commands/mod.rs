@@ -3,6 +3,7 @@
 pub(crate) mod deploy;
 pub(crate) mod destroy;
 pub(crate) mod diff;
+pub(crate) mod release;
 pub(crate) mod status;
 
 use crate::context::Context;

@@ -1,8 +1,10 @@
-//! `tandem status`: the region roles, each stack's status, and its outputs.
+//! `tandem status`: the region roles, each stack's status, its outputs, and
+//! each region's last release.
 
 use super::stacks_for;
 use crate::context::Context;
-use crate::plan::deploy_order;
+use crate::plan::{Template, deploy_order};
+use crate::release::status_lines;
 use std::collections::BTreeMap;
 
 /// Prints the status; returns whether every stack exists and is settled.
@@ -20,6 +22,12 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
                 println!("{} ({}): {}", spec.name, spec.region, view.status);
                 for (key, value) in view.outputs {
                     println!("    {key:<26} {value}");
+                }
+                if spec.template == Template::Region {
+                    match ctx.state(&spec.region).last_release(&spec.region).await {
+                        Ok(record) => status_lines(record.as_ref()).iter().for_each(|l| println!("{l}")),
+                        Err(e) => println!("    last release               cannot be read: {e}"),
+                    }
                 }
             }
         }
