@@ -269,6 +269,37 @@ fn the_topology_role_may_make_every_call_of_a_release_on_this_service_only() {
 }
 
 #[test]
+fn the_local_literal_port_is_the_parameters_default_and_local_config_keeps_it() {
+    // The local AWS stores CloudFormation's string "8080" where ECS answers
+    // an integer, and the SDK cannot read the service back; locally the
+    // service and its task definition use the default as a literal.
+    let local = on(&[("Env", "local"), ("Role", "primary")]);
+    let default: u64 = region().parameter("ContainerPort")["Default"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        local.properties("Service")["LoadBalancers"][0]["ContainerPort"],
+        json!(default)
+    );
+    assert_eq!(
+        local.properties("TaskDefinition")["ContainerDefinitions"][0]["PortMappings"][0]["ContainerPort"],
+        json!(default)
+    );
+    let config = std::fs::read_to_string(template_tests::repo_root().join("config/local.toml")).unwrap();
+    assert!(
+        !config.contains("ContainerPort"),
+        "config/local.toml must not move the port off the literal"
+    );
+    let aws = on(&[("Env", "dev"), ("Role", "primary")]);
+    assert_eq!(
+        aws.properties("Service")["LoadBalancers"][0]["ContainerPort"],
+        json!({"Ref": "ContainerPort"})
+    );
+}
+
+#[test]
 fn the_stack_reports_what_is_released() {
     let t = on(&[("Env", "dev"), ("Role", "primary"), ("ImageTag", "v3")]);
     assert_eq!(t.output("ImageTag")["Value"], json!({"Ref": "ImageTag"}));

@@ -1,6 +1,7 @@
 //! What an SDK error means, in one readable sentence, and the one test of
 //! "the thing asked about does not exist" for every service tandem calls.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::error::Error;
@@ -40,20 +41,32 @@ pub(crate) fn not_found(code: &str, message: &str) -> bool {
 /// when AWS answered, otherwise what went wrong on the way and the cause,
 /// never a `Debug` dump. Callers put what they were doing in front:
 /// `could not read stack X in us-east-1: <this>`.
-pub fn error_text<E, R>(error: &SdkError<E, R>) -> String
+pub fn error_text<E>(error: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + Error + 'static,
-    R: std::fmt::Debug,
 {
     let cause = causes(error);
     match error {
         SdkError::ServiceError(_) => {
             let service = error.as_service_error();
-            let code = service.and_then(ProvideErrorMetadata::code).unwrap_or("ServiceError");
-            let message = service
-                .and_then(ProvideErrorMetadata::message)
-                .unwrap_or("(no message)");
-            crate::text::shorten_values(&format!("{code}: {message}"))
+            match service.and_then(ProvideErrorMetadata::code) {
+                Some(code) => {
+                    let message = service
+                        .and_then(ProvideErrorMetadata::message)
+                        .unwrap_or("(no message)");
+                    crate::text::shorten_values(&format!("{code}: {message}"))
+                }
+                // No error code: a proxy's page, or a success the SDK could
+                // not read (a field of the wrong type). Name the status and why.
+                None => match error.raw_response().map(|r| r.status()) {
+                    Some(status) if status.is_success() => format!(
+                        "AWS answered HTTP {} but the answer could not be read ({cause})",
+                        status.as_u16()
+                    ),
+                    Some(status) => format!("AWS answered HTTP {} without an error code", status.as_u16()),
+                    None => format!("AWS answered without an error code ({cause})"),
+                },
+            }
         }
         SdkError::TimeoutError(_) => format!(
             "AWS did not answer within the client's timeout ({cause}); the call was retried and gave up: \
@@ -99,7 +112,6 @@ fn causes<E: Error + ?Sized>(error: &E) -> String {
 mod tests {
     use super::*;
     use aws_sdk_lambda::operation::get_function::GetFunctionError;
-    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::client::result::ConnectorError;
     use aws_smithy_types::body::SdkBody;
     use aws_smithy_types::error::ErrorMetadata;
@@ -142,6 +154,17 @@ mod tests {
         let e = service("Throttling", "Rate exceeded");
         assert_eq!(error_text(&e), "Throttling: Rate exceeded");
         assert_eq!(error_code(&e), Some("Throttling"));
+    }
+
+    #[test]
+    fn an_answer_without_an_error_code_is_named_by_its_http_status() {
+        let e: Error = SdkError::service_error(
+            GetFunctionError::generic(ErrorMetadata::builder().build()),
+            HttpResponse::new(500u16.try_into().unwrap(), SdkBody::empty()),
+        );
+        let text = error_text(&e);
+        assert_eq!(text, "AWS answered HTTP 500 without an error code");
+        assert!(!text.contains("ErrorMetadata"), "no Debug dump: {text}");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub use records::{AuditEntry, AuditKind, ReleaseRecord, ReleaseState, RolesRecor
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 use items::is_condition_failure;
 
 /// The key of the roles record.
@@ -94,14 +96,9 @@ impl StateTable {
         &self.name
     }
 
-    fn failed<E, R>(
-        &self,
-        action: &'static str,
-        error: &aws_smithy_runtime_api::client::result::SdkError<E, R>,
-    ) -> StateError
+    fn failed<E>(&self, action: &'static str, error: &SdkError<E, HttpResponse>) -> StateError
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         StateError::Call {
             table: self.name.clone(),
@@ -112,13 +109,9 @@ impl StateTable {
 
     /// The result of a conditional write: done, not done because its
     /// condition did not hold (an earlier delivery did it), or an error.
-    fn conditional<T, E, R>(
-        &self,
-        result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
-    ) -> Result<Written, StateError>
+    fn conditional<T, E>(&self, result: Result<T, SdkError<E, HttpResponse>>) -> Result<Written, StateError>
     where
         E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         match result {
             Ok(_) => Ok(Written::Done),

@@ -5,16 +5,16 @@
 use super::plan::{self, Identity, LOGICAL_ID_TAG, PeeringView, STACK_ID_TAG, Status};
 use super::routes::{self, RouteChange, RouteView, Side};
 use super::{Props, VpcPeering};
+use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, ResourceType, Route, Tag, TagSpecification, VpcPeeringConnection};
 use tandem_core::aws::{error_code, error_text, is_not_found};
 use tandem_core::cfn::{HandlerError, Request};
 
 /// `what` failed, with AWS's error code and message.
-fn failed<E, R>(what: String, error: &SdkError<E, R>) -> HandlerError
+fn failed<E>(what: String, error: &SdkError<E, HttpResponse>) -> HandlerError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     format!("{what}: {}", error_text(error)).into()
 }
