@@ -9,9 +9,6 @@ use crate::stacks::Ended;
 use std::collections::{BTreeMap, BTreeSet};
 use tandem_core::state::{AuditEntry, ReleaseRecord, ReleaseState};
 
-/// The longest ECR image tag.
-const MAX_TAG: usize = 128;
-
 /// Why a release cannot go on, as one sentence: what, where, and the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ReleaseError {
@@ -87,10 +84,7 @@ pub(crate) enum ReleaseError {
 
 /// Checks that `tag` is a valid ECR image tag.
 pub(crate) fn check_tag(tag: &str) -> Result<(), ReleaseError> {
-    let mut chars = tag.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if first_ok && rest_ok && tag.len() <= MAX_TAG {
+    if tandem_core::image::is_image_tag(tag) {
         Ok(())
     } else {
         Err(ReleaseError::BadTag(tag.to_owned()))

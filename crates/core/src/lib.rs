@@ -13,6 +13,7 @@
 pub mod aws;
 pub mod cfn;
 pub mod clock;
+pub mod image;
 pub mod state;
 pub mod telemetry;
 pub mod text;
