@@ -279,6 +279,31 @@ async fn the_first_release_scales_a_zero_task_service_before_deploying() {
 }
 
 #[tokio::test]
+async fn a_failed_first_release_scales_the_service_back_to_zero() {
+    let scale = |to: i32| {
+        mock!(aws_sdk_ecs::Client::update_service)
+            .match_requests(move |i| i.desired_count() == Some(to))
+            .then_output(|| UpdateServiceOutput::builder().build())
+    };
+    let (up, down) = (scale(2), scale(0));
+    let ecs = [&service(LIVE, 0), &live_tagged(None), &register(), &up, &down];
+    let list = mock!(aws_sdk_codedeploy::Client::list_deployment_targets)
+        .then_output(|| ListDeploymentTargetsOutput::builder().build());
+    let cd = [&create_deployment(), &deployment(DeploymentStatus::Failed, None), &list];
+    let db = [
+        &put("in-progress"),
+        &update("d-NEW"),
+        &put("started"),
+        &update("failed"),
+        &put("release failed"),
+    ];
+    let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
+    let reason = outcome.unwrap_err();
+    assert!(reason.contains("scaled back to zero tasks"), "{reason}");
+    used(&[&ecs[..], &cd[..], &db[..]].concat());
+}
+
+#[tokio::test]
 async fn a_refused_deployment_fails_naming_codedeploy_and_records_it() {
     let ecs = [&service(LIVE, 2), &live_tagged(None), &register()];
     let cd = [&refused()];

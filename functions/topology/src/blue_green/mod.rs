@@ -71,6 +71,9 @@ struct Deploying {
     started_at: u64,
     image: String,
     task_definition: String,
+    /// This release scaled a zero-task service up, so a failure scales it back.
+    #[serde(default)]
+    scaled_up: bool,
 }
 
 /// Success: the stable id, and what the last step deployed.
@@ -175,6 +178,7 @@ impl BlueGreenDeployment {
                 return Err(self.fail(&table, &record, why).await);
             }
         }
+        let scaled_up = scale_to.is_some();
         let appspec = spec::appspec(
             &task_definition,
             &props.container_name,
@@ -187,7 +191,10 @@ impl BlueGreenDeployment {
         );
         let deployment_id = match calls::create_deployment(&self.codedeploy, props, &appspec, &description).await {
             Ok(id) => id,
-            Err(why) => return Err(self.fail(&table, &record, why).await),
+            Err(why) => {
+                let why = self.scale_back(props, scaled_up, why).await;
+                return Err(self.fail(&table, &record, why).await);
+            }
         };
         if let Err(e) = table.record_deployment(&record, &deployment_id).await {
             tracing::error!(error = %e, %deployment_id, "could not record the deployment id; following it anyway");
@@ -215,8 +222,21 @@ impl BlueGreenDeployment {
             started_at: record.started_at,
             image: record.image,
             task_definition,
+            scaled_up,
         };
         Ok(Outcome::in_progress(serde_json::to_value(state)?, POLL_INTERVAL).with_physical_id(physical_id(props)))
+    }
+
+    /// After a failed first release, returns the service to zero tasks (its
+    /// placeholder has no image to run); `why` gains what became of that.
+    async fn scale_back(&self, props: &Props, scaled_up: bool, why: String) -> String {
+        if !scaled_up {
+            return why;
+        }
+        match calls::scale(&self.ecs, props, 0).await {
+            Ok(()) => format!("{why}. The service was scaled back to zero tasks, as before this first release"),
+            Err(e) => format!("{why}. Scaling the service back to zero tasks failed too: {e}"),
+        }
     }
 
     /// Ends the release as failed with `why`, audits it, and returns the error to answer.
@@ -258,7 +278,10 @@ impl BlueGreenDeployment {
         };
         match plan::progress(&deploying.deployment_id, &view) {
             Progress::Wait => Ok(Outcome::in_progress(state, POLL_INTERVAL).with_physical_id(physical_id(props))),
-            Progress::Failed(why) => Err(self.fail(&table, &record, why).await),
+            Progress::Failed(why) => {
+                let why = self.scale_back(props, deploying.scaled_up, why).await;
+                Err(self.fail(&table, &record, why).await)
+            }
             Progress::Succeeded => {
                 let reason = format!(
                     "CodeDeploy deployment {} succeeded: all traffic is on {}",
