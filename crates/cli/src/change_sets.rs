@@ -4,6 +4,7 @@
 use super::{StackError, Stacks, Start, start_for};
 use crate::events;
 use crate::plan::{ParamValue, StackSpec, change_set_parameters};
+use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
 use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 use tandem_core::aws::error_text;
 
@@ -114,19 +115,7 @@ impl Stacks<'_> {
                 )
             })?;
         loop {
-            let out = self
-                .cfn
-                .describe_change_set()
-                .stack_name(stack)
-                .change_set_name(&change_set)
-                .send()
-                .await
-                .map_err(|e| {
-                    self.fail(
-                        stack,
-                        format!("could not read change set {change_set} ({}): retry", error_text(&e)),
-                    )
-                })?;
+            let out = self.read_change_set(stack, &change_set).await?;
             match out.status() {
                 Some(ChangeSetStatus::CreateComplete) => return Ok(Some(change_set)),
                 Some(ChangeSetStatus::Failed) => {
@@ -147,19 +136,7 @@ impl Stacks<'_> {
 
     /// The changes a prepared change set would make, one line each.
     pub(crate) async fn changes(&self, stack: &str, change_set: &str) -> Result<Vec<String>, StackError> {
-        let out = self
-            .cfn
-            .describe_change_set()
-            .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await
-            .map_err(|e| {
-                self.fail(
-                    stack,
-                    format!("could not read change set {change_set} ({}): retry", error_text(&e)),
-                )
-            })?;
+        let out = self.read_change_set(stack, change_set).await?;
         Ok(out
             .changes()
             .iter()
@@ -178,6 +155,21 @@ impl Stacks<'_> {
                 )
             })
             .collect())
+    }
+
+    /// One look at change set `change_set` of `stack`.
+    async fn read_change_set(&self, stack: &str, change_set: &str) -> Result<DescribeChangeSetOutput, StackError> {
+        (self.cfn.describe_change_set())
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|e| {
+                self.fail(
+                    stack,
+                    format!("could not read change set {change_set} ({}): retry", error_text(&e)),
+                )
+            })
     }
 
     /// Deletes a change set (and the empty stack a CREATE change set made).

@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod appspec;
 pub mod aws;
 pub mod cfn;
 pub mod clock;

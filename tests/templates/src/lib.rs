@@ -815,6 +815,25 @@ fn eval_string(values: &Params, v: &Value) -> Result<String, TemplateError> {
     }
 }
 
+/// Every statement of the inline policies of IAM role `role` in `template`.
+pub fn policy_statements(template: &Template, role: &str) -> Vec<Value> {
+    template.properties(role)["Policies"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: {role} has no inline policies", template.name()))
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+/// A policy statement's actions, whether it names one or a list.
+pub fn statement_actions(statement: &Value) -> Vec<String> {
+    match &statement["Action"] {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(many) => many.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

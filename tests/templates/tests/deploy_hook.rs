@@ -3,7 +3,7 @@
 //! security group admitting it), and its role can do its job and no more.
 
 use serde_json::{Value, json};
-use template_tests::Template;
+use template_tests::{Template, policy_statements as statements, statement_actions as actions};
 
 fn region_on(env: &str) -> Template {
     Template::load("region.yaml").resolved(&[
@@ -12,23 +12,6 @@ fn region_on(env: &str) -> Template {
         ("DeployHookCodeKey", "deploy-hook/abc.zip"),
         ("CertificateArn", "arn:aws:acm:us-east-1:1:certificate/x"),
     ])
-}
-
-fn statements(t: &Template, role: &str) -> Vec<Value> {
-    t.properties(role)["Policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
-        .collect()
-}
-
-fn actions(statement: &Value) -> Vec<String> {
-    match &statement["Action"] {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
-        other => panic!("Action {other}"),
-    }
 }
 
 #[test]

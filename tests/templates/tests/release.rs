@@ -4,9 +4,9 @@
 //! task without an image, a release changes only `ImageTag`, and the roles
 //! can do what a release needs and no more.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeSet;
-use template_tests::{Template, references};
+use template_tests::{Template, policy_statements as statements, references, statement_actions as actions};
 
 fn region() -> Template {
     Template::load("region.yaml")
@@ -14,23 +14,6 @@ fn region() -> Template {
 
 fn on(params: &[(&str, &str)]) -> Template {
     region().resolved(params)
-}
-
-fn statements(t: &Template, role: &str) -> Vec<Value> {
-    t.properties(role)["Policies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
-        .collect()
-}
-
-fn actions(statement: &Value) -> Vec<String> {
-    match &statement["Action"] {
-        Value::String(one) => vec![one.clone()],
-        Value::Array(many) => many.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
-        other => panic!("Action {other}"),
-    }
 }
 
 /// What CloudFormation would send for the service and its task definition,

@@ -205,6 +205,29 @@ impl StateTable {
         self.conditional(update.send().await)
     }
 
+    /// Marks `release` rolled back with `reason`, only if it had succeeded
+    /// (a second rollback of the same release changes nothing).
+    pub async fn mark_rolled_back(
+        &self,
+        release: &ReleaseRecord,
+        reason: &str,
+        at: u64,
+    ) -> Result<Written, StateError> {
+        let (pk, sk) = release.key();
+        let update = (self.client.update_item())
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk))
+            .update_expression("SET #state = :state, reason = :reason, finished_at = :at")
+            .condition_expression("#state = :succeeded")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":state", AttributeValue::S(ReleaseState::RolledBack.as_str().into()))
+            .expression_attribute_values(":succeeded", AttributeValue::S(ReleaseState::Succeeded.as_str().into()))
+            .expression_attribute_values(":reason", AttributeValue::S(reason.into()))
+            .expression_attribute_values(":at", AttributeValue::N(at.to_string()));
+        self.conditional(update.send().await)
+    }
+
     /// The newest release in `region`, if any.
     pub async fn last_release(&self, region: &str) -> Result<Option<ReleaseRecord>, StateError> {
         let out = (self.client.query())
@@ -259,6 +282,19 @@ impl StateTable {
             .collect::<Result<Vec<_>, _>>()?;
         entries.sort_by_key(|e| e.at);
         Ok(entries)
+    }
+
+    /// Sets the outcome of the audit entry of `kind` for `key` (written
+    /// first with its decision, before the action it records).
+    pub async fn set_audit_outcome(&self, kind: AuditKind, key: &str, outcome: &str) -> Result<Written, StateError> {
+        let update = (self.client.update_item())
+            .table_name(&self.name)
+            .key("pk", AttributeValue::S(AUDIT_PK.into()))
+            .key("sk", AttributeValue::S(AuditEntry::sort_key(kind, key)))
+            .update_expression("SET outcome = :outcome")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":outcome", AttributeValue::S(outcome.into()));
+        self.conditional(update.send().await)
     }
 
     /// The audit entry of `kind` for `key`, if written.

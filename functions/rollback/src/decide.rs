@@ -1,0 +1,264 @@
+//! The rollback decision: a pure function of the event, this function's
+//! settings and the observed release, to one plan.
+//!
+//! | situation | plan |
+//! | --- | --- |
+//! | an alarm that is not this service's (by name prefix) | [`Plan::Ignore`] |
+//! | OK or INSUFFICIENT_DATA | [`Plan::Ignore`] |
+//! | ALARM, a release in progress here | [`Plan::Stop`] its deployment, with auto-rollback |
+//! | ALARM, the last release succeeded within the bake window | [`Plan::Redeploy`] the previous task definition |
+//! | ALARM, the last release already rolled back | [`Plan::Ignore`]: one action per incident |
+//! | ALARM otherwise | [`Plan::Notify`] |
+//! | a deployment of this service failed or stopped here | [`Plan::MarkFailed`] its release, if still in progress |
+//! | a deployment of this service failed or stopped in the other region | [`Plan::Stop`] the release in progress here |
+//! | any other deployment change | [`Plan::Ignore`] |
+//!
+//! A repeated event is caught by the shell, which claims each action with a
+//! conditional write on [`Plan::incident`] before acting.
+
+use crate::event::{AlarmChange, AlarmState, DeploymentChange, DeploymentState, Incoming};
+use tandem_core::state::{ReleaseRecord, ReleaseState};
+
+/// What the function is configured with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// This function's region.
+    pub region: String,
+    /// The name prefix of this service's alarms (`tandem-<env>-`).
+    pub alarm_prefix: String,
+    /// The service's CodeDeploy application.
+    pub application: String,
+    /// The service's deployment group.
+    pub group: String,
+    /// How long after a release succeeded an alarm still rolls it back (seconds).
+    pub bake_window_secs: u64,
+}
+
+/// What the shell observed before deciding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// This region's newest release, if any.
+    pub release: Option<ReleaseRecord>,
+    /// Now (Unix seconds).
+    pub now: u64,
+}
+
+/// What to do about one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// Nothing: the event is not this service's, or not a problem.
+    Ignore {
+        /// Why, as one sentence.
+        reason: String,
+    },
+    /// Tell the operators; nothing to roll back.
+    Notify {
+        /// Why, as one sentence.
+        reason: String,
+    },
+    /// Stop the deployment of the release in progress (CodeDeploy rolls traffic back).
+    Stop {
+        /// The deployment.
+        deployment_id: String,
+        /// Its release, to mark failed.
+        release: ReleaseRecord,
+        /// Why, as one sentence.
+        reason: String,
+    },
+    /// Deploy the previous task definition again (the release baked badly).
+    Redeploy {
+        /// The task definition to return to.
+        task_definition: String,
+        /// The release being rolled back, to mark so.
+        release: ReleaseRecord,
+        /// Why, as one sentence.
+        reason: String,
+    },
+    /// Record that this region's release failed.
+    MarkFailed {
+        /// The release.
+        release: ReleaseRecord,
+        /// Why, as one sentence.
+        reason: String,
+    },
+}
+
+impl Plan {
+    /// The plan's name, as audited.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Ignore { .. } => "Ignore",
+            Self::Notify { .. } => "Notify",
+            Self::Stop { .. } => "StopDeployment",
+            Self::Redeploy { .. } => "RedeployPrevious",
+            Self::MarkFailed { .. } => "MarkFailed",
+        }
+    }
+
+    /// Why, as one sentence.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Ignore { reason }
+            | Self::Notify { reason }
+            | Self::Stop { reason, .. }
+            | Self::Redeploy { reason, .. }
+            | Self::MarkFailed { reason, .. } => reason,
+        }
+    }
+
+    /// The incident an action belongs to: every event about it (two alarms,
+    /// a repeated delivery, the forwarded failure) claims the same key, so
+    /// the action happens once. `None` for plans that change nothing.
+    pub fn incident(&self) -> Option<String> {
+        match self {
+            Self::Stop { deployment_id, .. } => Some(format!("stop#{deployment_id}")),
+            Self::Redeploy { release, .. } => Some(format!("redeploy#{}", release.release_id)),
+            Self::MarkFailed { release, .. } => Some(format!("mark-failed#{}", release.release_id)),
+            Self::Ignore { .. } | Self::Notify { .. } => None,
+        }
+    }
+}
+
+/// Decides what to do about `event`.
+pub fn decide(event: &Incoming, scope: &Scope, observed: &Observed) -> Plan {
+    match event {
+        Incoming::Alarm(alarm) => on_alarm(alarm, scope, observed),
+        Incoming::Deployment(change) => on_deployment(change, scope, observed),
+    }
+}
+
+fn ignore(reason: String) -> Plan {
+    Plan::Ignore { reason }
+}
+
+fn on_alarm(alarm: &AlarmChange, scope: &Scope, observed: &Observed) -> Plan {
+    let name = &alarm.name;
+    if !name.starts_with(&scope.alarm_prefix) {
+        return ignore(format!(
+            "alarm {name} is not one of this service's (they start with {}); ignored",
+            scope.alarm_prefix
+        ));
+    }
+    match alarm.state {
+        AlarmState::Ok => return ignore(format!("alarm {name} is OK again: nothing to do")),
+        AlarmState::InsufficientData => {
+            return ignore(format!("alarm {name} has insufficient data: nothing to do"));
+        }
+        AlarmState::Alarm => {}
+    }
+    let region = &scope.region;
+    let Some(release) = &observed.release else {
+        return Plan::Notify {
+            reason: format!("alarm {name} fired in {region}, which has no release to roll back"),
+        };
+    };
+    let image = &release.image;
+    match release.state {
+        ReleaseState::InProgress => match &release.deployment_id {
+            Some(deployment_id) => Plan::Stop {
+                deployment_id: deployment_id.clone(),
+                release: release.clone(),
+                reason: format!(
+                    "alarm {name} fired while {image} was being released in {region}: stop deployment \
+                     {deployment_id}, and CodeDeploy returns traffic to the previous task definition"
+                ),
+            },
+            None => Plan::Notify {
+                reason: format!(
+                    "alarm {name} fired while {image} was starting to release in {region}, before its \
+                     deployment existed: nothing to stop yet; CodeDeploy's own alarm check covers the deployment"
+                ),
+            },
+        },
+        ReleaseState::Succeeded => {
+            let finished = release.finished_at.unwrap_or(release.started_at);
+            let age = observed.now.saturating_sub(finished);
+            if age > scope.bake_window_secs {
+                return Plan::Notify {
+                    reason: format!(
+                        "alarm {name} fired in {region} {age} s after {image} was released, past the {} s bake \
+                         window: not a release problem to roll back; a person should look",
+                        scope.bake_window_secs
+                    ),
+                };
+            }
+            match &release.previous_task_definition {
+                Some(previous) => Plan::Redeploy {
+                    task_definition: previous.clone(),
+                    release: release.clone(),
+                    reason: format!(
+                        "alarm {name} fired in {region} {age} s after {image} was released, within the {} s \
+                         bake window: deploy the previous task definition {previous} again",
+                        scope.bake_window_secs
+                    ),
+                },
+                None => Plan::Notify {
+                    reason: format!(
+                        "alarm {name} fired in {region} {age} s after {image}, the first release, with no \
+                         previous task definition to return to; a person should look"
+                    ),
+                },
+            }
+        }
+        ReleaseState::RolledBack => ignore(format!(
+            "alarm {name} fired in {region}, but the release of {image} is already rolled back: one action per incident"
+        )),
+        ReleaseState::Failed => Plan::Notify {
+            reason: format!(
+                "alarm {name} fired in {region}, where the last release ({image}) failed and traffic stayed on \
+                 the previous task definition: not a release to roll back; a person should look"
+            ),
+        },
+    }
+}
+
+fn on_deployment(change: &DeploymentChange, scope: &Scope, observed: &Observed) -> Plan {
+    let id = &change.deployment_id;
+    if change.application != scope.application || change.group != scope.group {
+        return ignore(format!(
+            "deployment {id} is of {}/{}, not this service's {}/{}; ignored",
+            change.application, change.group, scope.application, scope.group
+        ));
+    }
+    let ended = match &change.state {
+        DeploymentState::Failure => "failed",
+        DeploymentState::Stop => "was stopped",
+        DeploymentState::Success => return ignore(format!("deployment {id} succeeded: nothing to do")),
+        DeploymentState::Other(state) => return ignore(format!("deployment {id} is {state}: nothing to do")),
+    };
+    let region = &scope.region;
+    let in_progress = observed
+        .release
+        .as_ref()
+        .filter(|r| r.state == ReleaseState::InProgress);
+    if change.region == *region {
+        return match in_progress {
+            Some(release) if release.deployment_id.as_deref() == Some(id.as_str()) => Plan::MarkFailed {
+                release: release.clone(),
+                reason: format!("deployment {id} of {} {ended} in {region}", release.image),
+            },
+            _ => ignore(format!(
+                "deployment {id} {ended} in {region}, and its release is not in progress any more: already recorded"
+            )),
+        };
+    }
+    match in_progress.and_then(|r| r.deployment_id.clone().map(|d| (r, d))) {
+        Some((release, deployment_id)) => Plan::Stop {
+            reason: format!(
+                "deployment {id} {ended} in {}, so the release of {} stops here too: stop deployment \
+                 {deployment_id} in {region}",
+                change.region, release.image
+            ),
+            deployment_id,
+            release: release.clone(),
+        },
+        None => ignore(format!(
+            "deployment {id} {ended} in {}; no release is in progress in {region}",
+            change.region
+        )),
+    }
+}
+
+#[cfg(test)]
+#[path = "decide_tests.rs"]
+mod tests;

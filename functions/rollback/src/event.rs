@@ -1,0 +1,240 @@
+//! What the rollback function is told, in every shape AWS delivers it:
+//!
+//! | delivery | shape | type |
+//! | --- | --- | --- |
+//! | EventBridge "CloudWatch Alarm State Change" | `detail-type`, `detail.alarmName`, `detail.state` | `EventBridgeEvent<Value>` |
+//! | SNS wrapping an alarm | `Records[0].Sns.Message` is the alarm's JSON | `SnsEvent`, then [`SnsAlarm`] |
+//! | CloudWatch's direct Lambda alarm action | `alarmData` | `CloudWatchAlarm<Value, Value>` (the generic form: a metric-math alarm has no `metricStat`) |
+//! | EventBridge "CodeDeploy Deployment State-change Notification" (also forwarded from the other region) | `detail.deploymentId`, `detail.state` | `EventBridgeEvent<Value>` |
+
+use aws_lambda_events::event::cloudwatch_alarms::{CloudWatchAlarm, CloudWatchAlarmStateValue};
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use aws_lambda_events::event::sns::SnsEvent;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// An alarm's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmState {
+    /// `ALARM`.
+    Alarm,
+    /// `OK`.
+    Ok,
+    /// `INSUFFICIENT_DATA`.
+    InsufficientData,
+}
+
+impl AlarmState {
+    /// From CloudWatch's spelling (`ALARM`, `OK`, `INSUFFICIENT_DATA`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ALARM" => Some(Self::Alarm),
+            "OK" => Some(Self::Ok),
+            "INSUFFICIENT_DATA" => Some(Self::InsufficientData),
+            _ => None,
+        }
+    }
+}
+
+/// An alarm changed state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmChange {
+    /// The alarm's name.
+    pub name: String,
+    /// Its new state.
+    pub state: AlarmState,
+    /// CloudWatch's reason for it.
+    pub reason: String,
+    /// When it changed, as CloudWatch wrote it: with the name, it names the incident.
+    pub changed_at: String,
+}
+
+/// How a CodeDeploy deployment ended (or went on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeploymentState {
+    /// `FAILURE`.
+    Failure,
+    /// `STOP`.
+    Stop,
+    /// `SUCCESS`.
+    Success,
+    /// Any other state (`START`, `READY`, ...): nothing to act on.
+    Other(String),
+}
+
+/// A CodeDeploy deployment changed state, in this region or the other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentChange {
+    /// The deployment.
+    pub deployment_id: String,
+    /// Its new state.
+    pub state: DeploymentState,
+    /// The region it runs in.
+    pub region: String,
+    /// Its CodeDeploy application.
+    pub application: String,
+    /// Its deployment group.
+    pub group: String,
+}
+
+/// One event the function acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Incoming {
+    /// An alarm changed state.
+    Alarm(AlarmChange),
+    /// A deployment changed state.
+    Deployment(DeploymentChange),
+}
+
+/// An event that is none of the accepted shapes, or a broken one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EventError(String);
+
+/// The alarm as an SNS message carries it. Only the fields the decision
+/// needs: `sns::CloudWatchAlarmPayload` requires a non-null description and
+/// a full trigger, which an alarm without a description (or a metric-math
+/// alarm's trigger) does not have.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SnsAlarm {
+    /// The alarm's name.
+    pub alarm_name: String,
+    /// `ALARM`, `OK` or `INSUFFICIENT_DATA`.
+    pub new_state_value: String,
+    /// CloudWatch's reason.
+    #[serde(default)]
+    pub new_state_reason: String,
+    /// When it changed.
+    pub state_change_time: String,
+}
+
+/// The CodeDeploy state-change detail.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeploymentDetail {
+    deployment_id: String,
+    state: String,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    application: String,
+    #[serde(default)]
+    deployment_group: String,
+}
+
+/// The alarm state-change detail.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmDetail {
+    alarm_name: String,
+    state: AlarmDetailState,
+}
+
+#[derive(Debug, Deserialize)]
+struct AlarmDetailState {
+    value: String,
+    #[serde(default)]
+    reason: String,
+    timestamp: String,
+}
+
+const ACCEPTED: &str = "an EventBridge alarm or CodeDeploy state change, an SNS notification of an alarm, \
+                        or a CloudWatch alarm action (alarmData)";
+
+fn broken(what: &str, why: impl std::fmt::Display) -> EventError {
+    EventError(format!(
+        "the {what} could not be read ({why}); this function takes {ACCEPTED}"
+    ))
+}
+
+fn alarm_state(what: &str, text: &str) -> Result<AlarmState, EventError> {
+    AlarmState::parse(text).ok_or_else(|| {
+        EventError(format!(
+            "the {what} has state {text:?}; an alarm's state is ALARM, OK or INSUFFICIENT_DATA"
+        ))
+    })
+}
+
+/// Reads an event of any accepted shape.
+pub fn parse(event: &Value) -> Result<Incoming, EventError> {
+    if event.get("Records").is_some() {
+        let sns: SnsEvent = serde_json::from_value(event.clone()).map_err(|e| broken("SNS notification", e))?;
+        let record = (sns.records.first()).ok_or_else(|| broken("SNS notification", "it has no records"))?;
+        let alarm: SnsAlarm =
+            serde_json::from_str(&record.sns.message).map_err(|e| broken("alarm in the SNS message", e))?;
+        return Ok(Incoming::Alarm(AlarmChange {
+            state: alarm_state("alarm in the SNS message", &alarm.new_state_value)?,
+            name: alarm.alarm_name,
+            reason: alarm.new_state_reason,
+            changed_at: alarm.state_change_time,
+        }));
+    }
+    if event.get("alarmData").is_some() {
+        let alarm: CloudWatchAlarm<Value, Value> =
+            serde_json::from_value(event.clone()).map_err(|e| broken("alarm action", e))?;
+        let state = (alarm.alarm_data.state).ok_or_else(|| broken("alarm action", "alarmData has no state"))?;
+        let state_value = match state.value {
+            CloudWatchAlarmStateValue::Alarm => AlarmState::Alarm,
+            CloudWatchAlarmStateValue::Ok => AlarmState::Ok,
+            CloudWatchAlarmStateValue::InsufficientData => AlarmState::InsufficientData,
+            _ => {
+                return Err(broken(
+                    "alarm action",
+                    "its state is not ALARM, OK or INSUFFICIENT_DATA",
+                ));
+            }
+        };
+        return Ok(Incoming::Alarm(AlarmChange {
+            name: alarm.alarm_data.alarm_name,
+            state: state_value,
+            reason: state.reason,
+            changed_at: state.timestamp.to_rfc3339(),
+        }));
+    }
+    if event.get("detail-type").is_some() {
+        let bridged: EventBridgeEvent<Value> =
+            serde_json::from_value(event.clone()).map_err(|e| broken("EventBridge event", e))?;
+        return match bridged.detail_type.as_str() {
+            "CloudWatch Alarm State Change" => {
+                let detail: AlarmDetail =
+                    serde_json::from_value(bridged.detail).map_err(|e| broken("alarm state change", e))?;
+                Ok(Incoming::Alarm(AlarmChange {
+                    state: alarm_state("alarm state change", &detail.state.value)?,
+                    name: detail.alarm_name,
+                    reason: detail.state.reason,
+                    changed_at: detail.state.timestamp,
+                }))
+            }
+            "CodeDeploy Deployment State-change Notification" => {
+                let detail: DeploymentDetail =
+                    serde_json::from_value(bridged.detail).map_err(|e| broken("CodeDeploy state change", e))?;
+                let state = match detail.state.as_str() {
+                    "FAILURE" => DeploymentState::Failure,
+                    "STOP" => DeploymentState::Stop,
+                    "SUCCESS" => DeploymentState::Success,
+                    other => DeploymentState::Other(other.to_owned()),
+                };
+                let region = (detail.region.or(bridged.region))
+                    .ok_or_else(|| broken("CodeDeploy state change", "it names no region"))?;
+                Ok(Incoming::Deployment(DeploymentChange {
+                    deployment_id: detail.deployment_id,
+                    state,
+                    region,
+                    application: detail.application,
+                    group: detail.deployment_group,
+                }))
+            }
+            other => Err(EventError(format!(
+                "EventBridge events of type {other:?} are not for this function; it takes {ACCEPTED}"
+            ))),
+        };
+    }
+    Err(EventError(format!(
+        "the event is none of the shapes this function takes: {ACCEPTED}"
+    )))
+}
+
+#[cfg(test)]
+#[path = "event_tests.rs"]
+mod tests;

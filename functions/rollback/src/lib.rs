@@ -1,0 +1,16 @@
+//! The `rollback` Lambda: when a release makes the service sick, it rolls
+//! the release back without a human, during the deployment and in a bake
+//! window after it, in both regions.
+//!
+//! - [`event`] reads every shape an alarm or a CodeDeploy state change
+//!   arrives in;
+//! - [`decide`] is the decision, a pure function of the event and the
+//!   observed release;
+//! - the shell observes, claims the action once, acts, audits and notifies.
+
+#![warn(missing_docs)]
+
+pub mod decide;
+pub mod event;
+pub mod settings;
+pub mod shell;

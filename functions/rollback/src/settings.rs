@@ -1,0 +1,144 @@
+//! The function's settings, from its environment, checked once at start.
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `TANDEM_ENV` | the environment; names the alarms (`tandem-<env>-`), the CodeDeploy group and the state table | required |
+//! | `TANDEM_OPS_TOPIC_ARN` | the SNS topic every decision is published to | required |
+//! | `TANDEM_BAKE_WINDOW_SECS` | how long after a release an alarm still rolls it back | 1800 |
+//! | `TANDEM_HOOK_FUNCTION` | the hook a redeploy's AppSpec names | `tandem-<env>-deploy-hook` |
+//! | `TANDEM_CONTAINER_PORT` | the container port a redeploy targets | 8080 |
+//! | `DRY_RUN` | `true`: decide and audit, act on nothing | `false` |
+//! | `AWS_REGION` | this region (Lambda sets it) | required |
+
+use crate::decide::Scope;
+use crate::shell::Settings;
+
+/// The default bake window: 30 minutes.
+pub const DEFAULT_BAKE_WINDOW_SECS: u64 = 1800;
+
+/// A setting that is missing or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("setting {name}: {reason}")]
+pub struct SettingError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What is wrong, and the fix.
+    pub reason: String,
+}
+
+fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str, what: &str) -> Result<String, SettingError> {
+    lookup(name)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| SettingError {
+            name,
+            reason: format!("is not set; it must be {what} (the template sets it)"),
+        })
+}
+
+fn number<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, SettingError> {
+    match lookup(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| SettingError {
+            name,
+            reason: format!("is {v:?}, which is not a whole number; give one, or unset it for the default"),
+        }),
+    }
+}
+
+/// The settings from `lookup` (the environment, or a map in tests).
+pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
+    let env = required(&lookup, "TANDEM_ENV", "the environment, such as dev")?;
+    let region = required(&lookup, "AWS_REGION", "this function's region")?;
+    let topic_arn = required(&lookup, "TANDEM_OPS_TOPIC_ARN", "the ARN of the ops topic")?;
+    let dry_run = match lookup("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("" | "false" | "0" | "no") => false,
+        Some("true" | "1" | "yes") => true,
+        Some(other) => {
+            return Err(SettingError {
+                name: "DRY_RUN",
+                reason: format!("is {other:?}; use true or false"),
+            });
+        }
+    };
+    Ok(Settings {
+        scope: Scope {
+            region,
+            alarm_prefix: format!("tandem-{env}-"),
+            application: format!("tandem-{env}"),
+            group: format!("tandem-{env}-app"),
+            bake_window_secs: number(&lookup, "TANDEM_BAKE_WINDOW_SECS", DEFAULT_BAKE_WINDOW_SECS)?,
+        },
+        topic_arn,
+        dry_run,
+        hook_function: lookup("TANDEM_HOOK_FUNCTION")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| format!("tandem-{env}-deploy-hook")),
+        container_name: "app".into(),
+        container_port: number(&lookup, "TANDEM_CONTAINER_PORT", 8080)?,
+        state_table: tandem_core::state::StateTable::name_for(&env),
+    })
+}
+
+/// The settings from the process environment.
+pub fn from_env() -> Result<Settings, SettingError> {
+    from_lookup(|name| std::env::var(name).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Settings, SettingError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        from_lookup(|name| map.get(name).cloned())
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("TANDEM_ENV", "dev"),
+        ("AWS_REGION", "us-east-1"),
+        ("TANDEM_OPS_TOPIC_ARN", "arn:aws:sns:us-east-1:1:tandem"),
+    ];
+
+    #[test]
+    fn the_environment_names_the_service_and_the_defaults_apply() {
+        let s = with(&BASE).unwrap();
+        assert_eq!(s.scope.alarm_prefix, "tandem-dev-");
+        assert_eq!(
+            (s.scope.application.as_str(), s.scope.group.as_str()),
+            ("tandem-dev", "tandem-dev-app")
+        );
+        assert_eq!(s.scope.bake_window_secs, 1800);
+        assert_eq!(s.hook_function, "tandem-dev-deploy-hook");
+        assert!(!s.dry_run);
+    }
+
+    #[test]
+    fn dry_run_and_the_bake_window_are_read_and_checked() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([("DRY_RUN", "TRUE"), ("TANDEM_BAKE_WINDOW_SECS", "600")]);
+        let s = with(&pairs).unwrap();
+        assert!(s.dry_run);
+        assert_eq!(s.scope.bake_window_secs, 600);
+        let mut bad = BASE.to_vec();
+        bad.push(("DRY_RUN", "maybe"));
+        assert_eq!(with(&bad).unwrap_err().name, "DRY_RUN");
+        let mut bad = BASE.to_vec();
+        bad.push(("TANDEM_BAKE_WINDOW_SECS", "half an hour"));
+        let err = with(&bad).unwrap_err();
+        assert_eq!(err.name, "TANDEM_BAKE_WINDOW_SECS");
+        assert!(err.to_string().contains("not a whole number"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_setting_is_named() {
+        for missing in ["TANDEM_ENV", "AWS_REGION", "TANDEM_OPS_TOPIC_ARN"] {
+            let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != missing).collect();
+            assert_eq!(with(&pairs).unwrap_err().name, missing);
+        }
+    }
+}

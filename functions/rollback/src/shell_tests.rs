@@ -1,0 +1,267 @@
+//! The shell against mocked CodeDeploy, DynamoDB and SNS (CodeDeploy is in
+//! no emulator): what it calls for each plan, in order, and what it audits.
+
+use super::*;
+use crate::decide::Scope;
+use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
+use aws_sdk_codedeploy::operation::stop_deployment::{StopDeploymentError, StopDeploymentOutput};
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_smithy_mocks::{Rule, mock};
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use std::collections::HashMap;
+use tandem_testing::mock_client;
+
+fn settings(dry_run: bool) -> Settings {
+    Settings {
+        scope: Scope {
+            region: "us-east-1".into(),
+            alarm_prefix: "tandem-dev-".into(),
+            application: "tandem-dev".into(),
+            group: "tandem-dev-app".into(),
+            bake_window_secs: 1800,
+        },
+        topic_arn: "arn:aws:sns:us-east-1:1:tandem-dev-ops".into(),
+        dry_run,
+        hook_function: "tandem-dev-deploy-hook".into(),
+        container_name: "app".into(),
+        container_port: 8080,
+        state_table: "tandem-dev-state".into(),
+    }
+}
+
+fn alarm_event() -> Value {
+    serde_json::json!({
+        "version": "0", "id": "1", "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
+        "account": "1", "time": "2026-11-27T19:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"alarmName": "tandem-dev-5xx-rate",
+                   "state": {"value": "ALARM", "reason": "Threshold Crossed", "timestamp": "2026-11-27T19:00:00.000+0000"}}
+    })
+}
+
+/// The region's last release: `state`, finished `ago` seconds ago.
+fn last_release(state: &'static str, ago: u64) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
+        let now = unix_now();
+        let s = |v: &str| AttributeValue::S(v.into());
+        let item = HashMap::from([
+            ("pk".to_owned(), s("release#us-east-1")),
+            ("sk".to_owned(), s("0001795680000#req-1")),
+            ("release_id".to_owned(), s("req-1")),
+            ("region".to_owned(), s("us-east-1")),
+            ("image".to_owned(), s("v2")),
+            ("task_definition".to_owned(), s("arn:td:7")),
+            ("previous_task_definition".to_owned(), s("arn:td:6")),
+            ("deployment_id".to_owned(), s("d-1")),
+            ("state".to_owned(), s(state)),
+            ("started_at".to_owned(), AttributeValue::N((now - ago - 60).to_string())),
+            ("finished_at".to_owned(), AttributeValue::N((now - ago).to_string())),
+        ]);
+        QueryOutput::builder().items(item).build()
+    })
+}
+
+/// A conditional audit write whose sort key is `sk`; `fresh`: it takes effect.
+fn put(sk: &'static str, fresh: bool) -> Rule {
+    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(move |i| i.item().unwrap()["sk"].as_s().unwrap() == sk);
+    if fresh {
+        rule.then_output(|| PutItemOutput::builder().build())
+    } else {
+        rule.then_error(|| {
+            let meta = ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
+            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().meta(meta).build())
+        })
+    }
+}
+
+/// An update whose values mention `needle`.
+fn update(needle: &'static str) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(move |i| format!("{:?}", i.expression_attribute_values()).contains(needle))
+        .then_output(|| UpdateItemOutput::builder().build())
+}
+
+fn published(needle: &'static str) -> Rule {
+    mock!(aws_sdk_sns::Client::publish)
+        .match_requests(move |i| i.subject().unwrap().contains(needle))
+        .then_output(|| PublishOutput::builder().build())
+}
+
+fn stopped() -> Rule {
+    mock!(aws_sdk_codedeploy::Client::stop_deployment)
+        .match_requests(|i| i.deployment_id() == Some("d-1") && i.auto_rollback_enabled() == Some(true))
+        .then_output(|| StopDeploymentOutput::builder().build())
+}
+
+fn rollback(codedeploy: &[&Rule], dynamodb: &[&Rule], sns: &[&Rule], dry_run: bool) -> Rollback {
+    Rollback {
+        codedeploy: mock_client!(aws_sdk_codedeploy, codedeploy.iter().copied(), |b| b
+            .retry_config(RetryConfig::standard().with_max_attempts(3))),
+        sns: mock_client!(aws_sdk_sns, sns.iter().copied()),
+        table: StateTable::new(
+            mock_client!(aws_sdk_dynamodb, dynamodb.iter().copied()),
+            "tandem-dev-state",
+        ),
+        settings: settings(dry_run),
+    }
+}
+
+fn used(rules: &[&Rule]) {
+    for (i, rule) in rules.iter().enumerate() {
+        assert_eq!(rule.num_calls(), 1, "rule {i}");
+    }
+}
+
+const EVENT_SK: &str = "rollback#alarm#tandem-dev-5xx-rate#2026-11-27T19:00:00.000+0000";
+
+#[tokio::test]
+async fn an_alarm_during_a_release_stops_it_once_and_records_everything() {
+    let cd = [&stopped()];
+    let db = [
+        &last_release("in-progress", 0),
+        &put(EVENT_SK, true),
+        &put("rollback#stop#d-1", true),
+        &update("failed"),
+        &update("stopped deployment d-1"),
+        &update("stopped deployment d-1"),
+    ];
+    let sns = [&published("StopDeployment")];
+    let out = rollback(&cd, &db, &sns, false).handle(&alarm_event()).await.unwrap();
+    assert_eq!(out["decision"], "StopDeployment");
+    used(&[&cd[..], &db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn an_alarm_in_the_bake_window_deploys_the_previous_task_definition() {
+    let create = mock!(aws_sdk_codedeploy::Client::create_deployment)
+        .match_requests(|i| {
+            let text = i.revision().unwrap().app_spec_content().unwrap().content().unwrap();
+            i.deployment_group_name() == Some("tandem-dev-app")
+                && text.contains("arn:td:6")
+                && !text.contains("arn:td:7")
+        })
+        .then_output(|| CreateDeploymentOutput::builder().deployment_id("d-2").build());
+    let db = [
+        &last_release("succeeded", 300),
+        &put(EVENT_SK, true),
+        &put("rollback#redeploy#req-1", true),
+        &update("rolled-back"),
+        &update("started deployment d-2"),
+        &update("started deployment d-2"),
+    ];
+    let sns = [&published("RedeployPrevious")];
+    let out = rollback(&[&create], &db, &sns, false)
+        .handle(&alarm_event())
+        .await
+        .unwrap();
+    assert_eq!(out["decision"], "RedeployPrevious");
+    used(&[&[&create][..], &db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn a_second_alarm_of_the_same_incident_acts_no_more() {
+    let db = [
+        &last_release("in-progress", 0),
+        &put(EVENT_SK, true),
+        &put("rollback#stop#d-1", false),
+        &update("acted on already"),
+    ];
+    let sns = [&published("StopDeployment")];
+    let out = rollback(&[], &db, &sns, false).handle(&alarm_event()).await.unwrap();
+    assert!(
+        out["outcome"].as_str().unwrap().contains("one action per incident"),
+        "{out}"
+    );
+    used(&[&db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_is_handled_once() {
+    let db = [&last_release("in-progress", 0), &put(EVENT_SK, false)];
+    let out = rollback(&[], &db, &[], false).handle(&alarm_event()).await.unwrap();
+    assert_eq!(out["decision"], "AlreadyHandled");
+    used(&db);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_stop_is_retried_then_succeeds() {
+    let flaky = mock!(aws_sdk_codedeploy::Client::stop_deployment)
+        .sequence()
+        .error(|| StopDeploymentError::generic(ErrorMetadata::builder().code("ThrottlingException").build()))
+        .times(2)
+        .output(|| StopDeploymentOutput::builder().build())
+        .build();
+    let db = [
+        &last_release("in-progress", 0),
+        &put(EVENT_SK, true),
+        &put("rollback#stop#d-1", true),
+        &update("failed"),
+        &update("stopped"),
+        &update("stopped"),
+    ];
+    let sns = [&published("StopDeployment")];
+    rollback(&[&flaky], &db, &sns, false)
+        .handle(&alarm_event())
+        .await
+        .unwrap();
+    assert_eq!(flaky.num_calls(), 3, "two throttled attempts, then the stop");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_error_is_audited_published_and_returned() {
+    let denied = mock!(aws_sdk_codedeploy::Client::stop_deployment).then_error(|| {
+        StopDeploymentError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("not authorized")
+                .build(),
+        )
+    });
+    let db = [
+        &last_release("in-progress", 0),
+        &put(EVENT_SK, true),
+        &put("rollback#stop#d-1", true),
+        &update("not retried automatically"),
+        &update("failed: CodeDeploy StopDeployment of d-1 failed"),
+    ];
+    let sns = [&published("StopDeployment")];
+    let err = rollback(&[&denied], &db, &sns, false)
+        .handle(&alarm_event())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("CodeDeploy StopDeployment of d-1 failed (AccessDeniedException: not authorized)"),
+        "{err}"
+    );
+    used(&[&[&denied][..], &db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn dry_run_audits_the_plan_and_acts_on_nothing() {
+    let db = [
+        &last_release("in-progress", 0),
+        &put(EVENT_SK, true),
+        &update("DRY_RUN: nothing was done"),
+    ];
+    let sns = [&published("StopDeployment")];
+    let out = rollback(&[], &db, &sns, true).handle(&alarm_event()).await.unwrap();
+    assert_eq!(out["decision"], "StopDeployment");
+    used(&[&db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn a_bad_event_is_refused_before_any_call() {
+    let err = rollback(&[], &[], &[], false)
+        .handle(&serde_json::json!({"hello": "world"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("none of the shapes this function takes"), "{err}");
+}
