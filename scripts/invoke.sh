@@ -21,11 +21,15 @@ eval "$(scripts/local-aws.sh env)"
 # The sample events read this stack; it is cheap and idempotent to ensure.
 scripts/sample-stacks.sh >/dev/null
 
+# What the functions read from their template's environment, for the local
+# stacks; the rollback function decides and audits but acts on nothing here.
+FUNCTION_ENV="TANDEM_ENV=local,TANDEM_OPS_TOPIC_ARN=arn:aws:sns:$AWS_REGION:000000000000:tandem-local-ops,DRY_RUN=true"
+
 watch_up() { [[ -f $WATCH_PID ]] && kill -0 "$(cat "$WATCH_PID")" 2>/dev/null; }
 if ! watch_up; then
   mkdir -p "$WATCH_DIR"
   setsid cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$WATCH_PORT" --timeout 300 \
-    --env-var "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" \
+    --env-var "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL,AWS_REGION=$AWS_REGION,AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY,$FUNCTION_ENV" \
     >"$WATCH_LOG" 2>&1 < /dev/null &
   echo $! > "$WATCH_PID"
   for _ in $(seq 1 150); do

@@ -113,6 +113,10 @@ pub(crate) struct StackSpec {
     pub(crate) parameters: BTreeMap<String, String>,
 }
 
+/// The region stack's code-key parameters and the functions they name.
+pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] =
+    &[("DeployHookCodeKey", "deploy-hook"), ("RollbackCodeKey", "rollback")];
+
 /// Every stack, in dependency order: bootstrap (both regions), region
 /// (primary, then standby), global (in the primary region). `code_keys`
 /// maps a function to its zip's key (empty before the first upload).
@@ -139,11 +143,14 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
             ("PeerRegion".into(), peer.to_owned()),
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
-            (
-                "DeployHookCodeKey".into(),
-                code_keys.get("deploy-hook").cloned().unwrap_or_default(),
-            ),
         ]);
+        // Each region function's zip key (empty before its first upload).
+        for (parameter, function) in REGION_FUNCTIONS {
+            parameters.insert(
+                (*parameter).into(),
+                code_keys.get(*function).cloned().unwrap_or_default(),
+            );
+        }
         StackSpec {
             template: Template::Region,
             name: config.stack_name("region"),
@@ -202,6 +209,24 @@ mod tests {
 
     fn keys() -> BTreeMap<String, String> {
         BTreeMap::from([("topology".to_string(), "topology/abc.zip".to_string())])
+    }
+
+    #[test]
+    fn region_stacks_get_each_region_functions_code_key() {
+        let keys = BTreeMap::from([
+            ("deploy-hook".to_string(), "deploy-hook/1.zip".to_string()),
+            ("rollback".to_string(), "rollback/2.zip".to_string()),
+        ]);
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys);
+        for region_stack in &plan[2..4] {
+            assert_eq!(region_stack.parameters["DeployHookCodeKey"], "deploy-hook/1.zip");
+            assert_eq!(region_stack.parameters["RollbackCodeKey"], "rollback/2.zip");
+        }
+        let none = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &BTreeMap::new());
+        assert_eq!(
+            none[2].parameters["RollbackCodeKey"], "",
+            "no function before its first upload"
+        );
     }
 
     #[test]

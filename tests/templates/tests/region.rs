@@ -444,7 +444,7 @@ fn one_dashboard() {
 #[test]
 fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
     let t = region();
-    t.resource_count_is("AWS::CloudWatch::Alarm", 5);
+    t.resource_count_is("AWS::CloudWatch::Alarm", 6);
     let primary = t.resolved(&[("Env", "prod"), ("Role", "primary")]);
     // On AWS the 5xx alarm is a rate: 5xx / requests, in percent.
     let five_xx = primary.has_resource_properties(
@@ -467,7 +467,7 @@ fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
         &json!({"Namespace": "AWS/RDS", "MetricName": "CPUUtilization",
                 "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": {"Ref": "WriterDb"}}]}),
     );
-    primary.resource_count_is("AWS::CloudWatch::Alarm", 4);
+    primary.resource_count_is("AWS::CloudWatch::Alarm", 5);
     // The standby watches its replica's lag (and its CPU).
     let standby = t.resolved(&[("Env", "prod"), ("Role", "standby")]);
     let lag = standby.has_resource_properties(
@@ -483,7 +483,11 @@ fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
         .into_iter()
         .flatten()
         .collect();
-    assert_eq!(all.len(), 5, "five distinct alarms: {all:?}");
+    assert_eq!(
+        all.len(),
+        6,
+        "six distinct alarms (unhealthy hosts on either target group): {all:?}"
+    );
     // Every alarm notifies the ops topic, in every scenario.
     let ops = json!([import("ops-topic-arn")]);
     for params in t.condition_scenarios(&[]) {
@@ -541,7 +545,12 @@ fn codedeploy_blue_green_with_automatic_rollback() {
         .collect();
     assert_eq!(
         alarms,
-        set(&["Alb5xxRateAlarm", "LatencyP99Alarm", "UnhealthyHostsAlarm"])
+        set(&[
+            "Alb5xxRateAlarm",
+            "LatencyP99Alarm",
+            "UnhealthyGreenHostsAlarm",
+            "UnhealthyHostsAlarm"
+        ])
     );
 }
 
