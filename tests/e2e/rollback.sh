@@ -22,11 +22,15 @@ check "make deploy ENV=local succeeds" eq "$rc" 0
 check "the region stack made the rollback function" eq \
   "$(stack_output $P tandem-local-region RollbackFunctionName)" tandem-local-rollback
 
-# release DEPLOYMENT: records a release in progress in us-east-1, the newest.
+# release DEPLOYMENT: records a release in progress in us-east-1, the newest
+# (removed again at the end, so that no other suite sees it in flight).
+FAKES=()
 release() {
-  local now; now=$(date +%s)
+  local now sk; now=$(date +%s)
+  sk="$(printf %013d $((now + 1)))#e2e-$1"
+  FAKES+=("$sk")
   aws dynamodb put-item --region $P --table-name $TABLE --item "{
-    \"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$(printf %013d $((now + 1)))#e2e-$1\"},
+    \"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$sk\"},
     \"release_id\":{\"S\":\"e2e-$1\"},\"region\":{\"S\":\"$P\"},\"image\":{\"S\":\"e2e\"},
     \"task_definition\":{\"S\":\"arn:aws:ecs:$P:000000000000:task-definition/tandem-local-app:9\"},
     \"deployment_id\":{\"S\":\"$1\"},\"state\":{\"S\":\"in-progress\"},\"started_at\":{\"N\":\"$((now + 1))\"}}"
@@ -86,6 +90,11 @@ check "one action record for the incident" eq "$(aws dynamodb query --region $P 
 for sample in events/rollback-*.json; do
   answer=$(make --no-print-directory invoke FN=rollback EVENT="$sample" 2>"$OUT/invoke.err" | tail -n 1)
   check "make invoke FN=rollback EVENT=$sample decides" contains "$answer" '"decision"'
+done
+
+for sk in "${FAKES[@]}"; do
+  aws dynamodb delete-item --region $P --table-name $TABLE \
+    --key "{\"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$sk\"}}"
 done
 
 summary

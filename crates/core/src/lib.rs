@@ -17,6 +17,7 @@ pub mod clock;
 pub mod image;
 pub mod state;
 pub mod telemetry;
+pub mod template;
 pub mod text;
 
 #[cfg(test)]

@@ -45,6 +45,25 @@ fn alarms_reach_it_through_the_ops_topic() {
 }
 
 #[test]
+fn alarms_also_reach_it_as_eventbridge_events_of_this_service_only() {
+    let t = region_on("dev");
+    let rule = t.properties("AlarmStateRule");
+    let pattern = &rule["EventPattern"];
+    assert_eq!(pattern["detail-type"], json!(["CloudWatch Alarm State Change"]));
+    assert_eq!(
+        pattern["detail"]["alarmName"],
+        json!([{"prefix": {"Fn::Sub": "tandem-${Env}-"}}])
+    );
+    assert_eq!(pattern["detail"]["state"]["value"], json!(["ALARM"]));
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        json!({"Fn::GetAtt": ["RollbackFunction", "Arn"]})
+    );
+    let allow = t.properties("RollbackInvokedByAlarmState");
+    assert_eq!(allow["SourceArn"], json!({"Fn::GetAtt": ["AlarmStateRule", "Arn"]}));
+}
+
+#[test]
 fn the_unhealthy_hosts_check_follows_traffic_to_either_target_group() {
     let t = region_on("dev");
     let group = |alarm: &str| {
