@@ -40,12 +40,12 @@ audit() {
   aws dynamodb get-item --region $P --table-name $TABLE \
     --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"$1\"}}" --query "Item.$2.S" --output text
 }
-# wait_audit SK: waits up to 30 s for the entry's outcome to leave "decided"; prints it.
+# wait_audit SK: waits up to 30 s for the entry's outcome to be final (not "decided" or "acting"); prints it.
 wait_audit() {
   local outcome
   for _ in $(seq 1 60); do
     outcome=$(audit "$1" outcome)
-    [[ $outcome != None && $outcome != decided ]] && { echo "$outcome"; return; }
+    [[ $outcome != None && $outcome != decided && $outcome != acting ]] && { echo "$outcome"; return; }
     sleep 0.5
   done
   echo "TIMEOUT($outcome)"
@@ -88,7 +88,7 @@ check "one action record for the incident" eq "$(aws dynamodb query --region $P 
 
 # Every sample through `make invoke`, with DRY_RUN=true.
 for sample in events/rollback-*.json; do
-  answer=$(make --no-print-directory invoke FN=rollback EVENT="$sample" 2>"$OUT/invoke.err" | tail -n 1)
+  answer=$(make --no-print-directory invoke FN=rollback EVENT="$sample" 2>"$OUT/invoke.err")
   check "make invoke FN=rollback EVENT=$sample decides" contains "$answer" '"decision"'
 done
 

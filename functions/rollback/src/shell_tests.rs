@@ -265,3 +265,55 @@ async fn a_bad_event_is_refused_before_any_call() {
         .to_string();
     assert!(err.contains("none of the shapes this function takes"), "{err}");
 }
+
+#[tokio::test]
+async fn a_deployment_that_already_ended_counts_as_stopped() {
+    let ended = mock!(aws_sdk_codedeploy::Client::stop_deployment).then_error(|| {
+        StopDeploymentError::generic(
+            ErrorMetadata::builder()
+                .code("DeploymentAlreadyCompletedException")
+                .build(),
+        )
+    });
+    let db = [
+        &last_release("in-progress", 0),
+        &put(EVENT_SK, true),
+        &put("rollback#stop#d-1", true),
+        &update("failed"),
+        &update("stopped deployment d-1"),
+        &update("stopped deployment d-1"),
+    ];
+    let sns = [&published("StopDeployment")];
+    let out = rollback(&[&ended], &db, &sns, false)
+        .handle(&alarm_event())
+        .await
+        .unwrap();
+    assert!(
+        out["outcome"].as_str().unwrap().starts_with("stopped deployment d-1"),
+        "{out}"
+    );
+    used(&[&[&ended][..], &db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn this_regions_failed_deployment_marks_its_release_failed() {
+    let event = serde_json::json!({
+        "version": "0", "id": "2", "detail-type": "CodeDeploy Deployment State-change Notification",
+        "source": "aws.codedeploy", "account": "1", "time": "2026-11-27T19:03:00Z", "region": "us-east-1",
+        "resources": [],
+        "detail": {"region": "us-east-1", "deploymentId": "d-1", "deploymentGroup": "tandem-dev-app",
+                   "state": "FAILURE", "application": "tandem-dev"}
+    });
+    let db = [
+        &last_release("in-progress", 0),
+        &put("rollback#deployment#us-east-1#d-1#Failure", true),
+        &put("rollback#mark-failed#req-1", true),
+        &update("failed"),
+        &update("recorded the release of v2 as failed"),
+        &update("recorded the release of v2 as failed"),
+    ];
+    let sns = [&published("MarkFailed")];
+    let out = rollback(&[], &db, &sns, false).handle(&event).await.unwrap();
+    assert_eq!(out["decision"], "MarkFailed");
+    used(&[&db[..], &sns[..]].concat());
+}
