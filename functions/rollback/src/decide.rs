@@ -124,6 +124,7 @@ pub fn decide(event: &Incoming, scope: &Scope, observed: &Observed) -> Plan {
     match event {
         Incoming::Alarm(alarm) => on_alarm(alarm, scope, observed),
         Incoming::Deployment(change) => on_deployment(change, scope, observed),
+        Incoming::OwnNotification => ignore("a notification tandem published itself: nothing to do".into()),
     }
 }
 

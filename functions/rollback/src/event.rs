@@ -84,7 +84,13 @@ pub enum Incoming {
     Alarm(AlarmChange),
     /// A deployment changed state.
     Deployment(DeploymentChange),
+    /// One of tandem's own notifications on the ops topic (this function
+    /// publishes its decisions there, and listens to it for alarms).
+    OwnNotification,
 }
+
+/// The SNS message attribute that marks tandem's own notifications.
+pub const OWN_NOTIFICATION_ATTRIBUTE: &str = "tandem-source";
 
 /// An event that is none of the accepted shapes, or a broken one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,6 +167,9 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
     if event.get("Records").is_some() {
         let sns: SnsEvent = serde_json::from_value(event.clone()).map_err(|e| broken("SNS notification", e))?;
         let record = (sns.records.first()).ok_or_else(|| broken("SNS notification", "it has no records"))?;
+        if record.sns.message_attributes.contains_key(OWN_NOTIFICATION_ATTRIBUTE) {
+            return Ok(Incoming::OwnNotification);
+        }
         let alarm: SnsAlarm =
             serde_json::from_str(&record.sns.message).map_err(|e| broken("alarm in the SNS message", e))?;
         return Ok(Incoming::Alarm(AlarmChange {

@@ -7,7 +7,7 @@
 //! finds the action claimed and only records that.
 
 use crate::decide::{Observed, Plan, Scope, decide};
-use crate::event::{Incoming, parse};
+use crate::event::{Incoming, OWN_NOTIFICATION_ATTRIBUTE, parse};
 use serde_json::{Value, json};
 use tandem_core::appspec::{appspec, sha256_hex};
 use tandem_core::aws::{error_code, error_text};
@@ -64,6 +64,7 @@ pub fn event_key(event: &Incoming) -> String {
     match event {
         Incoming::Alarm(a) => format!("alarm#{}#{}", a.name, a.changed_at),
         Incoming::Deployment(d) => format!("deployment#{}#{}#{:?}", d.region, d.deployment_id, d.state),
+        Incoming::OwnNotification => "own-notification".into(),
     }
 }
 
@@ -71,6 +72,11 @@ impl Rollback {
     /// Handles one event; returns what was decided and done.
     pub async fn handle(&self, raw: &Value) -> Result<Value, RollbackError> {
         let event = parse(raw)?;
+        if event == Incoming::OwnNotification {
+            // Its own decisions come back on the ops topic it listens to.
+            tracing::info!("a notification tandem published itself: nothing to do");
+            return Ok(json!({"decision": "Ignore", "reason": "a notification tandem published itself"}));
+        }
         let scope = &self.settings.scope;
         let observed = Observed {
             release: self.table.last_release(&scope.region).await?,
@@ -250,8 +256,13 @@ impl Rollback {
         let region = &self.settings.scope.region;
         let subject = format!("tandem rollback in {region}: {}", plan.name());
         let message = format!("{}\n\nOutcome: {outcome}", plan.reason());
+        let mark = aws_sdk_sns::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value("rollback")
+            .build();
         let published = (self.sns.publish())
             .topic_arn(&self.settings.topic_arn)
+            .set_message_attributes(mark.ok().map(|m| [(OWN_NOTIFICATION_ATTRIBUTE.to_owned(), m)].into()))
             .subject(subject.chars().take(100).collect::<String>())
             .message(message)
             .send()

@@ -89,7 +89,11 @@ fn update(needle: &'static str) -> Rule {
 
 fn published(needle: &'static str) -> Rule {
     mock!(aws_sdk_sns::Client::publish)
-        .match_requests(move |i| i.subject().unwrap().contains(needle))
+        .match_requests(move |i| {
+            // Marked as tandem's own, so the function ignores it when it comes back.
+            let own = i.message_attributes().unwrap()["tandem-source"].string_value();
+            i.subject().unwrap().contains(needle) && own == Some("rollback")
+        })
         .then_output(|| PublishOutput::builder().build())
 }
 
@@ -316,4 +320,21 @@ async fn this_regions_failed_deployment_marks_its_release_failed() {
     let out = rollback(&[], &db, &sns, false).handle(&event).await.unwrap();
     assert_eq!(out["decision"], "MarkFailed");
     used(&[&db[..], &sns[..]].concat());
+}
+
+#[tokio::test]
+async fn its_own_notification_coming_back_is_ignored_without_a_call() {
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/rollback-alarm-sns.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    event["Records"][0]["Sns"]["Message"] = "tandem rollback in us-east-1: StopDeployment".into();
+    event["Records"][0]["Sns"]["MessageAttributes"] =
+        serde_json::json!({"tandem-source": {"Type": "String", "Value": "rollback"}});
+    let out = rollback(&[], &[], &[], false).handle(&event).await.unwrap();
+    assert_eq!(out["decision"], "Ignore");
 }

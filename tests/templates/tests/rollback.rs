@@ -23,6 +23,12 @@ fn alarms_reach_it_through_the_ops_topic() {
     assert_eq!(sub["Protocol"], "lambda");
     assert_eq!(sub["TopicArn"], topic);
     assert_eq!(sub["Endpoint"], json!({"Fn::GetAtt": ["RollbackFunction", "Arn"]}));
+    assert_eq!(sub["FilterPolicyScope"], "MessageBody");
+    assert_eq!(
+        sub["FilterPolicy"],
+        json!({"AlarmName": [{"exists": true}]}),
+        "alarms only: its own decisions, published to the same topic as text, do not come back to it"
+    );
     let allow = t.properties("RollbackInvokedByTopic");
     assert_eq!(
         (&allow["Principal"], &allow["SourceArn"]),

@@ -190,19 +190,8 @@ impl StateTable {
         reason: &str,
         at: u64,
     ) -> Result<Written, StateError> {
-        let (pk, sk) = release.key();
-        let update = (self.client.update_item())
-            .table_name(&self.name)
-            .key("pk", AttributeValue::S(pk))
-            .key("sk", AttributeValue::S(sk))
-            .update_expression("SET #state = :state, reason = :reason, finished_at = :at")
-            .condition_expression("#state = :running")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":state", AttributeValue::S(state.as_str().into()))
-            .expression_attribute_values(":running", AttributeValue::S(ReleaseState::InProgress.as_str().into()))
-            .expression_attribute_values(":reason", AttributeValue::S(reason.into()))
-            .expression_attribute_values(":at", AttributeValue::N(at.to_string()));
-        self.conditional(update.send().await)
+        self.transition(release, ReleaseState::InProgress, state, reason, at)
+            .await
     }
 
     /// Marks `release` rolled back with `reason`, only if it had succeeded
@@ -213,16 +202,28 @@ impl StateTable {
         reason: &str,
         at: u64,
     ) -> Result<Written, StateError> {
+        (self.transition(release, ReleaseState::Succeeded, ReleaseState::RolledBack, reason, at)).await
+    }
+
+    /// Moves `release` from state `from` to `to`, with `reason` and the time.
+    async fn transition(
+        &self,
+        release: &ReleaseRecord,
+        from: ReleaseState,
+        to: ReleaseState,
+        reason: &str,
+        at: u64,
+    ) -> Result<Written, StateError> {
         let (pk, sk) = release.key();
         let update = (self.client.update_item())
             .table_name(&self.name)
             .key("pk", AttributeValue::S(pk))
             .key("sk", AttributeValue::S(sk))
             .update_expression("SET #state = :state, reason = :reason, finished_at = :at")
-            .condition_expression("#state = :succeeded")
+            .condition_expression("#state = :from")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":state", AttributeValue::S(ReleaseState::RolledBack.as_str().into()))
-            .expression_attribute_values(":succeeded", AttributeValue::S(ReleaseState::Succeeded.as_str().into()))
+            .expression_attribute_values(":state", AttributeValue::S(to.as_str().into()))
+            .expression_attribute_values(":from", AttributeValue::S(from.as_str().into()))
             .expression_attribute_values(":reason", AttributeValue::S(reason.into()))
             .expression_attribute_values(":at", AttributeValue::N(at.to_string()));
         self.conditional(update.send().await)

@@ -146,10 +146,10 @@ async fn a_release_starts_once_and_finishes_only_from_in_progress() {
         .then_output(|| PutItemOutput::builder().build());
     let finish = mock!(Client::update_item)
         .match_requests(|input| {
-            assert_eq!(input.condition_expression(), Some("#state = :running"));
+            assert_eq!(input.condition_expression(), Some("#state = :from"));
             let values = input.expression_attribute_values().unwrap();
             assert_eq!(values[":state"].as_s().unwrap(), "failed");
-            assert_eq!(values[":running"].as_s().unwrap(), "in-progress");
+            assert_eq!(values[":from"].as_s().unwrap(), "in-progress");
             let key = input.key().unwrap();
             assert_eq!(key["pk"].as_s().unwrap(), "release#us-east-1");
             assert_eq!(key["sk"].as_s().unwrap(), "0001795680000#r-20261127-1");
@@ -173,6 +173,29 @@ async fn a_release_starts_once_and_finishes_only_from_in_progress() {
             .finish_release(&release(), failed, "hook failed", 6)
             .await
             .unwrap(),
+        Written::AlreadyDone
+    );
+}
+
+#[tokio::test]
+async fn only_a_succeeded_release_can_be_rolled_back_and_only_once() {
+    let roll_back = mock!(Client::update_item)
+        .match_requests(|input| {
+            let values = input.expression_attribute_values().unwrap();
+            assert_eq!(values[":from"].as_s().unwrap(), "succeeded");
+            assert_eq!(values[":state"].as_s().unwrap(), "rolled-back");
+            true
+        })
+        .then_output(|| UpdateItemOutput::builder().build());
+    let again =
+        mock!(Client::update_item).then_error(|| UpdateItemError::ConditionalCheckFailedException(condition_failed()));
+    let table = StateTable::new(mock_client!(aws_sdk_dynamodb, [&roll_back, &again]), TABLE);
+    assert_eq!(
+        table.mark_rolled_back(&release(), "alarm", 9).await.unwrap(),
+        Written::Done
+    );
+    assert_eq!(
+        table.mark_rolled_back(&release(), "alarm", 9).await.unwrap(),
         Written::AlreadyDone
     );
 }
