@@ -70,7 +70,7 @@ check "and says it will not retry by itself" contains "$outcome" "not retried au
 deployment="d-DUP$(date +%s)"
 release "$deployment"
 message="{\"AlarmName\":\"tandem-local-latency-p99\",\"NewStateValue\":\"ALARM\",\"NewStateReason\":\"e2e\",\"StateChangeTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)-dup\"}"
-event_sk="rollback#alarm#tandem-local-latency-p99#$(jq -r .StateChangeTime <<<"$message")"
+event_sk="rollback#alarm#tandem-local-latency-p99#Alarm#$(jq -r .StateChangeTime <<<"$message")"
 aws sns publish --region $P --topic-arn $TOPIC --message "$message" >/dev/null
 first=$(wait_audit "$event_sk")
 first_at=$(aws dynamodb get-item --region $P --table-name $TABLE \

@@ -62,7 +62,9 @@ pub enum RollbackError {
 /// The key of one event's decision: a repeated delivery has the same one.
 pub fn event_key(event: &Incoming) -> String {
     match event {
-        Incoming::Alarm(a) => format!("alarm#{}#{}", a.name, a.changed_at),
+        // The state is part of it: an OK and an ALARM can carry the same
+        // change time (the local AWS writes whole seconds).
+        Incoming::Alarm(a) => format!("alarm#{}#{:?}#{}", a.name, a.state, a.changed_at),
         Incoming::Deployment(d) => format!("deployment#{}#{}#{:?}", d.region, d.deployment_id, d.state),
         Incoming::OwnNotification => "own-notification".into(),
     }

@@ -122,7 +122,7 @@ fn used(rules: &[&Rule]) {
     }
 }
 
-const EVENT_SK: &str = "rollback#alarm#tandem-dev-5xx-rate#2026-11-27T19:00:00.000+0000";
+const EVENT_SK: &str = "rollback#alarm#tandem-dev-5xx-rate#Alarm#2026-11-27T19:00:00.000+0000";
 
 #[tokio::test]
 async fn an_alarm_during_a_release_stops_it_once_and_records_everything() {
@@ -337,4 +337,22 @@ async fn its_own_notification_coming_back_is_ignored_without_a_call() {
         serde_json::json!({"tandem-source": {"Type": "String", "Value": "rollback"}});
     let out = rollback(&[], &[], &[], false).handle(&event).await.unwrap();
     assert_eq!(out["decision"], "Ignore");
+}
+
+#[test]
+fn an_ok_and_an_alarm_at_the_same_instant_are_two_events() {
+    let change = |state| {
+        Incoming::Alarm(crate::event::AlarmChange {
+            name: "tandem-dev-5xx-rate".into(),
+            state,
+            reason: String::new(),
+            changed_at: "2026-11-27T20:54:25Z".into(),
+        })
+    };
+    let ok = event_key(&change(crate::event::AlarmState::Ok));
+    let alarm = event_key(&change(crate::event::AlarmState::Alarm));
+    assert_ne!(
+        ok, alarm,
+        "the OK must not swallow the ALARM that follows it in the same second"
+    );
 }
