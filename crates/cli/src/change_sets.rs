@@ -40,7 +40,7 @@ impl Stacks<'_> {
     /// The parameters the template keeps on update are not set
     /// ([`change_set_parameters`]).
     pub(crate) async fn prepare(&self, spec: &StackSpec, body: &str, env: &str) -> Result<Option<String>, StackError> {
-        let current = self.current(&spec.name).await?;
+        let current = self.describe(&spec.name).await?;
         let status = current.as_ref().map(|c| c.status.clone());
         let (kind, existing) = match start_for(status.as_deref()) {
             Start::Create => (ChangeSetType::Create, None),
@@ -61,7 +61,10 @@ impl Stacks<'_> {
                     ),
                 ));
             }
-            Start::Update => (ChangeSetType::Update, current.map(|c| c.parameter_names())),
+            Start::Update => (
+                ChangeSetType::Update,
+                current.map(|c| c.parameters.into_keys().collect()),
+            ),
         };
         self.propose(&Proposal {
             stack: &spec.name,

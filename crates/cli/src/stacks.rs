@@ -4,9 +4,9 @@
 use crate::events::{self, EventView, Phase};
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::StackEvent;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use tandem_core::aws::{StackView, describe_stack, error_text, is_not_found};
+use tandem_core::aws::{StackView, describe_stack, error_text};
 use tandem_core::clock::unix_now;
 
 /// A stack operation that failed, with the first cause and the fix.
@@ -76,22 +76,6 @@ pub(crate) enum Ended {
     },
 }
 
-/// A stack's status and the parameters it has now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Current {
-    /// Such as `UPDATE_COMPLETE`.
-    pub(crate) status: String,
-    /// Parameter name to value (`****` for a `NoEcho` one).
-    pub(crate) parameters: BTreeMap<String, String>,
-}
-
-impl Current {
-    /// The names of its parameters.
-    pub(crate) fn parameter_names(&self) -> BTreeSet<String> {
-        self.parameters.keys().cloned().collect()
-    }
-}
-
 /// Something to look at on every poll while a stack operation runs, besides
 /// its events (such as a release's progress in the state table).
 pub(crate) trait Watch {
@@ -126,7 +110,7 @@ impl<'a> Stacks<'a> {
         }
     }
 
-    /// The stack's status and outputs, or `None` when it does not exist.
+    /// The stack's status, outputs and parameters, or `None` when it does not exist.
     pub(crate) async fn describe(&self, name: &str) -> Result<Option<StackView>, StackError> {
         describe_stack(self.cfn, name).await.map_err(|e| {
             self.fail(
@@ -138,37 +122,6 @@ impl<'a> Stacks<'a> {
                 ),
             )
         })
-    }
-
-    /// The stack's status and parameters, or `None` when it does not exist.
-    pub(crate) async fn current(&self, name: &str) -> Result<Option<Current>, StackError> {
-        let out = match self.cfn.describe_stacks().stack_name(name).send().await {
-            Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(None),
-            Err(e) => {
-                return Err(self.fail(
-                    name,
-                    format!(
-                        "could not read the stack ({}): check the credentials and that they may call \
-                         cloudformation:DescribeStacks, then retry",
-                        error_text(&e)
-                    ),
-                ));
-            }
-        };
-        Ok(out.stacks().first().map(|stack| Current {
-            status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            parameters: stack
-                .parameters()
-                .iter()
-                .filter_map(|p| {
-                    Some((
-                        p.parameter_key()?.to_owned(),
-                        p.parameter_value().unwrap_or_default().to_owned(),
-                    ))
-                })
-                .collect(),
-        }))
     }
 
     /// Executes a prepared change set, printing events as they come, until

@@ -275,14 +275,14 @@ async fn an_update_of_a_stack_without_an_image_parameter_does_not_ask_for_its_pr
 }
 
 #[tokio::test]
-async fn current_reads_status_and_parameters() {
+async fn describe_reads_status_and_parameters() {
     let client = cfn![released_stack(StackStatus::UpdateRollbackComplete), no_stack()];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    let current = stacks.current(NAME).await.unwrap().unwrap();
+    let current = stacks.describe(NAME).await.unwrap().unwrap();
     assert_eq!(current.status, "UPDATE_ROLLBACK_COMPLETE");
     assert_eq!(current.parameters["ImageTag"], "v7");
-    assert_eq!(current.parameter_names().len(), 2);
-    assert_eq!(stacks.current(NAME).await.unwrap(), None);
+    assert_eq!(current.parameters.len(), 2);
+    assert_eq!(stacks.describe(NAME).await.unwrap(), None);
 }
 
 /// Counts its polls.

@@ -206,6 +206,7 @@ mod tests {
         StackView {
             status: status.into(),
             outputs: outputs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            parameters: Default::default(),
         }
     }
 

@@ -75,7 +75,7 @@ pub(crate) async fn release_region(t: &Target<'_>, tag: &str, next: Option<&str>
         region: t.region.to_owned(),
         reason: e.to_string(),
     };
-    let current = t.stacks.current(t.stack).await.map_err(stopped)?;
+    let current = t.stacks.describe(t.stack).await.map_err(stopped)?;
     let names = check_stack(
         t.stack,
         t.region,

@@ -15,6 +15,8 @@ pub struct StackView {
     pub status: String,
     /// Its outputs, key to value.
     pub outputs: BTreeMap<String, String>,
+    /// Its parameters, name to value (`****` for a `NoEcho` one).
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Stack `name` (a name or ARN) through `client`; `None` when it does not exist.
@@ -35,6 +37,16 @@ pub async fn describe_stack(
                     ))
                 })
                 .collect(),
+            parameters: stack
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p.parameter_key()?.to_owned(),
+                        p.parameter_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
         })),
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(e),
@@ -46,12 +58,12 @@ mod tests {
     use super::*;
     use crate::test_support::mock_client;
     use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
-    use aws_sdk_cloudformation::types::{Output, Stack, StackStatus};
+    use aws_sdk_cloudformation::types::{Output, Parameter, Stack, StackStatus};
     use aws_smithy_mocks::mock;
     use aws_smithy_types::error::ErrorMetadata;
 
     #[tokio::test]
-    async fn status_and_outputs_of_an_existing_stack() {
+    async fn status_outputs_and_parameters_of_an_existing_stack() {
         let rule = mock!(Client::describe_stacks)
             .match_requests(|input| input.stack_name() == Some("tandem-dev-region"))
             .then_output(|| {
@@ -60,6 +72,12 @@ mod tests {
                     .stack_status(StackStatus::UpdateComplete)
                     .outputs(Output::builder().output_key("DbArn").output_value("arn:db").build())
                     .outputs(Output::builder().output_key("Empty").build())
+                    .parameters(
+                        Parameter::builder()
+                            .parameter_key("ImageTag")
+                            .parameter_value("v7")
+                            .build(),
+                    )
                     .build();
                 DescribeStacksOutput::builder().stacks(stack).build()
             });
@@ -68,6 +86,7 @@ mod tests {
         assert_eq!(view.status, "UPDATE_COMPLETE");
         assert_eq!(view.outputs["DbArn"], "arn:db");
         assert_eq!(view.outputs["Empty"], "");
+        assert_eq!(view.parameters["ImageTag"], "v7");
     }
 
     #[tokio::test]
