@@ -117,7 +117,21 @@ pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow:
 /// Uploads `artifact` to `bucket` unless that key is there already. Returns
 /// whether it uploaded.
 pub(crate) async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, artifact: &Artifact) -> anyhow::Result<bool> {
-    let key = &artifact.key;
+    let bytes = std::fs::read(&artifact.zip)
+        .with_context(|| format!("could not read {} to upload it: build it again", artifact.zip.display()))?;
+    upload_bytes(s3, bucket, &artifact.key, bytes, &artifact.zip.display().to_string()).await
+}
+
+/// Uploads `bytes` (from `what`, for the errors) to `bucket` under `key`
+/// unless that key is there already; keys are content hashes, so a key that
+/// is there holds these bytes. Returns whether it uploaded.
+pub(crate) async fn upload_bytes(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    bytes: Vec<u8>,
+    what: &str,
+) -> anyhow::Result<bool> {
     match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => return Ok(false),
         Err(e) if is_not_found(&e) => {}
@@ -127,20 +141,16 @@ pub(crate) async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, artifact: &Art
             error_text(&e)
         ),
     }
-    let body = aws_sdk_s3::primitives::ByteStream::from_path(&artifact.zip)
-        .await
-        .with_context(|| format!("could not read {} to upload it: build it again", artifact.zip.display()))?;
     s3.put_object()
         .bucket(bucket)
         .key(key)
-        .body(body)
+        .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
         .send()
         .await
         .map_err(|e| {
             anyhow::anyhow!(
-                "could not upload {} to s3://{bucket}/{key} ({}): check the network and that the \
+                "could not upload {what} to s3://{bucket}/{key} ({}): check the network and that the \
                  credentials may write to the artifact bucket (s3:PutObject), then deploy again",
-                artifact.zip.display(),
                 error_text(&e)
             )
         })?;

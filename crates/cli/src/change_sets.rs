@@ -13,6 +13,8 @@ use tandem_core::aws::error_text;
 pub(crate) enum Body<'b> {
     /// This template text.
     Text(&'b str),
+    /// The template stored at this URL (a template too large to send inline).
+    Url(&'b str),
     /// The template the stack has now (`UsePreviousTemplate`).
     Previous,
 }
@@ -39,7 +41,12 @@ impl Stacks<'_> {
     /// its name, or `None` when it has no changes (the empty set is deleted).
     /// The parameters the template keeps on update are not set
     /// ([`change_set_parameters`]).
-    pub(crate) async fn prepare(&self, spec: &StackSpec, body: &str, env: &str) -> Result<Option<String>, StackError> {
+    pub(crate) async fn prepare(
+        &self,
+        spec: &StackSpec,
+        body: Body<'_>,
+        env: &str,
+    ) -> Result<Option<String>, StackError> {
         let current = self.describe(&spec.name).await?;
         let status = current.as_ref().map(|c| c.status.clone());
         let (kind, existing) = match start_for(status.as_deref()) {
@@ -69,7 +76,7 @@ impl Stacks<'_> {
         self.propose(&Proposal {
             stack: &spec.name,
             kind,
-            body: Body::Text(body),
+            body,
             parameters: change_set_parameters(spec, existing.as_ref()),
             env,
             part: spec.template.part(),
@@ -99,6 +106,7 @@ impl Stacks<'_> {
             .change_set_type(proposal.kind.clone());
         let request = match proposal.body {
             Body::Text(body) => request.template_body(body),
+            Body::Url(url) => request.template_url(url),
             Body::Previous => request.use_previous_template(true),
         };
         request

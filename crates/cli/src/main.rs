@@ -14,6 +14,7 @@ mod plan;
 mod release;
 mod roles;
 mod stacks;
+mod templates;
 
 use clap::{Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};

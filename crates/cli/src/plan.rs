@@ -16,7 +16,8 @@ pub(crate) enum Template {
     Bootstrap,
     /// `cfn/region.yaml`: the service, in each region.
     Region,
-    /// `cfn/global.yaml`: DNS failover and peering, in the primary region.
+    /// `cfn/global.yaml`: DNS failover and peering, in the configured primary
+    /// region, where it stays through every failover.
     Global,
 }
 
@@ -117,9 +118,18 @@ pub(crate) struct StackSpec {
 pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] =
     &[("DeployHookCodeKey", "deploy-hook"), ("RollbackCodeKey", "rollback")];
 
+/// What a region's database was created as (the region stack's `DbOrigin`):
+/// the configured primary builds the writer, the standby a replica. It comes
+/// from the configuration, never from the roles, so a deploy after a
+/// failover keeps every database and secret where it is.
+pub(crate) fn db_origin(config: &Config, region: &str) -> &'static str {
+    if region == config.primary_region { "writer" } else { "replica" }
+}
+
 /// Every stack, in dependency order: bootstrap (both regions), region
-/// (primary, then standby), global (in the primary region). `code_keys`
-/// maps a function to its zip's key (empty before the first upload).
+/// (primary, then standby), global (in the configured primary region, which
+/// a failover does not move). `code_keys` maps a function to its zip's key
+/// (empty before the first upload).
 pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<String, String>) -> Vec<StackSpec> {
     let env = config.env.clone();
     let bootstrap = |region: &str| StackSpec {
@@ -140,6 +150,7 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
         parameters.extend([
             ("Env".into(), env.clone()),
             ("Role".into(), role.to_owned()),
+            ("DbOrigin".into(), db_origin(config, region).to_owned()),
             ("PeerRegion".into(), peer.to_owned()),
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
@@ -162,7 +173,7 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
     let global = StackSpec {
         template: Template::Global,
         name: config.stack_name("global"),
-        region: roles.primary.clone(),
+        region: config.primary_region.clone(),
         parameters: BTreeMap::from([
             ("Env".into(), env.clone()),
             ("PrimaryRegion".into(), roles.primary.clone()),
@@ -278,8 +289,29 @@ mod tests {
             plan[3].parameters["VpcCidr"], "10.0.0.0/16",
             "a VPC keeps its CIDR whatever its role"
         );
-        assert_eq!(plan[4].region, "us-east-2", "the global stack follows the primary");
-        assert_eq!(plan[4].parameters["PrimaryRegion"], "us-east-2");
+        assert_eq!(
+            (plan[2].parameters["DbOrigin"].as_str(), plan[3].parameters["DbOrigin"].as_str()),
+            ("replica", "writer"),
+            "each database keeps what it was built as: the promoted replica and the old writer both stay"
+        );
+        assert_eq!(plan[4].region, "us-east-1", "the global stack stays where it was first deployed");
+        assert_eq!(
+            (plan[4].parameters["PrimaryRegion"].as_str(), plan[4].parameters["StandbyRegion"].as_str()),
+            ("us-east-2", "us-east-1"),
+            "its records follow the roles"
+        );
+        let before = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        for spec in &plan[..2] {
+            let same = before.iter().find(|b| b.template == spec.template && b.region == spec.region);
+            assert_eq!(same, Some(spec), "a failover changes no bootstrap stack");
+        }
+    }
+
+    #[test]
+    fn the_configured_primary_builds_the_writer() {
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        assert_eq!(plan[2].parameters["DbOrigin"], "writer");
+        assert_eq!(plan[3].parameters["DbOrigin"], "replica");
     }
 
     #[test]

@@ -209,8 +209,22 @@ async fn a_new_stack_gets_a_create_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    let name = stacks.prepare(&spec(), "body", "dev").await.unwrap().unwrap();
+    let name = stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().unwrap();
     assert!(name.starts_with("tandem-"), "{name}");
+}
+
+#[tokio::test]
+async fn a_stored_template_goes_by_url_and_never_inline() {
+    let url = "http://127.0.0.1:4566/bucket/templates/region/0123456789abcdef.yaml";
+    let client = cfn![
+        no_stack(),
+        mock!(Client::create_change_set)
+            .match_requests(move |i| i.template_url() == Some(url) && i.template_body().is_none())
+            .then_output(|| CreateChangeSetOutput::builder().build()),
+        change_set(ChangeSetStatus::CreateComplete, None),
+    ];
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    assert!(stacks.prepare(&spec(), Body::Url(url), "dev").await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -221,7 +235,7 @@ async fn an_empty_stack_left_by_a_change_set_gets_a_create_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -232,7 +246,7 @@ async fn a_settled_stack_gets_an_update_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
 }
 
 #[tokio::test]
@@ -248,7 +262,7 @@ async fn an_update_keeps_the_released_image() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec, "body", "dev").await.unwrap().is_some());
+    assert!(stacks.prepare(&spec, Body::Text("body"), "dev").await.unwrap().is_some());
     assert_eq!(create.num_calls(), 1);
 }
 
@@ -257,7 +271,7 @@ async fn a_create_leaves_the_image_to_the_template_default() {
     let create = create_change_set_with_image(ChangeSetType::Create, |tag| tag.is_none());
     let client = cfn![no_stack(), create, change_set(ChangeSetStatus::CreateComplete, None),];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
     assert_eq!(create.num_calls(), 1);
 }
 
@@ -270,7 +284,7 @@ async fn an_update_of_a_stack_without_an_image_parameter_does_not_ask_for_its_pr
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
     assert_eq!(create.num_calls(), 1);
 }
 
@@ -339,7 +353,7 @@ async fn a_failed_first_create_is_deleted_before_the_create_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), "body", "dev").await.unwrap().is_some());
+    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
     assert_eq!(delete.num_calls(), 1);
 }
 
@@ -347,7 +361,7 @@ async fn a_failed_first_create_is_deleted_before_the_create_change_set() {
 async fn a_busy_stack_is_refused_without_a_change_set() {
     let client = cfn![stack(StackStatus::UpdateInProgress)];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    let e = stacks.prepare(&spec(), "body", "dev").await.unwrap_err();
+    let e = stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap_err();
     assert_eq!(
         e.to_string(),
         "tandem-dev-region in us-east-2: the stack is busy (UPDATE_IN_PROGRESS); \
@@ -371,7 +385,7 @@ async fn no_changes_deletes_the_empty_change_set_and_says_none() {
         stack(StackStatus::UpdateComplete),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert_eq!(stacks.prepare(&spec(), "body", "dev").await.unwrap(), None);
+    assert_eq!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap(), None);
     assert_eq!(discard.num_calls(), 1);
 }
 
@@ -390,7 +404,7 @@ async fn a_failed_create_change_set_removes_the_empty_stack_and_names_the_reason
         remove,
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    let e = stacks.prepare(&spec(), "body", "dev").await.unwrap_err();
+    let e = stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap_err();
     assert!(e.reason.contains("unresolved resource Vpcc"), "{e}");
     assert_eq!(remove.num_calls(), 1, "the REVIEW_IN_PROGRESS stack is deleted");
 }

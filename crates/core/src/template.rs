@@ -1,6 +1,7 @@
 //! CloudFormation templates as the CLI sends them.
 //!
-//! CloudFormation takes at most [`MAX_TEMPLATE_BODY`] bytes inline. The
+//! CloudFormation takes at most [`MAX_TEMPLATE_BODY`] bytes inline (and
+//! [`MAX_TEMPLATE_URL_BODY`] from S3). The
 //! templates carry one comment per non-obvious choice for their readers;
 //! [`strip_comments`] drops the comment-only lines before sending, which
 //! changes no value (the template tests prove that each template means the
@@ -8,6 +9,8 @@
 
 /// The most `TemplateBody` may hold, in bytes (larger needs `TemplateURL`).
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
+/// The most a template behind `TemplateURL` may hold, in bytes.
+pub const MAX_TEMPLATE_URL_BODY: usize = 1_000_000;
 
 /// `yaml` without its comment-only lines. Lines inside block scalars (`|`,
 /// `>`), where a `#` is text, are kept as they are.

@@ -8,7 +8,7 @@ use template_tests::{Template, policy_statements as statements, statement_action
 fn region_on(env: &str) -> Template {
     Template::load("region.yaml").resolved(&[
         ("Env", env),
-        ("Role", "primary"),
+        ("Role", "primary"), ("DbOrigin", "writer"),
         ("DeployHookCodeKey", "deploy-hook/abc.zip"),
         ("CertificateArn", "arn:aws:acm:us-east-1:1:certificate/x"),
     ])
@@ -59,7 +59,7 @@ fn the_green_tasks_admit_the_hook_on_their_port_and_the_hook_reaches_only_them_a
         "egress is the tasks' port inside the VPC and HTTPS to the AWS APIs, nothing else"
     );
     // The private subnets reach the AWS APIs through a NAT on a real account.
-    let aws = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary")]);
+    let aws = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert!(
         aws.resources().contains_key("PrivateDefaultRoute1"),
         "private subnets route out via NAT"
@@ -116,7 +116,7 @@ fn the_hook_may_answer_its_own_deployment_group_and_the_codedeploy_role_may_invo
 
 #[test]
 fn without_code_there_is_no_hook_function_yet() {
-    let t = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary")]);
+    let t = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert!(!t.resources().contains_key("DeployHookFunction"));
     assert!(
         t.resources().contains_key("DeployHookRole"),

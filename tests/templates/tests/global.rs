@@ -13,15 +13,37 @@ fn get_att(resource: &str, attribute: &str) -> Value {
     json!({"Fn::GetAtt": [resource, attribute]})
 }
 
-/// The cross-region outputs resource that reads `region`'s parameter's stack.
-fn outputs_reader(t: &Template, region_parameter: &str) -> String {
+/// The roles before a failover (the stack lives in us-east-1, the
+/// configured primary) and after one.
+const NORMAL: [(&str, &str); 2] = [("PrimaryRegion", "us-east-1"), ("StandbyRegion", "us-east-2")];
+const FLIPPED: [(&str, &str); 2] = [("PrimaryRegion", "us-east-2"), ("StandbyRegion", "us-east-1")];
+
+/// The conditions for `params` plus the normal roles.
+fn conditions(t: &Template, params: &[(&str, &str)]) -> template_tests::Conditions {
+    t.conditions_for(&[params, &NORMAL[..]].concat())
+}
+
+/// The cross-region outputs resource that reads `region`: this one (where
+/// the stack lives) or the other one, whatever their roles.
+fn outputs_reader(t: &Template, region: Value) -> String {
     let ids = t.has_resource_properties(
         "Custom::CrossRegionOutputs",
-        &json!({"Region": {"Ref": region_parameter}, "StackName": {"Fn::Sub": "tandem-${Env}-region"},
+        &json!({"Region": region, "StackName": {"Fn::Sub": "tandem-${Env}-region"},
                 "ServiceToken": {"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-topology-arn"}}}),
     );
-    assert_eq!(ids.len(), 1, "one reader for {region_parameter}");
+    assert_eq!(ids.len(), 1, "one reader for {region}");
     ids[0].clone()
+}
+
+fn here(t: &Template) -> String {
+    outputs_reader(t, json!({"Ref": "AWS::Region"}))
+}
+
+fn other(t: &Template) -> String {
+    outputs_reader(
+        t,
+        json!({"Fn::If": ["HereIsPrimary", {"Ref": "StandbyRegion"}, {"Ref": "PrimaryRegion"}]}),
+    )
 }
 
 #[test]
@@ -31,40 +53,67 @@ fn one_hosted_zone_unless_one_is_given() {
     let zone = t.has_resource_properties("AWS::Route53::HostedZone", &json!({"Name": {"Ref": "DomainName"}}));
     assert_eq!(t.condition_of(&zone[0]), Some("CreateZone"));
     assert_eq!(t.parameter("HostedZoneId")["Default"], json!(""));
-    assert!(t.conditions_for(&[("Env", "prod")])["CreateZone"]);
-    assert!(!t.conditions_for(&[("Env", "prod"), ("HostedZoneId", "Z123")])["CreateZone"]);
+    assert!(conditions(&t, &[("Env", "prod")])["CreateZone"]);
+    assert!(!conditions(&t, &[("Env", "prod"), ("HostedZoneId", "Z123")])["CreateZone"]);
 }
 
 #[test]
 fn primary_and_secondary_alias_records_point_at_each_regions_alb() {
     let t = global();
     t.resource_count_is("AWS::Route53::RecordSet", 2);
-    for (failover, region_parameter) in [("PRIMARY", "PrimaryRegion"), ("SECONDARY", "StandbyRegion")] {
-        let reader = outputs_reader(&t, region_parameter);
-        assert_eq!(t.type_of(&reader), "Custom::CrossRegionOutputs");
-        let records = t.has_resource_properties(
-            "AWS::Route53::RecordSet",
-            &json!({
-                "Type": "A", "Failover": failover, "Name": {"Ref": "DomainName"},
-                "HostedZoneId": {"Fn::If": ["CreateZone", {"Ref": "Zone"}, {"Ref": "HostedZoneId"}]},
-                "AliasTarget": {"DNSName": get_att(&reader, "AlbDnsName"),
-                                "HostedZoneId": get_att(&reader, "AlbHostedZoneId"),
-                                "EvaluateTargetHealth": true}
-            }),
-        );
-        assert_eq!(records.len(), 1, "{failover}");
-        // On AWS the record carries the health check of the same ALB.
-        let aws = t.conditions_for(&[("Env", "prod")]);
-        let record = t.resolve(t.properties(&records[0]), &aws);
-        let check = record["HealthCheckId"]["Ref"].as_str().expect("a health check on AWS");
+    let (here, other) = (here(&t), other(&t));
+    // Before a failover the primary is this region; after one, the other.
+    for (roles, primary, standby) in [(NORMAL, &here, &other), (FLIPPED, &other, &here)] {
+        let aws = t.resolved(&[&[("Env", "prod")][..], &roles[..]].concat());
+        for (failover, reader) in [("PRIMARY", primary), ("SECONDARY", standby)] {
+            let records = aws.has_resource_properties(
+                "AWS::Route53::RecordSet",
+                &json!({
+                    "Type": "A", "Failover": failover, "Name": {"Ref": "DomainName"},
+                    "HostedZoneId": {"Ref": "Zone"},
+                    "AliasTarget": {"DNSName": get_att(reader, "AlbDnsName"),
+                                    "HostedZoneId": get_att(reader, "AlbHostedZoneId"),
+                                    "EvaluateTargetHealth": true}
+                }),
+            );
+            assert_eq!(records.len(), 1, "{failover} with {roles:?}");
+            // On AWS the record carries the health check of the same ALB.
+            let record = aws.properties(&records[0]);
+            let check = record["HealthCheckId"]["Ref"].as_str().expect("a health check on AWS");
+            assert_eq!(
+                aws.properties(check)["HealthCheckConfig"]["FullyQualifiedDomainName"],
+                get_att(reader, "AlbDnsName"),
+                "{failover} with {roles:?}"
+            );
+        }
+        let local = t.resolved(&[&[("Env", "local")][..], &roles[..]].concat());
+        for (id, record) in local.resources_of("AWS::Route53::RecordSet") {
+            assert!(
+                record["Properties"].get("HealthCheckId").is_none(),
+                "{id}: the local AWS has no health checks"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_failover_swaps_the_records_and_keeps_everything_else() {
+    let t = global();
+    for env in ["dev", "prod", "local"] {
+        let before = t.resolved(&[&[("Env", env)][..], &NORMAL[..]].concat());
+        let after = t.resolved(&[&[("Env", env)][..], &FLIPPED[..]].concat());
+        let ids: BTreeSet<&String> = before.resources().keys().collect();
+        assert_eq!(ids, after.resources().keys().collect(), "{env}: the same resources");
+        // Compared as CloudFormation would: each region parameter by its value.
+        let changed: BTreeSet<&str> = ids
+            .iter()
+            .filter(|id| with_values(before.resource(id), &NORMAL) != with_values(after.resource(id), &FLIPPED))
+            .map(|id| id.as_str())
+            .collect();
         assert_eq!(
-            t.properties(check)["HealthCheckConfig"]["FullyQualifiedDomainName"],
-            get_att(&reader, "AlbDnsName")
-        );
-        let local = t.resolve(t.properties(&records[0]), &t.conditions_for(&[("Env", "local")]));
-        assert!(
-            local.get("HealthCheckId").is_none(),
-            "the local AWS has no health checks"
+            changed,
+            BTreeSet::from(["PrimaryRecord", "StandbyRecord"]),
+            "{env}: only the records follow the roles; the peering, the zone, the health checks and the readers stay"
         );
     }
 }
@@ -80,7 +129,7 @@ fn two_https_health_checks_on_slash_health() {
     );
     assert_eq!(checks.len(), 2);
     assert_eq!(t.parameter("HealthCheckProtocol")["Default"], json!("HTTPS"));
-    let https = t.conditions_for(&[("Env", "prod")]);
+    let https = conditions(&t, &[("Env", "prod")]);
     for (id, r) in checks {
         assert_eq!(t.condition_of(id), Some("IsRealAws"));
         assert_eq!(
@@ -91,19 +140,36 @@ fn two_https_health_checks_on_slash_health() {
     }
 }
 
+/// `value` with each `{"Ref": name}` of `params` replaced by its value.
+fn with_values(value: &Value, params: &[(&str, &str)]) -> Value {
+    match value {
+        Value::Object(o) => {
+            if let Some(Value::String(name)) = o.get("Ref")
+                && let Some((_, v)) = params.iter().find(|(k, _)| k == name)
+            {
+                return json!(v);
+            }
+            Value::Object(o.iter().map(|(k, v)| (k.clone(), with_values(v, params))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| with_values(v, params)).collect()),
+        other => other.clone(),
+    }
+}
+
 #[test]
 fn one_peering_with_routes_on_both_sides() {
     let t = global();
     t.resource_count_is("Custom::VpcPeering", 1);
     t.resource_count_is("AWS::EC2::VPCPeeringConnection", 0);
-    let primary = outputs_reader(&t, "PrimaryRegion");
-    let standby = outputs_reader(&t, "StandbyRegion");
+    // Requested from this region, whatever its role.
+    let primary = here(&t);
+    let standby = other(&t);
     t.has_resource_properties(
         "Custom::VpcPeering",
         &json!({
             "VpcId": get_att(&primary, "VpcId"), "VpcCidr": get_att(&primary, "VpcCidr"),
             "PeerVpcId": get_att(&standby, "VpcId"), "PeerVpcCidr": get_att(&standby, "VpcCidr"),
-            "PeerRegion": {"Ref": "StandbyRegion"},
+            "PeerRegion": {"Fn::If": ["HereIsPrimary", {"Ref": "StandbyRegion"}, {"Ref": "PrimaryRegion"}]},
             "RouteTableIds": [get_att(&primary, "PrivateRouteTable1Id"), get_att(&primary, "PrivateRouteTable2Id")],
             "PeerRouteTableIds": [get_att(&standby, "PrivateRouteTable1Id"), get_att(&standby, "PrivateRouteTable2Id")]
         }),
@@ -169,7 +235,7 @@ fn every_import_names_an_export_of_the_bootstrap_stack() {
 #[test]
 fn health_checks_are_off_on_the_local_aws() {
     let t = global();
-    for params in t.condition_scenarios(&[("Env", "local")]) {
+    for params in t.condition_scenarios(&[&[("Env", "local")][..], &NORMAL[..]].concat()) {
         let c = t.evaluate_conditions(&params).unwrap();
         for (id, _) in t.resources_of("AWS::Route53::HealthCheck") {
             assert!(

@@ -138,13 +138,13 @@ fn nat_gateways_one_on_aws_and_one_per_az_in_prod() {
     assert_eq!(t.properties("NatGateway1")["SubnetId"], json!({"Ref": "PublicSubnet1"}));
     assert_eq!(t.properties("NatGateway2")["SubnetId"], json!({"Ref": "PublicSubnet2"}));
     for (env, real, per_az) in [("dev", true, false), ("prod", true, true), ("local", false, false)] {
-        let c = t.conditions_for(&[("Env", env), ("Role", "primary")]);
+        let c = t.conditions_for(&[("Env", env), ("Role", "primary"), ("DbOrigin", "writer")]);
         assert_eq!((c["IsRealAws"], c["NatPerAz"]), (real, per_az), "Env={env}");
     }
     // In dev the second AZ's private subnet shares the first NAT; in prod it has its own.
     let route = t.properties("PrivateDefaultRoute2");
-    let dev = t.resolve(route, &t.conditions_for(&[("Env", "dev"), ("Role", "primary")]));
-    let prod = t.resolve(route, &t.conditions_for(&[("Env", "prod"), ("Role", "primary")]));
+    let dev = t.resolve(route, &t.conditions_for(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]));
+    let prod = t.resolve(route, &t.conditions_for(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")]));
     assert_eq!(dev["NatGatewayId"], json!({"Ref": "NatGateway1"}));
     assert_eq!(prod["NatGatewayId"], json!({"Ref": "NatGateway2"}));
 }
@@ -232,7 +232,7 @@ fn listeners_redirect_80_serve_443_and_test_on_8443() {
     // With a certificate both serve TLS and the redirect goes to HTTPS.
     let aws = t.conditions_for(&[
         ("Env", "prod"),
-        ("Role", "primary"),
+        ("Role", "primary"), ("DbOrigin", "writer"),
         ("CertificateArn", "arn:aws:acm:cert"),
     ]);
     for id in ["ProdListener", "TestListener"] {
@@ -351,7 +351,7 @@ fn ecr_replication_is_declared_and_runs_from_the_primary_on_aws() {
         ("dev", "standby", false),
         ("local", "primary", false),
     ] {
-        let c = t.conditions_for(&[("Env", env), ("Role", role)]);
+        let c = t.conditions_for(&[("Env", env), ("Role", role), ("DbOrigin", if role == "primary" { "writer" } else { "replica" })]);
         assert_eq!(c["ReplicateFromHere"], expected, "Env={env} Role={role}");
     }
 }
@@ -367,7 +367,7 @@ fn rds_writer_is_multi_az_encrypted_private_with_7_day_backups() {
                 "KmsKeyId": import("key-arn"), "DBSubnetGroupName": {"Ref": "DbSubnetGroup"}}),
     );
     assert_eq!(writers, ["WriterDb"]);
-    assert_eq!(t.condition_of("WriterDb"), Some("IsPrimary"));
+    assert_eq!(t.condition_of("WriterDb"), Some("BuiltAsWriter"));
     t.has_resource_properties(
         "AWS::RDS::DBSubnetGroup",
         &json!({"SubnetIds": [{"Ref": "PrivateSubnet1"}, {"Ref": "PrivateSubnet2"}]}),
@@ -381,7 +381,7 @@ fn standby_replica_reads_its_source_from_cross_region_outputs() {
         "AWS::RDS::DBInstance",
         &json!({"SourceDBInstanceIdentifier": {"Fn::GetAtt": ["PrimaryOutputs", "DbArn"]},
                 "SourceRegion": {"Ref": "PeerRegion"}, "KmsKeyId": import("key-arn"),
-                "PubliclyAccessible": false, "MultiAZ": true}),
+                "PubliclyAccessible": false, "MultiAZ": true, "BackupRetentionPeriod": 7}),
     );
     assert_eq!(replicas, ["ReplicaDb"]);
     assert_eq!(t.condition_of("ReplicaDb"), Some("CreateReplica"));
@@ -392,17 +392,23 @@ fn standby_replica_reads_its_source_from_cross_region_outputs() {
         t.outputs().contains_key("DbArn"),
         "the primary's stack exports what the standby reads"
     );
-    for (env, role, expected) in [
-        ("dev", "standby", true),
-        ("prod", "standby", true),
-        ("dev", "primary", false),
+    // A promoted replica may be the only current copy: never deleted without a snapshot.
+    assert_eq!(t.resource("ReplicaDb")["DeletionPolicy"], "Snapshot");
+    assert_eq!(t.resource("ReplicaDb")["UpdateReplacePolicy"], "Snapshot");
+    for (env, origin, expected) in [
+        ("dev", "replica", true),
+        ("prod", "replica", true),
+        ("dev", "writer", false),
     ] {
-        assert_eq!(
-            t.conditions_for(&[("Env", env), ("Role", role)])["CreateReplica"],
-            expected
-        );
+        for role in ["primary", "standby"] {
+            assert_eq!(
+                t.conditions_for(&[("Env", env), ("Role", role), ("DbOrigin", origin)])["CreateReplica"],
+                expected,
+                "{env} {origin} as {role}"
+            );
+        }
     }
-    assert!(!t.conditions_for(&[("Env", "local"), ("Role", "standby")])["CreateReplica"]);
+    assert!(!t.conditions_for(&[("Env", "local"), ("Role", "standby"), ("DbOrigin", "replica")])["CreateReplica"]);
 }
 
 #[test]
@@ -445,7 +451,7 @@ fn one_dashboard() {
 fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
     let t = region();
     t.resource_count_is("AWS::CloudWatch::Alarm", 6);
-    let primary = t.resolved(&[("Env", "prod"), ("Role", "primary")]);
+    let primary = t.resolved(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")]);
     // On AWS the 5xx alarm is a rate: 5xx / requests, in percent.
     let five_xx = primary.has_resource_properties(
         "AWS::CloudWatch::Alarm",
@@ -469,7 +475,7 @@ fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
     );
     primary.resource_count_is("AWS::CloudWatch::Alarm", 5);
     // The standby watches its replica's lag (and its CPU).
-    let standby = t.resolved(&[("Env", "prod"), ("Role", "standby")]);
+    let standby = t.resolved(&[("Env", "prod"), ("Role", "standby"), ("DbOrigin", "replica")]);
     let lag = standby.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         &json!({"Namespace": "AWS/RDS", "MetricName": "ReplicaLag", "TreatMissingData": "breaching",
@@ -597,8 +603,8 @@ fn prod_alb_has_a_waf_with_aws_managed_rules() {
         &json!({"ResourceArn": {"Ref": "Alb"}, "WebACLArn": {"Fn::GetAtt": [acl[0].as_str(), "Arn"]}}),
     );
     assert_eq!(t.condition_of(&assoc[0]), Some("ProdOnAws"));
-    assert!(t.conditions_for(&[("Env", "prod"), ("Role", "primary")])["ProdOnAws"]);
-    assert!(!t.conditions_for(&[("Env", "dev"), ("Role", "primary")])["ProdOnAws"]);
+    assert!(t.conditions_for(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")])["ProdOnAws"]);
+    assert!(!t.conditions_for(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")])["ProdOnAws"]);
 }
 
 /// Resource types the local AWS's CloudFormation lacks (DESIGN.md, "Local AWS").
@@ -642,7 +648,7 @@ fn every_type_the_local_aws_lacks_is_off_when_env_is_local() {
         }
     }
     // And on AWS they exist: the guard is the local AWS, nothing else.
-    let prod = t.conditions_for(&[("Env", "prod"), ("Role", "primary")]);
+    let prod = t.conditions_for(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")]);
     for (id, ty) in &lacking {
         assert!(t.is_created(id, &prod), "{id} ({ty}) is missing from a prod primary");
     }
@@ -696,4 +702,80 @@ fn every_import_names_an_export_of_the_bootstrap_stack() {
         missing.is_empty(),
         "region.yaml imports what bootstrap.yaml does not export: {missing:?}"
     );
+}
+
+/// What a stack in `env`, built with `origin`, creates while its region has `role`.
+fn as_role(env: &str, origin: &str, role: &str) -> Template {
+    region().resolved(&[("Env", env), ("DbOrigin", origin), ("Role", role)])
+}
+
+#[test]
+fn a_failover_keeps_every_database_and_secret() {
+    // A deploy after a failover renders each region with its role swapped:
+    // the databases, their secret and everything they hang on must not
+    // change at all (CloudFormation would delete, replace or re-create them).
+    let kept = [
+        "WriterDb",
+        "ReplicaDb",
+        "DbSecret",
+        "DbSecretAttachment",
+        "DbSubnetGroup",
+        "DbSecurityGroup",
+        "PrimaryOutputs",
+    ];
+    // Only these follow the role: what gets replicated from here, and the
+    // lag alarm of a replica that is still one.
+    let follow_the_role = BTreeSet::from(["Replication", "ReplicaLagAlarm"]);
+    for env in ["dev", "prod", "local"] {
+        for origin in ["writer", "replica"] {
+            let (before, after) = if origin == "writer" {
+                (as_role(env, origin, "primary"), as_role(env, origin, "standby"))
+            } else {
+                (as_role(env, origin, "standby"), as_role(env, origin, "primary"))
+            };
+            for id in kept {
+                assert_eq!(
+                    before.resources().get(id),
+                    after.resources().get(id),
+                    "{env}, built as the {origin}: {id} must be the same resource before and after a failover"
+                );
+            }
+            let ids: BTreeSet<&String> = before.resources().keys().chain(after.resources().keys()).collect();
+            let changed: BTreeSet<&str> = ids
+                .into_iter()
+                .filter(|id| before.resources().get(*id) != after.resources().get(*id))
+                .map(|id| id.as_str())
+                .collect();
+            assert!(
+                changed.is_subset(&follow_the_role),
+                "{env}, built as the {origin}: a role change also changes {changed:?}"
+            );
+            for output in ["DbArn", "DbEndpoint", "DbSecretName"] {
+                assert_eq!(before.outputs().get(output), after.outputs().get(output), "{env} {origin}: {output}");
+            }
+        }
+    }
+    // On AWS each region has exactly one database, whatever the roles.
+    for (origin, id) in [("writer", "WriterDb"), ("replica", "ReplicaDb")] {
+        for role in ["primary", "standby"] {
+            let rendered = as_role("prod", origin, role);
+            let dbs: Vec<&str> = rendered
+                .resources_of("AWS::RDS::DBInstance")
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            assert_eq!(dbs, [id], "{origin} as {role}");
+        }
+    }
+    // The writer's secret replicates to the replica's region; that region
+    // never makes its own (its name is the replica's).
+    assert!(as_role("prod", "writer", "standby").resources().contains_key("DbSecret"));
+    assert!(!as_role("prod", "replica", "primary").resources().contains_key("DbSecret"));
+}
+
+#[test]
+fn the_db_origin_has_no_default_so_no_stack_gets_one_by_accident() {
+    let t = region();
+    assert!(t.parameter("DbOrigin").get("Default").is_none());
+    assert_eq!(t.parameter("DbOrigin")["AllowedValues"], json!(["writer", "replica"]));
 }

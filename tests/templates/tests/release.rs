@@ -42,7 +42,7 @@ fn the_services_task_definition_never_changes_after_create() {
         ("prod", "standby", "v2"),
         ("local", "primary", "x"),
     ] {
-        let t = on(&[("Env", env), ("Role", role), ("ImageTag", image)]);
+        let t = on(&[("Env", env), ("Role", role), ("DbOrigin", if role == "primary" { "writer" } else { "replica" }), ("ImageTag", image)]);
         let inputs = service_inputs(&t);
         for name in changing {
             assert!(
@@ -65,7 +65,7 @@ fn the_services_task_definition_never_changes_after_create() {
 #[test]
 fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
     for image in ["", "v1"] {
-        let t = on(&[("Env", "dev"), ("Role", "primary"), ("ImageTag", image)]);
+        let t = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer"), ("ImageTag", image)]);
         assert_eq!(
             t.properties("Service")["DesiredCount"],
             json!(0),
@@ -85,7 +85,7 @@ fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
         // The release itself scales the zero-task service to the stack's count.
         assert_eq!(t.properties("Release")["DesiredCount"], json!({"Ref": "DesiredCount"}));
     }
-    let local = on(&[("Env", "local"), ("Role", "primary")]);
+    let local = on(&[("Env", "local"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert_eq!(
         local.properties("Release")["DesiredCount"],
         json!("0"),
@@ -102,7 +102,7 @@ fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
 fn the_release_resource_deploys_the_image_tag_through_this_regions_group_and_hook() {
     let t = on(&[
         ("Env", "dev"),
-        ("Role", "primary"),
+        ("Role", "primary"), ("DbOrigin", "writer"),
         ("DeployHookCodeKey", "deploy-hook/a.zip"),
     ]);
     let p = t.properties("Release");
@@ -128,13 +128,13 @@ fn the_release_resource_deploys_the_image_tag_through_this_regions_group_and_hoo
     assert_eq!(lb["ContainerName"], p["ContainerName"]);
     assert_eq!(lb["ContainerPort"], p["ContainerPort"]);
     // Before the hook's code is uploaded there is no hook to name.
-    let early = on(&[("Env", "dev"), ("Role", "primary")]);
+    let early = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert_eq!(early.properties("Release")["HookFunction"], json!(""));
 }
 
 #[test]
 fn the_app_finds_the_writer_in_its_secret_and_may_read_only_that() {
-    let t = on(&[("Env", "dev"), ("Role", "primary")]);
+    let t = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert_eq!(
         t.type_of("DbSecretAttachment"),
         "AWS::SecretsManager::SecretTargetAttachment"
@@ -168,7 +168,7 @@ fn the_app_finds_the_writer_in_its_secret_and_may_read_only_that() {
 
 #[test]
 fn the_codedeploy_role_is_scoped_to_this_service_without_the_managed_policy() {
-    let t = on(&[("Env", "dev"), ("Role", "primary")]);
+    let t = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     let role = t.properties("CodeDeployRole");
     assert!(
         role.get("ManagedPolicyArns").is_none(),
@@ -256,7 +256,7 @@ fn the_local_literal_port_is_the_parameters_default_and_local_config_keeps_it() 
     // The local AWS stores CloudFormation's string "8080" where ECS answers
     // an integer, and the SDK cannot read the service back; locally the
     // service and its task definition use the default as a literal.
-    let local = on(&[("Env", "local"), ("Role", "primary")]);
+    let local = on(&[("Env", "local"), ("Role", "primary"), ("DbOrigin", "writer")]);
     let default: u64 = region().parameter("ContainerPort")["Default"]
         .as_str()
         .unwrap()
@@ -275,7 +275,7 @@ fn the_local_literal_port_is_the_parameters_default_and_local_config_keeps_it() 
         !config.contains("ContainerPort"),
         "config/local.toml must not move the port off the literal"
     );
-    let aws = on(&[("Env", "dev"), ("Role", "primary")]);
+    let aws = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert_eq!(
         aws.properties("Service")["LoadBalancers"][0]["ContainerPort"],
         json!({"Ref": "ContainerPort"})
@@ -284,7 +284,7 @@ fn the_local_literal_port_is_the_parameters_default_and_local_config_keeps_it() 
 
 #[test]
 fn the_stack_reports_what_is_released() {
-    let t = on(&[("Env", "dev"), ("Role", "primary"), ("ImageTag", "v3")]);
+    let t = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer"), ("ImageTag", "v3")]);
     assert_eq!(t.output("ImageTag")["Value"], json!({"Ref": "ImageTag"}));
     assert_eq!(
         t.output("ReleasedTaskDefinitionArn")["Value"],

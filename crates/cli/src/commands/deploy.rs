@@ -1,7 +1,7 @@
 //! `tandem deploy`: build, upload, then every stack through change sets in
 //! dependency order, with live events and a summary of outputs.
 
-use super::{stacks_for, template_body};
+use super::{stacks_for, template_for};
 use crate::artifacts::{self, Artifact};
 use crate::context::Context;
 use crate::plan::{StackSpec, Template, deploy_order};
@@ -73,8 +73,8 @@ async fn bootstrap(ctx: &Context, spec: &StackSpec, built: &[Artifact]) -> anyho
 
 async fn deploy_one(ctx: &Context, spec: &StackSpec) -> anyhow::Result<bool> {
     let stacks = stacks_for(ctx, spec);
-    let body = template_body(ctx, spec)?;
-    match stacks.prepare(spec, &body, &ctx.config.env).await? {
+    let sent = template_for(ctx, spec).await?;
+    match stacks.prepare(spec, sent.body(), &ctx.config.env).await? {
         None => {
             println!("  {} ({}): no changes", spec.name, spec.region);
             Ok(false)

@@ -1,7 +1,7 @@
 //! `tandem diff`: what a deploy would change, from change sets that are
 //! created, shown, and deleted without being executed.
 
-use super::{stacks_for, template_body};
+use super::{stacks_for, template_for};
 use crate::artifacts;
 use crate::context::Context;
 use crate::plan::deploy_order;
@@ -14,8 +14,8 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let mut any = false;
     for spec in deploy_order(&ctx.config, &ctx.roles, &keys) {
         let stacks = stacks_for(ctx, &spec);
-        let body = template_body(ctx, &spec)?;
-        match stacks.prepare(&spec, &body, &ctx.config.env).await {
+        let sent = template_for(ctx, &spec).await?;
+        match stacks.prepare(&spec, sent.body(), &ctx.config.env).await {
             Ok(None) => println!("{} ({}): no changes", spec.name, spec.region),
             Ok(Some(change_set)) => {
                 any = true;

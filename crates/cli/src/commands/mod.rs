@@ -9,25 +9,36 @@ pub(crate) mod status;
 use crate::context::Context;
 use crate::plan::StackSpec;
 use crate::stacks::Stacks;
+use crate::stacks::Body;
+use crate::templates::{self, Sent};
 
 /// The stack helper for `spec`'s region.
 pub(crate) fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a> {
     Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll)
 }
 
-/// The template text for `spec`.
-pub(crate) fn template_body(ctx: &Context, spec: &StackSpec) -> anyhow::Result<String> {
-    let path = ctx.root.join(spec.template.path());
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    // Sent without its comment lines: CloudFormation takes 51,200 bytes inline.
-    let body = tandem_core::template::strip_comments(&text);
-    let max = tandem_core::template::MAX_TEMPLATE_BODY;
-    if body.len() > max {
-        anyhow::bail!(
-            "{} is {} bytes without comments, more than the {max} CloudFormation takes inline: split it, then retry",
-            path.display(),
-            body.len()
-        );
+/// The template for `spec` as it is sent: inline when it fits, otherwise
+/// stored in the region's artifact bucket (the bootstrap stack's output).
+pub(crate) async fn template_for(ctx: &Context, spec: &StackSpec) -> anyhow::Result<Sent> {
+    let body = templates::text(&ctx.root, spec.template)?;
+    if body.len() <= tandem_core::template::MAX_TEMPLATE_BODY {
+        return Ok(Sent::Inline(body));
     }
-    Ok(body)
+    let bootstrap = ctx.config.stack_name("bootstrap");
+    let bucket = stacks_for(ctx, spec)
+        .describe(&bootstrap)
+        .await?
+        .and_then(|view| view.outputs.get("ArtifactBucketName").cloned());
+    let s3 = &ctx.aws.region(&spec.region).s3;
+    templates::send(s3, ctx.config.endpoint_url.as_deref(), bucket.as_deref(), spec, body).await
+}
+
+impl Sent {
+    /// The change set's template.
+    pub(crate) fn body(&self) -> Body<'_> {
+        match self {
+            Self::Inline(text) => Body::Text(text),
+            Self::Url(url) => Body::Url(url),
+        }
+    }
 }
