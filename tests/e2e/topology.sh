@@ -79,6 +79,38 @@ check "make status ENV=local exits 0" eq "$rc" 0
 check "make status shows the roles" contains "$out" "roles: primary us-east-1, standby us-east-2"
 check "and every stack settled" eq "$(grep -cE '^tandem-local-[a-z]+ \(us-east-[12]\): (CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
 
+echo "e2e: a deploy after a failover keeps every database, secret and the global stack"
+# What the failover function records in the new primary's state table.
+put_roles() {  # REGION PRIMARY STANDBY
+  aws dynamodb put-item --region "$1" --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
+    \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$2\"},\"standby\":{\"S\":\"$3\"},
+    \"updated_at\":{\"N\":\"$(date +%s)\"},\"reason\":{\"S\":\"e2e: a failover\"}}"
+}
+dbs() { for r in $P $S; do aws rds describe-db-instances --region "$r" --query 'DBInstances[].DBInstanceArn' --output text; done; }
+secrets() { for r in $P $S; do aws secretsmanager describe-secret --region "$r" --secret-id tandem-local/db --query ARN --output text; done; }
+dbs_before=$(dbs); secrets_before=$(secrets)
+check "before: the writer exists in the primary region" contains "$dbs_before" ":db:tandem-local-db"
+put_roles $S $S $P
+out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
+check "make deploy with the roles swapped succeeds" eq "$rc" 0
+[[ $rc -eq 0 ]] || echo "$out" | tail -n 30 >&2
+check "it read the roles from the state table" contains "$out" "primary us-east-2, standby us-east-1 (from the state table)"
+check "the database instances are the same ones" eq "$(dbs)" "$dbs_before"
+check "the DB secrets are the same ones" eq "$(secrets)" "$secrets_before"
+check "the hosted zone is the same one" eq "$(stack_output $P tandem-local-global HostedZoneId)" "$zone"
+check "the peering is the same one" eq "$(stack_output $P tandem-local-global VpcPeeringConnectionId)" "$pcx"
+check "no global stack was made in the new primary region" eq "$(stack_status $S tandem-local-global)" NONE
+check "us-east-2's stack is now the primary" eq "$(stack_output $S tandem-local-region Role)" primary
+check "and keeps its database origin" eq "$(stack_output $S tandem-local-region DbOrigin)" replica
+check "the PRIMARY record points at the new primary's ALB" eq "$(record PRIMARY)" "$(stack_output $S tandem-local-region AlbDnsName)."
+check "the SECONDARY record points at the old primary's ALB" eq "$(record SECONDARY)" "$(stack_output $P tandem-local-region AlbDnsName)."
+# Back to the configured roles (a failback's record), for the rest of the run.
+sleep 1
+put_roles $S $P $S
+out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
+check "a deploy back to the configured roles succeeds" eq "$rc" 0
+check "and still keeps the database instances" eq "$(dbs)" "$dbs_before"
+
 out=$(make --no-print-directory destroy ENV=local </dev/null 2>&1); rc=$?
 check "destroy without --yes and no terminal fails (make exits 2)" eq "$rc" 2
 check "and refuses, asking for confirmation" contains "$out" "destroy needs confirmation"

@@ -123,7 +123,11 @@ pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] =
 /// from the configuration, never from the roles, so a deploy after a
 /// failover keeps every database and secret where it is.
 pub(crate) fn db_origin(config: &Config, region: &str) -> &'static str {
-    if region == config.primary_region { "writer" } else { "replica" }
+    if region == config.primary_region {
+        "writer"
+    } else {
+        "replica"
+    }
 }
 
 /// Every stack, in dependency order: bootstrap (both regions), region
@@ -178,6 +182,7 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
             ("Env".into(), env.clone()),
             ("PrimaryRegion".into(), roles.primary.clone()),
             ("StandbyRegion".into(), roles.standby.clone()),
+            ("PeerRegion".into(), config.standby_region.clone()),
             ("DomainName".into(), config.domain_name.clone()),
             ("HostedZoneId".into(), config.hosted_zone_id.clone()),
             (
@@ -290,19 +295,31 @@ mod tests {
             "a VPC keeps its CIDR whatever its role"
         );
         assert_eq!(
-            (plan[2].parameters["DbOrigin"].as_str(), plan[3].parameters["DbOrigin"].as_str()),
+            (
+                plan[2].parameters["DbOrigin"].as_str(),
+                plan[3].parameters["DbOrigin"].as_str()
+            ),
             ("replica", "writer"),
             "each database keeps what it was built as: the promoted replica and the old writer both stay"
         );
-        assert_eq!(plan[4].region, "us-east-1", "the global stack stays where it was first deployed");
         assert_eq!(
-            (plan[4].parameters["PrimaryRegion"].as_str(), plan[4].parameters["StandbyRegion"].as_str()),
+            plan[4].region, "us-east-1",
+            "the global stack stays where it was first deployed"
+        );
+        assert_eq!(
+            (
+                plan[4].parameters["PrimaryRegion"].as_str(),
+                plan[4].parameters["StandbyRegion"].as_str()
+            ),
             ("us-east-2", "us-east-1"),
             "its records follow the roles"
         );
+        assert_eq!(plan[4].parameters["PeerRegion"], "us-east-2", "its peering does not");
         let before = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
         for spec in &plan[..2] {
-            let same = before.iter().find(|b| b.template == spec.template && b.region == spec.region);
+            let same = before
+                .iter()
+                .find(|b| b.template == spec.template && b.region == spec.region);
             assert_eq!(same, Some(spec), "a failover changes no bootstrap stack");
         }
     }

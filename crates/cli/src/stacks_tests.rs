@@ -209,7 +209,11 @@ async fn a_new_stack_gets_a_create_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    let name = stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().unwrap();
+    let name = stacks
+        .prepare(&spec(), Body::Text("body"), "dev")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(name.starts_with("tandem-"), "{name}");
 }
 
@@ -235,7 +239,13 @@ async fn an_empty_stack_left_by_a_change_set_gets_a_create_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
+    assert!(
+        stacks
+            .prepare(&spec(), Body::Text("body"), "dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -246,7 +256,13 @@ async fn a_settled_stack_gets_an_update_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
+    assert!(
+        stacks
+            .prepare(&spec(), Body::Text("body"), "dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -262,7 +278,13 @@ async fn an_update_keeps_the_released_image() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec, Body::Text("body"), "dev").await.unwrap().is_some());
+    assert!(
+        stacks
+            .prepare(&spec, Body::Text("body"), "dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(create.num_calls(), 1);
 }
 
@@ -271,7 +293,13 @@ async fn a_create_leaves_the_image_to_the_template_default() {
     let create = create_change_set_with_image(ChangeSetType::Create, |tag| tag.is_none());
     let client = cfn![no_stack(), create, change_set(ChangeSetStatus::CreateComplete, None),];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
+    assert!(
+        stacks
+            .prepare(&spec(), Body::Text("body"), "dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(create.num_calls(), 1);
 }
 
@@ -284,7 +312,13 @@ async fn an_update_of_a_stack_without_an_image_parameter_does_not_ask_for_its_pr
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
+    assert!(
+        stacks
+            .prepare(&spec(), Body::Text("body"), "dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(create.num_calls(), 1);
 }
 
@@ -353,7 +387,13 @@ async fn a_failed_first_create_is_deleted_before_the_create_change_set() {
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
     let stacks = Stacks::new(&client, REGION, Duration::ZERO);
-    assert!(stacks.prepare(&spec(), Body::Text("body"), "dev").await.unwrap().is_some());
+    assert!(
+        stacks
+            .prepare(&spec(), Body::Text("body"), "dev")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(delete.num_calls(), 1);
 }
 

@@ -101,7 +101,12 @@ mod tests {
     #[test]
     fn urls_are_path_style_locally_and_regional_on_aws() {
         assert_eq!(
-            url(Some("http://127.0.0.1:4566/"), "b", "us-east-2", "templates/region/x.yaml"),
+            url(
+                Some("http://127.0.0.1:4566/"),
+                "b",
+                "us-east-2",
+                "templates/region/x.yaml"
+            ),
             "http://127.0.0.1:4566/b/templates/region/x.yaml"
         );
         assert_eq!(

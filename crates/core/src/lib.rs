@@ -7,6 +7,7 @@
 //! - [`telemetry`]: JSON logs in the shape Lambda's log controls expect.
 //! - [`state`]: the state table (roles, releases, the audit trail), its only reader and writer.
 //! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
+//! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes.
 
 #![warn(missing_docs)]
 
@@ -15,6 +16,8 @@ pub mod aws;
 pub mod cfn;
 pub mod clock;
 pub mod image;
+pub mod probe;
+pub mod settings;
 pub mod state;
 pub mod telemetry;
 pub mod template;

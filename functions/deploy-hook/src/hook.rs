@@ -2,7 +2,6 @@
 //! Every choice is [`verdict`](crate::verdict)'s.
 
 use crate::event::{EventError, HookEvent, parse};
-use crate::probe::Prober;
 use crate::settings::Settings;
 use crate::verdict::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
@@ -12,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::clock::unix_now;
+use tandem_core::probe::Prober;
 use tandem_core::state::{AuditEntry, AuditKind, StateTable};
 use tokio::time::Instant;
 
@@ -119,7 +119,7 @@ impl Hook {
         let mut probes = Vec::new();
         for endpoint in &endpoints {
             for expected in &self.settings.smoke_paths {
-                let answer = self.prober.get(endpoint, &expected.path).await;
+                let answer = self.prober.get(&format!("http://{endpoint}{}", expected.path)).await;
                 probes.push(Probe {
                     endpoint: endpoint.clone(),
                     expected: expected.clone(),

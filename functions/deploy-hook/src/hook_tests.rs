@@ -1,6 +1,6 @@
 //! The shell against mocked ELB, CodeDeploy and DynamoDB, with the probes
 //! answered from a table (the real prober is tested on loopback in
-//! `probe.rs`).
+//! `tandem_core::probe`).
 
 use super::*;
 use crate::settings::{Settings, SmokePath};
@@ -28,14 +28,14 @@ const GREEN: &str = "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/tandem
 /// Probe answers by (endpoint, path); records each probe.
 #[derive(Default)]
 struct Answers {
-    table: HashMap<(String, String), Result<u16, String>>,
+    table: HashMap<String, Result<u16, String>>,
     asked: Mutex<Vec<String>>,
 }
 
 impl Answers {
     fn with(mut self, endpoint: &str, path: &str, answer: Result<u16, &str>) -> Self {
         self.table
-            .insert((endpoint.into(), path.into()), answer.map_err(str::to_owned));
+            .insert(format!("http://{endpoint}{path}"), answer.map_err(str::to_owned));
         self
     }
 }
@@ -43,11 +43,13 @@ impl Answers {
 impl Prober for Answers {
     fn get<'a>(
         &'a self,
-        endpoint: &'a str,
-        path: &'a str,
+        url: &'a str,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>> + Send + 'a>> {
-        self.asked.lock().unwrap().push(format!("{endpoint}{path}"));
-        let answer = (self.table.get(&(endpoint.to_owned(), path.to_owned())))
+        self.asked
+            .lock()
+            .unwrap()
+            .push(url.trim_start_matches("http://").to_owned());
+        let answer = (self.table.get(url))
             .cloned()
             .unwrap_or(Err("connection refused".into()));
         Box::pin(async move { answer })

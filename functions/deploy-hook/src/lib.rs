@@ -21,7 +21,7 @@
 
 pub mod event;
 pub mod hook;
-pub mod probe;
+
 pub mod settings;
 pub mod verdict;
 

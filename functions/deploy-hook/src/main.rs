@@ -2,13 +2,13 @@
 //! hook invocation (see the library).
 
 use deploy_hook::hook::Hook;
-use deploy_hook::probe::HttpProber;
 use deploy_hook::settings::Settings;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
 use tandem_core::aws::load_config;
 use tandem_core::cfn::Invocation;
+use tandem_core::probe::HttpProber;
 use tandem_core::state::StateTable;
 
 #[tokio::main(flavor = "current_thread")]
@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
         codedeploy: aws_sdk_codedeploy::Client::new(&config),
         state: (settings.state_table.clone()).map(|name| StateTable::new(aws_sdk_dynamodb::Client::new(&config), name)),
-        prober: Arc::new(HttpProber::new(settings.probe_timeout)),
+        prober: Arc::new(HttpProber::new(settings.probe_timeout)?),
         region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         settings,
     };

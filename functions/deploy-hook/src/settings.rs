@@ -28,15 +28,7 @@ pub struct Settings {
     pub state_table: Option<String>,
 }
 
-/// A setting that is missing or malformed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {reason}")]
-pub struct SettingError {
-    /// The environment variable.
-    pub name: &'static str,
-    /// What is wrong, and the fix.
-    pub reason: String,
-}
+pub use tandem_core::settings::SettingError;
 
 /// The defaults: a 4-minute budget, a look every 5 s, 5 s per probe.
 pub const DEFAULT_BUDGET_SECS: u64 = 240;

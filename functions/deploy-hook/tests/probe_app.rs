@@ -2,7 +2,6 @@
 //! smoke paths the template configures answer as the hook expects, and a
 //! green task whose database is unreachable fails the `/db` check.
 
-use deploy_hook::probe::{HttpProber, Prober};
 use deploy_hook::settings::parse_smoke_paths;
 use deploy_hook::verdict::{Probe, probes_pass};
 use std::sync::Arc;
@@ -11,6 +10,7 @@ use tandem_app::config::DbTls;
 use tandem_app::db::Database;
 use tandem_app::http::{AppState, router, serve};
 use tandem_app::secret::NoSecret;
+use tandem_core::probe::{HttpProber, Prober};
 
 /// Serves the app with no database configured; returns its `ip:port`.
 async fn app_without_database() -> String {
@@ -25,10 +25,10 @@ async fn app_without_database() -> String {
 }
 
 async fn probe_all(endpoint: &str, paths: &str) -> Vec<Probe> {
-    let prober = HttpProber::new(Duration::from_secs(5));
+    let prober = HttpProber::new(Duration::from_secs(5)).unwrap();
     let mut probes = Vec::new();
     for expected in parse_smoke_paths(paths).unwrap() {
-        let answer = prober.get(endpoint, &expected.path).await;
+        let answer = prober.get(&format!("http://{endpoint}{}", expected.path)).await;
         probes.push(Probe {
             endpoint: endpoint.to_owned(),
             expected,

@@ -16,54 +16,15 @@ use crate::shell::Settings;
 /// The default bake window: 30 minutes.
 pub const DEFAULT_BAKE_WINDOW_SECS: u64 = 1800;
 
-/// A setting that is missing or malformed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("setting {name}: {reason}")]
-pub struct SettingError {
-    /// The environment variable.
-    pub name: &'static str,
-    /// What is wrong, and the fix.
-    pub reason: String,
-}
-
-fn required(lookup: &impl Fn(&str) -> Option<String>, name: &'static str, what: &str) -> Result<String, SettingError> {
-    lookup(name)
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| SettingError {
-            name,
-            reason: format!("is not set; it must be {what} (the template sets it)"),
-        })
-}
-
-fn number<T: std::str::FromStr>(
-    lookup: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: T,
-) -> Result<T, SettingError> {
-    match lookup(name).filter(|v| !v.trim().is_empty()) {
-        None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|_| SettingError {
-            name,
-            reason: format!("is {v:?}, which is not a whole number; give one, or unset it for the default"),
-        }),
-    }
-}
+pub use tandem_core::settings::SettingError;
+use tandem_core::settings::{flag, number, required};
 
 /// The settings from `lookup` (the environment, or a map in tests).
 pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
     let env = required(&lookup, "TANDEM_ENV", "the environment, such as dev")?;
     let region = required(&lookup, "AWS_REGION", "this function's region")?;
     let topic_arn = required(&lookup, "TANDEM_OPS_TOPIC_ARN", "the ARN of the ops topic")?;
-    let dry_run = match lookup("DRY_RUN").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("" | "false" | "0" | "no") => false,
-        Some("true" | "1" | "yes") => true,
-        Some(other) => {
-            return Err(SettingError {
-                name: "DRY_RUN",
-                reason: format!("is {other:?}; use true or false"),
-            });
-        }
-    };
+    let dry_run = flag(&lookup, "DRY_RUN")?;
     Ok(Settings {
         scope: Scope {
             region,

@@ -8,7 +8,8 @@ use template_tests::{Template, policy_statements as statements, statement_action
 fn region_on(env: &str) -> Template {
     Template::load("region.yaml").resolved(&[
         ("Env", env),
-        ("Role", "primary"), ("DbOrigin", "writer"),
+        ("Role", "primary"),
+        ("DbOrigin", "writer"),
         ("DeployHookCodeKey", "deploy-hook/abc.zip"),
         ("CertificateArn", "arn:aws:acm:us-east-1:1:certificate/x"),
     ])

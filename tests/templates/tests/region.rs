@@ -143,8 +143,14 @@ fn nat_gateways_one_on_aws_and_one_per_az_in_prod() {
     }
     // In dev the second AZ's private subnet shares the first NAT; in prod it has its own.
     let route = t.properties("PrivateDefaultRoute2");
-    let dev = t.resolve(route, &t.conditions_for(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]));
-    let prod = t.resolve(route, &t.conditions_for(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")]));
+    let dev = t.resolve(
+        route,
+        &t.conditions_for(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]),
+    );
+    let prod = t.resolve(
+        route,
+        &t.conditions_for(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")]),
+    );
     assert_eq!(dev["NatGatewayId"], json!({"Ref": "NatGateway1"}));
     assert_eq!(prod["NatGatewayId"], json!({"Ref": "NatGateway2"}));
 }
@@ -232,7 +238,8 @@ fn listeners_redirect_80_serve_443_and_test_on_8443() {
     // With a certificate both serve TLS and the redirect goes to HTTPS.
     let aws = t.conditions_for(&[
         ("Env", "prod"),
-        ("Role", "primary"), ("DbOrigin", "writer"),
+        ("Role", "primary"),
+        ("DbOrigin", "writer"),
         ("CertificateArn", "arn:aws:acm:cert"),
     ]);
     for id in ["ProdListener", "TestListener"] {
@@ -351,7 +358,11 @@ fn ecr_replication_is_declared_and_runs_from_the_primary_on_aws() {
         ("dev", "standby", false),
         ("local", "primary", false),
     ] {
-        let c = t.conditions_for(&[("Env", env), ("Role", role), ("DbOrigin", if role == "primary" { "writer" } else { "replica" })]);
+        let c = t.conditions_for(&[
+            ("Env", env),
+            ("Role", role),
+            ("DbOrigin", if role == "primary" { "writer" } else { "replica" }),
+        ]);
         assert_eq!(c["ReplicateFromHere"], expected, "Env={env} Role={role}");
     }
 }
@@ -751,7 +762,11 @@ fn a_failover_keeps_every_database_and_secret() {
                 "{env}, built as the {origin}: a role change also changes {changed:?}"
             );
             for output in ["DbArn", "DbEndpoint", "DbSecretName"] {
-                assert_eq!(before.outputs().get(output), after.outputs().get(output), "{env} {origin}: {output}");
+                assert_eq!(
+                    before.outputs().get(output),
+                    after.outputs().get(output),
+                    "{env} {origin}: {output}"
+                );
             }
         }
     }
@@ -769,8 +784,16 @@ fn a_failover_keeps_every_database_and_secret() {
     }
     // The writer's secret replicates to the replica's region; that region
     // never makes its own (its name is the replica's).
-    assert!(as_role("prod", "writer", "standby").resources().contains_key("DbSecret"));
-    assert!(!as_role("prod", "replica", "primary").resources().contains_key("DbSecret"));
+    assert!(
+        as_role("prod", "writer", "standby")
+            .resources()
+            .contains_key("DbSecret")
+    );
+    assert!(
+        !as_role("prod", "replica", "primary")
+            .resources()
+            .contains_key("DbSecret")
+    );
 }
 
 #[test]

@@ -42,7 +42,12 @@ fn the_services_task_definition_never_changes_after_create() {
         ("prod", "standby", "v2"),
         ("local", "primary", "x"),
     ] {
-        let t = on(&[("Env", env), ("Role", role), ("DbOrigin", if role == "primary" { "writer" } else { "replica" }), ("ImageTag", image)]);
+        let t = on(&[
+            ("Env", env),
+            ("Role", role),
+            ("DbOrigin", if role == "primary" { "writer" } else { "replica" }),
+            ("ImageTag", image),
+        ]);
         let inputs = service_inputs(&t);
         for name in changing {
             assert!(
@@ -65,7 +70,12 @@ fn the_services_task_definition_never_changes_after_create() {
 #[test]
 fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
     for image in ["", "v1"] {
-        let t = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer"), ("ImageTag", image)]);
+        let t = on(&[
+            ("Env", "dev"),
+            ("Role", "primary"),
+            ("DbOrigin", "writer"),
+            ("ImageTag", image),
+        ]);
         assert_eq!(
             t.properties("Service")["DesiredCount"],
             json!(0),
@@ -102,7 +112,8 @@ fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
 fn the_release_resource_deploys_the_image_tag_through_this_regions_group_and_hook() {
     let t = on(&[
         ("Env", "dev"),
-        ("Role", "primary"), ("DbOrigin", "writer"),
+        ("Role", "primary"),
+        ("DbOrigin", "writer"),
         ("DeployHookCodeKey", "deploy-hook/a.zip"),
     ]);
     let p = t.properties("Release");
@@ -284,7 +295,12 @@ fn the_local_literal_port_is_the_parameters_default_and_local_config_keeps_it() 
 
 #[test]
 fn the_stack_reports_what_is_released() {
-    let t = on(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer"), ("ImageTag", "v3")]);
+    let t = on(&[
+        ("Env", "dev"),
+        ("Role", "primary"),
+        ("DbOrigin", "writer"),
+        ("ImageTag", "v3"),
+    ]);
     assert_eq!(t.output("ImageTag")["Value"], json!({"Ref": "ImageTag"}));
     assert_eq!(
         t.output("ReleasedTaskDefinitionArn")["Value"],

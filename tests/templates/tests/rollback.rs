@@ -9,7 +9,8 @@ use template_tests::{Template, policy_statements as statements, statement_action
 fn region_on(env: &str) -> Template {
     Template::load("region.yaml").resolved(&[
         ("Env", env),
-        ("Role", "primary"), ("DbOrigin", "writer"),
+        ("Role", "primary"),
+        ("DbOrigin", "writer"),
         ("RollbackCodeKey", "rollback/abc.zip"),
         ("DeployHookCodeKey", "deploy-hook/abc.zip"),
     ])
@@ -186,7 +187,8 @@ fn it_can_be_switched_to_dry_run_and_dead_letters_what_fails() {
         f["DeadLetterConfig"]["TargetArn"],
         json!({"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-dlq-arn"}})
     );
-    let without = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
+    let without =
+        Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     assert!(
         !without.resources().contains_key("RollbackFunction"),
         "none before its code is uploaded"

@@ -8,8 +8,8 @@ pub(crate) mod status;
 
 use crate::context::Context;
 use crate::plan::StackSpec;
-use crate::stacks::Stacks;
 use crate::stacks::Body;
+use crate::stacks::Stacks;
 use crate::templates::{self, Sent};
 
 /// The stack helper for `spec`'s region.

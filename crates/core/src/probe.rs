@@ -1,56 +1,69 @@
-//! HTTP probes of the green targets: one `GET` per path, bounded in time.
+//! HTTP probes: one `GET`, bounded in time, over plain HTTP (the deploy
+//! hook's green targets, inside the VPC) or HTTPS (the failover function's
+//! public `/health` of each region's load balancer).
 
 use bytes::Bytes;
 use http_body_util::Empty;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Sends probes. A trait, so that the shell's tests can answer them.
 pub trait Prober: Send + Sync {
-    /// `GET http://<endpoint><path>`: the status, or why there is none.
-    fn get<'a>(
-        &'a self,
-        endpoint: &'a str,
-        path: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>>;
+    /// `GET <url>` (`http://` or `https://`): the status, or why there is none.
+    fn get<'a>(&'a self, url: &'a str) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>>;
 }
 
-/// The real prober: plain HTTP/1.1 to the target's own address, from inside
-/// the VPC (the task's port is not exposed anywhere else).
+/// The real prober: HTTP/1.1, with TLS (rustls on ring, the system's roots,
+/// as the SDK's own client) for `https://`.
 #[derive(Clone)]
 pub struct HttpProber {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     timeout: Duration,
 }
 
 impl HttpProber {
-    /// Probes that give up after `timeout` each.
-    pub fn new(timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
+    /// Probes that give up after `timeout` each. Fails only when TLS cannot
+    /// be set up at all; system roots that cannot be read leave HTTPS probes
+    /// failing with the reason, and HTTP ones working.
+    pub fn new(timeout: Duration) -> Result<Self, String> {
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout));
+        http.enforce_http(false);
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        if !native.errors.is_empty() {
+            tracing::warn!(errors = native.errors.len(), "some system TLS roots could not be read");
+        }
+        roots.add_parsable_certificates(native.certs);
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS could not be set up for probes ({e})"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(0)
             .build(connector);
-        Self { client, timeout }
+        Ok(Self { client, timeout })
     }
 }
 
 impl Prober for HttpProber {
-    fn get<'a>(
-        &'a self,
-        endpoint: &'a str,
-        path: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>> {
+    fn get<'a>(&'a self, url: &'a str) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>> {
         Box::pin(async move {
-            let uri: http::Uri = format!("http://{endpoint}{path}")
-                .parse()
-                .map_err(|e| format!("{endpoint}{path} is not a valid address ({e})"))?;
+            let uri: http::Uri = url.parse().map_err(|e| format!("{url} is not a valid address ({e})"))?;
             let request = http::Request::get(uri)
-                .header(http::header::USER_AGENT, "tandem-deploy-hook")
+                .header(http::header::USER_AGENT, "tandem-probe")
                 .body(Empty::<Bytes>::new())
                 .map_err(|e| e.to_string())?;
             match tokio::time::timeout(self.timeout, self.client.request(request)).await {
@@ -96,8 +109,8 @@ mod tests {
     #[tokio::test]
     async fn a_probe_reads_the_status() {
         let endpoint = serve(503, 1).await;
-        let prober = HttpProber::new(Duration::from_secs(5));
-        assert_eq!(prober.get(&endpoint, "/db").await, Ok(503));
+        let prober = HttpProber::new(Duration::from_secs(5)).unwrap();
+        assert_eq!(prober.get(&format!("http://{endpoint}/db")).await, Ok(503));
     }
 
     #[tokio::test]
@@ -105,8 +118,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = listener.local_addr().unwrap().to_string();
         drop(listener);
-        let prober = HttpProber::new(Duration::from_secs(5));
-        let why = prober.get(&endpoint, "/health").await.unwrap_err();
+        let prober = HttpProber::new(Duration::from_secs(5)).unwrap();
+        let why = prober.get(&format!("http://{endpoint}/health")).await.unwrap_err();
         assert!(why.to_lowercase().contains("refused"), "{why}");
     }
 
@@ -119,9 +132,9 @@ mod tests {
             let (_stream, _) = listener.accept().await.unwrap();
             std::future::pending::<()>().await;
         });
-        let prober = HttpProber::new(Duration::from_secs(1));
+        let prober = HttpProber::new(Duration::from_secs(1)).unwrap();
         assert_eq!(
-            prober.get(&endpoint, "/health").await,
+            prober.get(&format!("http://{endpoint}/health")).await,
             Err("no answer within 1s".into())
         );
     }
