@@ -8,6 +8,9 @@
 //! | [`RolesRecord`]: which region is primary | `region-roles` | `current` |
 //! | [`ReleaseRecord`]: one release in one region | `release#<region>` | `<started_at, 13 digits>#<release id>` |
 //! | [`AuditEntry`]: one automated decision | `audit` | `<kind>#<key>` |
+//! | [`ProbeRecord`]: the primary's failed-probe streak, seen from a region | `failover` | `probe#<region>` |
+//! | [`FailoverLock`]: one promotion and how far it got | `failover` | `lock#<roles version>` |
+//! | [`ProbeRecord`], [`FailoverLock`]: the failover probe streak and lock | `failover` | `probe#<region>`, `lock#<version>` |
 //!
 //! Actions happen once through conditional writes, never by reading first:
 //! a release starts only if its record does not exist, finishes only from
@@ -15,9 +18,11 @@
 //! delivery of the same event finds it there), and the roles change only
 //! from the version that was read.
 
+mod failover;
 mod items;
 mod records;
 
+pub use failover::{FAILOVER_PK, FailoverLock, FailoverStep, ProbeRecord};
 pub use records::{AuditEntry, AuditKind, ReleaseRecord, ReleaseState, RolesRecord};
 
 use aws_sdk_dynamodb::Client;

@@ -1,0 +1,303 @@
+//! The shell: probes, observes, decides, and acts on the plan.
+//!
+//! A scheduled invocation probes the primary every interval until its round
+//! ends, counting each probe in the state table (so the streak survives
+//! across invocations, and two invocations probing at once count once). A
+//! promotion runs under the failover lock, one recorded step at a time, so
+//! a crash mid-way is carried on by the next invocation from the step it
+//! reached, and the roles are written only after the secret names the new
+//! writer.
+
+use crate::decide::{Db, Observed, Plan, decide};
+use crate::event::{Trigger, parse};
+use crate::observe;
+use crate::settings::Settings;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_core::clock::unix_now;
+use tandem_core::probe::Prober;
+use tandem_core::state::{AuditEntry, AuditKind, FailoverLock, FailoverStep, StateTable, Written};
+use tokio::time::Instant;
+
+/// The function's clients and settings, built once.
+pub struct Failover {
+    /// RDS, in this region.
+    pub rds: aws_sdk_rds::Client,
+    /// Secrets Manager, in this region.
+    pub secrets: aws_sdk_secretsmanager::Client,
+    /// CloudWatch, in this region.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// SNS, in this region.
+    pub sns: aws_sdk_sns::Client,
+    /// This region's state table.
+    pub table: StateTable,
+    /// Sends the `/health` probes.
+    pub prober: Arc<dyn Prober>,
+    /// The settings.
+    pub settings: Settings,
+}
+
+/// What went wrong; the text is one sentence for the logs and the DLQ.
+#[derive(Debug, thiserror::Error)]
+pub enum FailoverError {
+    /// The event is not one this function takes.
+    #[error(transparent)]
+    Event(#[from] crate::event::EventError),
+    /// The state table could not be read or written.
+    #[error(transparent)]
+    State(#[from] tandem_core::state::StateError),
+    /// A promotion step failed; audited and notified.
+    #[error("{0}")]
+    Step(String),
+}
+
+/// One invocation: who it is and how long it may run.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The Lambda request id: the lock's holder.
+    pub request_id: String,
+    /// When the invocation must be done by (a margin before the Lambda deadline).
+    pub until: Instant,
+}
+
+impl Failover {
+    /// Handles one event; returns what was decided and done.
+    pub async fn handle(&self, raw: &Value, call: &Invocation) -> Result<Value, FailoverError> {
+        let trigger = parse(raw)?;
+        let dry_run = self.settings.dry_run || matches!(&trigger, Trigger::Manual(m) if m.dry_run);
+        let probing = matches!(trigger, Trigger::Schedule | Trigger::Alarm { .. });
+        let round_ends = Instant::now() + Duration::from_secs(self.settings.round_secs);
+        let interval = Duration::from_secs(self.settings.probe_interval_secs);
+        loop {
+            let round_started = Instant::now();
+            let (observed, version) = self.observe(probing).await?;
+            let plan = decide(&trigger, &observed, self.settings.limits);
+            tracing::info!(plan = ?plan_name(&plan), "decided");
+            match plan {
+                Plan::Watch(why) => {
+                    let next = round_started + interval;
+                    if probing && next < round_ends.min(call.until) {
+                        tokio::time::sleep_until(next).await;
+                        continue;
+                    }
+                    return Ok(answer("Watch", &why, "nothing to do"));
+                }
+                Plan::NotStandby(why) => return Ok(answer("NotStandby", &why, "nothing to do")),
+                Plan::Busy(why) => return Ok(answer("Busy", &why, "left to the lock's holder")),
+                Plan::Report(what) => return Ok(answer("Report", &what, "nothing done")),
+                Plan::Refuse(why) => {
+                    let key = format!("refused#{version}#{}", refusal_class(&why));
+                    self.record("Refuse", &key, &why, "no promotion", "refused").await?;
+                    return Ok(answer("Refuse", &why, "no promotion"));
+                }
+                Plan::Promote { reason, forced } => {
+                    if dry_run {
+                        let key = format!("dry-run#{version}#{}", observed.now);
+                        self.record("Promote", &key, &reason, "none (dry run)", "dry run")
+                            .await?;
+                        return Ok(answer("Promote", &reason, "none (dry run)"));
+                    }
+                    let retry = observed.lock.as_ref().is_some_and(|l| l.step == FailoverStep::Failed);
+                    return self.claim_and_run(version, &reason, forced, retry, call).await;
+                }
+                Plan::Resume(why) => {
+                    if dry_run {
+                        return Ok(answer("Resume", &why, "none (dry run)"));
+                    }
+                    return self.claim_and_run(version, &why, false, false, call).await;
+                }
+            }
+        }
+    }
+
+    /// Probes the primary (when `probing`) and reads everything the decision
+    /// needs; returns it with the roles version.
+    async fn observe(&self, probing: bool) -> Result<(Observed, u64), FailoverError> {
+        let s = &self.settings;
+        let roles = self.table.roles().await?;
+        let version = roles.as_ref().map_or(0, |r| r.updated_at);
+        let primary = roles.map_or_else(|| s.configured_primary.clone(), |r| r.primary);
+        let now = unix_now();
+        let standby = primary != s.region;
+        let (failures, last_probe_error) = if standby && probing {
+            let probe = observe::health(self.prober.as_ref(), &s.peer_health_url).await;
+            let error = probe.err();
+            // Half an interval apart: two invocations probing at once count once.
+            let gap = (s.probe_interval_secs / 2).max(1);
+            match self.table.count_probe(&s.region, error.as_deref(), now, gap).await? {
+                Some(failures) => (failures, error),
+                None => self.probe_streak().await?,
+            }
+        } else {
+            self.probe_streak().await?
+        };
+        let lock = self.table.failover_lock(version).await?;
+        // The rest is read only when it can matter (three calls saved a minute).
+        let matters = standby && (failures >= s.limits.threshold || !probing || lock.is_some());
+        let (own_health, lag_secs, db) = if matters || !standby {
+            let lag = observe::replica_lag(&self.cloudwatch, &s.db_instance, now).await;
+            (
+                observe::health(self.prober.as_ref(), &s.own_health_url).await,
+                lag.unwrap_or_else(|why| {
+                    tracing::warn!(%why, "replica lag unknown");
+                    None
+                }),
+                observe::database(&self.rds, &s.db_instance).await,
+            )
+        } else {
+            (Ok(()), None, Db::Unknown("not read: the primary is answering".into()))
+        };
+        let observed = Observed {
+            here: s.region.clone(),
+            primary,
+            failures,
+            last_probe_error,
+            own_health,
+            lag_secs,
+            db,
+            lock,
+            now,
+        };
+        Ok((observed, version))
+    }
+
+    async fn probe_streak(&self) -> Result<(u32, Option<String>), FailoverError> {
+        let record = self.table.probe(&self.settings.region).await?;
+        Ok(record.map_or((0, None), |r| (r.failures, r.last_error)))
+    }
+
+    /// Takes the lock (fresh, a failed one for a person's retry, or one whose
+    /// holder is gone) and runs the promotion from the step it records.
+    async fn claim_and_run(
+        &self,
+        version: u64,
+        reason: &str,
+        forced: bool,
+        retry: bool,
+        call: &Invocation,
+    ) -> Result<Value, FailoverError> {
+        let now = unix_now();
+        let lease_until = now + self.settings.lease_secs;
+        let claimed = if retry {
+            self.table
+                .retry_failover(version, &call.request_id, lease_until, now)
+                .await?
+        } else {
+            let lock = FailoverLock {
+                version,
+                region: self.settings.region.clone(),
+                holder: call.request_id.clone(),
+                lease_until,
+                step: FailoverStep::Claimed,
+                reason: reason.to_owned(),
+                forced,
+                started_at: now,
+                updated_at: now,
+                error: None,
+            };
+            self.table.claim_failover(&lock, now).await?
+        };
+        if claimed == Written::AlreadyDone {
+            return Ok(answer(
+                "Busy",
+                "another invocation took the failover lock first",
+                "left to it",
+            ));
+        }
+        let key = format!("promotion#{version}");
+        let action = format!(
+            "promote {} in {}, point {} at it, record {} as the primary",
+            self.settings.db_instance, self.settings.region, self.settings.db_secret, self.settings.region
+        );
+        self.record("Promote", &key, reason, &action, "in progress").await?;
+        let step = (self.table.failover_lock(version).await?).map_or(FailoverStep::Claimed, |l| l.step);
+        crate::steps::Steps {
+            failover: self,
+            version,
+            holder: &call.request_id,
+            until: call.until,
+            audit_key: &key,
+        }
+        .run(step, reason)
+        .await
+    }
+
+    /// Audits a decision once per `key`, and publishes it when it is new.
+    pub(crate) async fn record(
+        &self,
+        decision: &str,
+        key: &str,
+        reason: &str,
+        action: &str,
+        outcome: &str,
+    ) -> Result<Written, FailoverError> {
+        let entry = AuditEntry {
+            kind: AuditKind::Failover,
+            key: key.to_owned(),
+            at: unix_now(),
+            decision: decision.to_owned(),
+            reason: reason.to_owned(),
+            action: action.to_owned(),
+            outcome: outcome.to_owned(),
+            region: self.settings.region.clone(),
+        };
+        let written = self.table.audit(&entry).await?;
+        if written == Written::Done {
+            self.notify(decision, reason, outcome).await;
+        }
+        Ok(written)
+    }
+
+    /// Publishes to the ops topic; a failure is logged, never fatal (the
+    /// audit trail has the decision).
+    pub(crate) async fn notify(&self, decision: &str, reason: &str, outcome: &str) {
+        let s = &self.settings;
+        let message = json!({"source": "tandem-failover", "region": s.region, "decision": decision,
+                             "reason": reason, "outcome": outcome});
+        let subject = format!("tandem failover in {}: {decision}", s.region);
+        let sent = (self.sns.publish())
+            .topic_arn(&s.topic_arn)
+            .subject(subject.chars().take(100).collect::<String>())
+            .message(message.to_string())
+            .send()
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %tandem_core::aws::error_text(&e), "the notification was not published");
+        }
+    }
+}
+
+/// The plan's name, for the logs.
+fn plan_name(plan: &Plan) -> &'static str {
+    match plan {
+        Plan::NotStandby(_) => "NotStandby",
+        Plan::Watch(_) => "Watch",
+        Plan::Refuse(_) => "Refuse",
+        Plan::Promote { .. } => "Promote",
+        Plan::Resume(_) => "Resume",
+        Plan::Busy(_) => "Busy",
+        Plan::Report(_) => "Report",
+    }
+}
+
+/// A refusal's kind, so the same refusal is audited once per roles version.
+fn refusal_class(why: &str) -> &'static str {
+    [
+        ("own /health fails", "own-health"),
+        ("over the", "lag"),
+        ("no ReplicaLag", "no-lag"),
+        ("not a replica", "not-a-replica"),
+        ("not available", "replica-busy"),
+        ("no database", "no-database"),
+        ("failed earlier", "failed-earlier"),
+    ]
+    .into_iter()
+    .find(|(text, _)| why.contains(text))
+    .map_or("other", |(_, class)| class)
+}
+
+/// The function's answer.
+pub(crate) fn answer(decision: &str, reason: &str, outcome: &str) -> Value {
+    json!({"decision": decision, "reason": reason, "outcome": outcome})
+}

@@ -1,0 +1,619 @@
+//! The shell against mocked RDS, Secrets Manager, CloudWatch, DynamoDB and
+//! SNS (the local AWS has no `PromoteReadReplica`): what it calls for each
+//! case, in order, and what it records.
+
+use crate::decide::Limits;
+use crate::settings::Settings;
+use crate::shell::{Failover, FailoverError, Invocation};
+use aws_sdk_cloudwatch::operation::get_metric_statistics::GetMetricStatisticsOutput;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::Datapoint;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
+use aws_sdk_rds::operation::promote_read_replica::{PromoteReadReplicaError, PromoteReadReplicaOutput};
+use aws_sdk_rds::types::{DbInstance, Endpoint};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
+use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueOutput;
+use aws_sdk_secretsmanager::operation::stop_replication_to_replica::StopReplicationToReplicaOutput;
+use aws_sdk_sns::operation::publish::PublishOutput;
+use aws_smithy_mocks::{Rule, mock};
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_core::clock::unix_now;
+use tandem_core::probe::Prober;
+use tandem_core::state::StateTable;
+use tandem_testing::mock_client;
+
+const DB: &str = "tandem-dev-db-replica";
+const SECRET: &str = "tandem-dev/db";
+
+fn settings() -> Settings {
+    Settings {
+        region: "us-east-2".into(),
+        peer_region: "us-east-1".into(),
+        configured_primary: "us-east-1".into(),
+        topic_arn: "arn:aws:sns:us-east-2:1:tandem-dev-ops".into(),
+        db_instance: DB.into(),
+        db_secret: SECRET.into(),
+        own_health_url: "https://own.example/health".into(),
+        peer_health_url: "https://peer.example/health".into(),
+        limits: Limits {
+            threshold: 3,
+            rpo_secs: 60,
+        },
+        probe_interval_secs: 10,
+        probe_timeout_secs: 5,
+        round_secs: 50,
+        lease_secs: 660,
+        dry_run: false,
+        state_table: "tandem-dev-state".into(),
+    }
+}
+
+/// Probe answers by URL; anything else is refused.
+struct Answers(HashMap<&'static str, Result<u16, &'static str>>);
+
+impl Prober for Answers {
+    fn get<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>> + Send + 'a>> {
+        let answer = self
+            .0
+            .get(url)
+            .copied()
+            .unwrap_or(Err("connection refused"))
+            .map_err(str::to_owned);
+        Box::pin(async move { answer })
+    }
+}
+
+fn healthy_here() -> Answers {
+    Answers(HashMap::from([("https://own.example/health", Ok(200))]))
+}
+
+struct Mocks<'a> {
+    rds: &'a [&'a Rule],
+    secrets: &'a [&'a Rule],
+    cloudwatch: &'a [&'a Rule],
+    dynamodb: &'a [&'a Rule],
+    sns: &'a [&'a Rule],
+}
+
+fn failover(m: &Mocks<'_>, answers: Answers) -> Failover {
+    Failover {
+        rds: mock_client!(aws_sdk_rds, m.rds.iter().copied(), |b| b
+            .retry_config(RetryConfig::standard().with_max_attempts(3))),
+        secrets: mock_client!(aws_sdk_secretsmanager, m.secrets.iter().copied()),
+        cloudwatch: mock_client!(aws_sdk_cloudwatch, m.cloudwatch.iter().copied()),
+        sns: mock_client!(aws_sdk_sns, m.sns.iter().copied()),
+        table: StateTable::new(
+            mock_client!(aws_sdk_dynamodb, m.dynamodb.iter().copied()),
+            "tandem-dev-state",
+        ),
+        prober: Arc::new(answers),
+        settings: settings(),
+    }
+}
+
+fn call() -> Invocation {
+    Invocation {
+        request_id: "req-1".into(),
+        until: tokio::time::Instant::now() + Duration::from_secs(600),
+    }
+}
+
+fn manual() -> Value {
+    json!({"action": "failover", "reason": "us-east-1 is down"})
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn nattr(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// A GetItem of the record whose sort key starts with `sk`, answered with `item`.
+fn get(sk: &'static str, item: Option<HashMap<String, AttributeValue>>) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::get_item)
+        .match_requests(move |i| i.key().unwrap()["sk"].as_s().unwrap().starts_with(sk))
+        .then_output(move || GetItemOutput::builder().set_item(item.clone()).build())
+}
+
+/// The lock of roles version 0 at `step`, its lease ending at `lease_until`.
+fn lock_item(step: &str, lease_until: u64) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".into(), s("failover")),
+        ("sk".into(), s("lock#0000000000000")),
+        ("version".into(), nattr(0)),
+        ("region".into(), s("us-east-2")),
+        ("holder".into(), s("req-0")),
+        ("lease_until".into(), nattr(lease_until)),
+        ("step".into(), s(step)),
+        ("reason".into(), s("the primary is down")),
+        ("forced".into(), AttributeValue::Bool(false)),
+        ("started_at".into(), nattr(1)),
+    ])
+}
+
+fn condition_failed_put() -> PutItemError {
+    let meta = ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
+    PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().meta(meta).build())
+}
+
+fn condition_failed_update() -> UpdateItemError {
+    let meta = ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
+    UpdateItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().meta(meta).build())
+}
+
+/// The primary's probe failed, and was counted: the streak is now `failures`.
+fn failed_probe(failures: u64) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(|i| i.update_expression().unwrap().contains("ADD failures :one"))
+        .then_output(move || {
+            UpdateItemOutput::builder()
+                .attributes("failures", nattr(failures))
+                .build()
+        })
+}
+
+/// A PutItem whose sort key starts with `sk`.
+fn put(sk: &'static str) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(move |i| i.item().unwrap()["sk"].as_s().unwrap().starts_with(sk))
+        .then_output(|| PutItemOutput::builder().build())
+}
+
+/// An UpdateItem whose values mention `needle`.
+fn update(needle: &'static str) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::update_item)
+        .match_requests(move |i| format!("{:?}", i.expression_attribute_values()).contains(needle))
+        .then_output(|| UpdateItemOutput::builder().build())
+}
+
+fn instance(status: &str, replica: bool) -> Rule {
+    let status = status.to_owned();
+    mock!(aws_sdk_rds::Client::describe_db_instances)
+        .match_requests(|i| i.db_instance_identifier() == Some(DB))
+        .then_output(move || {
+            let db = DbInstance::builder()
+                .db_instance_identifier(DB)
+                .db_instance_status(&status)
+                .set_read_replica_source_db_instance_identifier(
+                    replica.then(|| "arn:aws:rds:us-east-1:1:db:tandem-dev-db".into()),
+                )
+                .endpoint(
+                    Endpoint::builder()
+                        .address("replica.us-east-2.rds.example")
+                        .port(3306)
+                        .build(),
+                )
+                .build();
+            DescribeDbInstancesOutput::builder().db_instances(db).build()
+        })
+}
+
+fn promoted() -> Rule {
+    mock!(aws_sdk_rds::Client::promote_read_replica)
+        .match_requests(|i| i.db_instance_identifier() == Some(DB) && i.backup_retention_period() == Some(7))
+        .then_output(|| PromoteReadReplicaOutput::builder().build())
+}
+
+fn lag(seconds: f64) -> Rule {
+    mock!(aws_sdk_cloudwatch::Client::get_metric_statistics)
+        .match_requests(|i| i.metric_name() == Some("ReplicaLag") && i.namespace() == Some("AWS/RDS"))
+        .then_output(move || {
+            let point = Datapoint::builder()
+                .timestamp(DateTime::from_secs(unix_now() as i64 - 60))
+                .maximum(seconds)
+                .build();
+            GetMetricStatisticsOutput::builder().datapoints(point).build()
+        })
+}
+
+fn published() -> Rule {
+    mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build())
+}
+
+/// The secret's calls: a replica of us-east-1's, made standalone, then
+/// written with the new host and the same credentials.
+fn secret_rules() -> [Rule; 4] {
+    [
+        mock!(aws_sdk_secretsmanager::Client::describe_secret)
+            .match_requests(|i| i.secret_id() == Some(SECRET))
+            .then_output(|| DescribeSecretOutput::builder().primary_region("us-east-1").build()),
+        mock!(aws_sdk_secretsmanager::Client::stop_replication_to_replica)
+            .match_requests(|i| i.secret_id() == Some(SECRET))
+            .then_output(|| StopReplicationToReplicaOutput::builder().build()),
+        mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_output(|| {
+            GetSecretValueOutput::builder()
+                .secret_string(
+                    r#"{"username":"tandem_admin","password":"pw","host":"writer.us-east-1.rds.example","port":3306}"#,
+                )
+                .build()
+        }),
+        mock!(aws_sdk_secretsmanager::Client::put_secret_value)
+            .match_requests(|i| {
+                let v: Value = serde_json::from_str(i.secret_string().unwrap()).unwrap();
+                v["host"] == "replica.us-east-2.rds.example" && v["username"] == "tandem_admin" && v["password"] == "pw"
+            })
+            .then_output(|| PutSecretValueOutput::builder().build()),
+    ]
+}
+
+fn used(rules: &[&Rule]) {
+    for (i, rule) in rules.iter().enumerate() {
+        assert_eq!(rule.num_calls(), 1, "rule {i} was called {} times", rule.num_calls());
+    }
+}
+
+#[tokio::test]
+async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() {
+    let (roles, probe, no_lock, claim) = (
+        get("current", None),
+        get("probe#", None),
+        get("lock#", None),
+        put("lock#"),
+    );
+    let (audit, lock_now) = (
+        put("failover#promotion#"),
+        get("lock#", Some(lock_item("claimed", unix_now() + 600))),
+    );
+    let steps = [
+        update("promote-requested"),
+        update("\"promoted\""),
+        update("secret-updated"),
+    ];
+    let roles_written = mock!(aws_sdk_dynamodb::Client::put_item)
+        .match_requests(|i| {
+            let item = i.item().unwrap();
+            item["pk"].as_s().unwrap() == "region-roles"
+                && item["primary"].as_s().unwrap() == "us-east-2"
+                && item["standby"].as_s().unwrap() == "us-east-1"
+                && i.condition_expression() == Some("attribute_not_exists(pk)")
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let (done, outcome) = (update("\"done\""), update("done: us-east-2 is the primary"));
+    let dynamodb = [
+        &roles,
+        &probe,
+        &no_lock,
+        &claim,
+        &audit,
+        &lock_now,
+        &steps[0],
+        &steps[1],
+        &steps[2],
+        &roles_written,
+        &done,
+        &outcome,
+    ];
+    let (replica, promote, writer, writer_again) = (
+        instance("available", true),
+        promoted(),
+        instance("available", false),
+        instance("available", false),
+    );
+    let rds = [&replica, &promote, &writer, &writer_again];
+    let secrets = secret_rules();
+    let secret_refs: Vec<&Rule> = secrets.iter().collect();
+    let (lagging, first_note, last_note) = (lag(3.0), published(), published());
+    let f = failover(
+        &Mocks {
+            rds: &rds,
+            secrets: &secret_refs,
+            cloudwatch: &[&lagging],
+            dynamodb: &dynamodb,
+            sns: &[&first_note, &last_note],
+        },
+        healthy_here(),
+    );
+    let answer = f.handle(&manual(), &call()).await.unwrap();
+    assert_eq!(answer["decision"], "Promote");
+    assert!(
+        answer["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("done: us-east-2 is the primary"),
+        "{answer}"
+    );
+    used(&dynamodb);
+    used(&rds);
+    used(&secret_refs);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_promotion_still_modifying_is_waited_for_then_finished() {
+    // A holder that stopped after its PromoteReadReplica call: the next one
+    // takes over from PromoteRequested, never calls it again, and waits.
+    let expired = unix_now() - 5;
+    let (roles, probe) = (get("current", None), failed_probe(4));
+    let lock = get("lock#", Some(lock_item("promote-requested", expired)));
+    let (claim_refused, takeover, audit) = (
+        mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
+        update("req-1"),
+        put("failover#promotion#"),
+    );
+    let lock_now = get("lock#", Some(lock_item("promote-requested", unix_now() + 600)));
+    let rest = [
+        update("\"promoted\""),
+        update("secret-updated"),
+        put("current"),
+        update("\"done\""),
+        update("done: "),
+    ];
+    let dynamodb = [
+        &roles,
+        &probe,
+        &lock,
+        &claim_refused,
+        &takeover,
+        &audit,
+        &lock_now,
+        &rest[0],
+        &rest[1],
+        &rest[2],
+        &rest[3],
+        &rest[4],
+    ];
+    let (observed, modifying, still, writer, endpoint) = (
+        instance("modifying", true),
+        instance("modifying", true),
+        instance("rebooting", false),
+        instance("available", false),
+        instance("available", false),
+    );
+    let rds = [&observed, &modifying, &still, &writer, &endpoint];
+    let secrets = secret_rules();
+    let secret_refs: Vec<&Rule> = secrets.iter().collect();
+    let (lagging, a, b) = (lag(1.0), published(), published());
+    let f = failover(
+        &Mocks {
+            rds: &rds,
+            secrets: &secret_refs,
+            cloudwatch: &[&lagging],
+            dynamodb: &dynamodb,
+            sns: &[&a, &b],
+        },
+        healthy_here(),
+    );
+    let answer = f
+        .handle(&json!({"detail-type": "Scheduled Event"}), &call())
+        .await
+        .unwrap();
+    assert!(answer["outcome"].as_str().unwrap().starts_with("done: "), "{answer}");
+    used(&rds);
+    used(&dynamodb);
+}
+
+#[tokio::test]
+async fn an_already_promoted_instance_is_not_promoted_twice() {
+    // The earlier holder's call went through before it could record it.
+    let rds_rules = [
+        instance("available", true),
+        mock!(aws_sdk_rds::Client::promote_read_replica).then_error(|| {
+            PromoteReadReplicaError::generic(
+                ErrorMetadata::builder()
+                    .code("InvalidDBInstanceState")
+                    .message("DB instance is not a read replica.")
+                    .build(),
+            )
+        }),
+        instance("available", false),
+        instance("available", false),
+        instance("available", false),
+    ];
+    let rds: Vec<&Rule> = rds_rules.iter().collect();
+    let dynamo_rules = [
+        get("current", None),
+        get("probe#", None),
+        get("lock#", None),
+        put("lock#"),
+        put("failover#promotion#"),
+        get("lock#", Some(lock_item("claimed", unix_now() + 600))),
+        update("promote-requested"),
+        update("\"promoted\""),
+        update("secret-updated"),
+        put("current"),
+        update("\"done\""),
+        update("done: "),
+    ];
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    let secrets = secret_rules();
+    let secret_refs: Vec<&Rule> = secrets.iter().collect();
+    let (lagging, a, b) = (lag(1.0), published(), published());
+    let f = failover(
+        &Mocks {
+            rds: &rds,
+            secrets: &secret_refs,
+            cloudwatch: &[&lagging],
+            dynamodb: &dynamodb,
+            sns: &[&a, &b],
+        },
+        healthy_here(),
+    );
+    let answer = f.handle(&manual(), &call()).await.unwrap();
+    assert!(answer["outcome"].as_str().unwrap().starts_with("done: "), "{answer}");
+    used(&rds);
+    used(&dynamodb);
+}
+
+/// The run up to the PromoteReadReplica call, then `promote` answers; the
+/// promotion ends Failed, audited, and nothing after it is called.
+async fn failed_promotion(promote: &[&Rule]) -> (String, Vec<Rule>) {
+    let replica = instance("available", true);
+    let mut rds: Vec<&Rule> = vec![&replica];
+    rds.extend_from_slice(promote);
+    let dynamo_rules = vec![
+        get("current", None),
+        get("probe#", None),
+        get("lock#", None),
+        put("lock#"),
+        put("failover#promotion#"),
+        get("lock#", Some(lock_item("claimed", unix_now() + 600))),
+        update("\"failed\""),
+        update("failed: could not promote"),
+    ];
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    let (lagging, a, b) = (lag(1.0), published(), published());
+    let f = failover(
+        &Mocks {
+            rds: &rds,
+            secrets: &[],
+            cloudwatch: &[&lagging],
+            dynamodb: &dynamodb,
+            sns: &[&a, &b],
+        },
+        healthy_here(),
+    );
+    let error = f.handle(&manual(), &call()).await.unwrap_err();
+    assert!(matches!(error, FailoverError::Step(_)), "{error}");
+    used(&dynamodb);
+    assert_eq!(b.num_calls(), 1, "the failure is notified");
+    (error.to_string(), dynamo_rules)
+}
+
+#[tokio::test]
+async fn the_local_aws_refusal_is_a_clean_audited_failure_with_the_roles_unchanged() {
+    let refused = mock!(aws_sdk_rds::Client::promote_read_replica).then_error(|| {
+        PromoteReadReplicaError::generic(
+            ErrorMetadata::builder()
+                .code("InvalidAction")
+                .message("Unknown RDS action: PromoteReadReplica")
+                .build(),
+        )
+    });
+    let (why, _) = failed_promotion(&[&refused]).await;
+    assert_eq!(
+        why,
+        "the failover to us-east-2 stopped: could not promote tandem-dev-db-replica (PromoteReadReplica tandem-dev-db-replica: \
+         InvalidAction: Unknown RDS action: PromoteReadReplica); the roles are unchanged"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_promotion_is_retried_within_bounds_then_fails() {
+    let throttled = || {
+        mock!(aws_sdk_rds::Client::promote_read_replica).then_error(|| {
+            PromoteReadReplicaError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+    };
+    let throttled = throttled();
+    let (why, _) = failed_promotion(&[&throttled]).await;
+    assert!(why.contains("Throttling: Rate exceeded"), "{why}");
+    assert_eq!(
+        throttled.num_calls(),
+        3,
+        "three attempts (the SDK's bounded retries), then it stops"
+    );
+}
+
+#[tokio::test]
+async fn a_lock_taken_by_another_invocation_leaves_everything_to_it() {
+    let dynamo_rules = [
+        get("current", None),
+        get("probe#", None),
+        get("lock#", None),
+        mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
+        mock!(aws_sdk_dynamodb::Client::update_item).then_error(condition_failed_update),
+    ];
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    let replica = instance("available", true);
+    let lagging = lag(1.0);
+    let f = failover(
+        &Mocks {
+            rds: &[&replica],
+            secrets: &[],
+            cloudwatch: &[&lagging],
+            dynamodb: &dynamodb,
+            sns: &[],
+        },
+        healthy_here(),
+    );
+    let answer = f.handle(&manual(), &call()).await.unwrap();
+    assert_eq!(answer["decision"], "Busy");
+    used(&dynamodb);
+}
+
+#[tokio::test]
+async fn a_crash_after_the_secret_resumes_at_the_roles() {
+    let dynamo_rules = [
+        get("current", None),
+        failed_probe(4),
+        get("lock#", Some(lock_item("secret-updated", unix_now() - 1))),
+        mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
+        update("req-1"),
+        put("failover#promotion#"),
+        get("lock#", Some(lock_item("secret-updated", unix_now() + 600))),
+        put("current"),
+        update("\"done\""),
+        update("done: "),
+    ];
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    let replica = instance("available", false);
+    let lagging = lag(1.0);
+    let (a, b) = (published(), published());
+    let f = failover(
+        &Mocks {
+            rds: &[&replica],
+            secrets: &[],
+            cloudwatch: &[&lagging],
+            dynamodb: &dynamodb,
+            sns: &[&a, &b],
+        },
+        healthy_here(),
+    );
+    let answer = f
+        .handle(&json!({"detail-type": "Scheduled Event"}), &call())
+        .await
+        .unwrap();
+    assert!(answer["outcome"].as_str().unwrap().starts_with("done: "), "{answer}");
+    used(&dynamodb);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_healthy_primary_is_probed_each_interval_until_the_round_ends() {
+    let counted = || {
+        mock!(aws_sdk_dynamodb::Client::update_item)
+            .match_requests(|i| i.update_expression().unwrap().contains("failures = :zero"))
+            .then_output(|| UpdateItemOutput::builder().attributes("failures", nattr(0)).build())
+    };
+    let mut dynamo_rules = Vec::new();
+    for _ in 0..5 {
+        dynamo_rules.extend([get("current", None), counted(), get("lock#", None)]);
+    }
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    let answers = Answers(HashMap::from([("https://peer.example/health", Ok(200))]));
+    let f = failover(
+        &Mocks {
+            rds: &[],
+            secrets: &[],
+            cloudwatch: &[],
+            dynamodb: &dynamodb,
+            sns: &[],
+        },
+        answers,
+    );
+    let answer = f
+        .handle(&json!({"detail-type": "Scheduled Event"}), &call())
+        .await
+        .unwrap();
+    assert_eq!(answer["decision"], "Watch");
+    used(&dynamodb);
+}
