@@ -26,6 +26,10 @@ pub(crate) struct RegionConfig {
     /// ACM certificate for the ALB's 443 and 8443 listeners (empty only for `local`).
     #[serde(default)]
     pub(crate) certificate_arn: String,
+    /// The region's public `/health` for the failover probes; empty: its
+    /// ALB's (the local drill points it at the app on loopback).
+    #[serde(default)]
+    pub(crate) health_url: String,
 }
 
 /// One environment's settings.

@@ -115,8 +115,26 @@ pub(crate) struct StackSpec {
 }
 
 /// The region stack's code-key parameters and the functions they name.
-pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] =
-    &[("DeployHookCodeKey", "deploy-hook"), ("RollbackCodeKey", "rollback")];
+pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] = &[
+    ("DeployHookCodeKey", "deploy-hook"),
+    ("RollbackCodeKey", "rollback"),
+    ("FailoverCodeKey", "failover"),
+];
+
+/// Each region's public `/health` as the other region's failover function
+/// probes it: the configured override, or its ALB's. A region whose stack
+/// does not exist yet has none (the next deploy fills it in).
+pub(crate) fn health_url(config: &Config, region: &str, alb_dns_name: Option<&str>) -> String {
+    let settings = &config.regions[region];
+    if !settings.health_url.is_empty() {
+        return settings.health_url.clone();
+    }
+    match alb_dns_name {
+        Some(dns) if !settings.certificate_arn.is_empty() => format!("https://{dns}/health"),
+        Some(dns) => format!("http://{dns}/health"),
+        None => String::new(),
+    }
+}
 
 /// What a region's database was created as (the region stack's `DbOrigin`):
 /// the configured primary builds the writer, the standby a replica. It comes
@@ -134,7 +152,13 @@ pub(crate) fn db_origin(config: &Config, region: &str) -> &'static str {
 /// (primary, then standby), global (in the configured primary region, which
 /// a failover does not move). `code_keys` maps a function to its zip's key
 /// (empty before the first upload).
-pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<String, String>) -> Vec<StackSpec> {
+/// `health_urls` maps a region to its public `/health` (see [`health_url`]).
+pub(crate) fn deploy_order(
+    config: &Config,
+    roles: &Roles,
+    code_keys: &BTreeMap<String, String>,
+    health_urls: &BTreeMap<String, String>,
+) -> Vec<StackSpec> {
     let env = config.env.clone();
     let bootstrap = |region: &str| StackSpec {
         template: Template::Bootstrap,
@@ -158,6 +182,11 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
             ("PeerRegion".into(), peer.to_owned()),
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
+            ("HealthUrl".into(), settings.health_url.clone()),
+            (
+                "PeerHealthUrl".into(),
+                health_urls.get(peer).cloned().unwrap_or_default(),
+            ),
         ]);
         // Each region function's zip key (empty before its first upload).
         for (parameter, function) in REGION_FUNCTIONS {
@@ -202,7 +231,7 @@ pub(crate) fn deploy_order(config: &Config, roles: &Roles, code_keys: &BTreeMap<
 
 /// The same stacks in the order to delete them: the reverse.
 pub(crate) fn destroy_order(config: &Config, roles: &Roles) -> Vec<StackSpec> {
-    let mut stacks = deploy_order(config, roles, &BTreeMap::new());
+    let mut stacks = deploy_order(config, roles, &BTreeMap::new(), &BTreeMap::new());
     stacks.reverse();
     stacks
 }
@@ -233,12 +262,17 @@ mod tests {
             ("deploy-hook".to_string(), "deploy-hook/1.zip".to_string()),
             ("rollback".to_string(), "rollback/2.zip".to_string()),
         ]);
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys);
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys, &BTreeMap::new());
         for region_stack in &plan[2..4] {
             assert_eq!(region_stack.parameters["DeployHookCodeKey"], "deploy-hook/1.zip");
             assert_eq!(region_stack.parameters["RollbackCodeKey"], "rollback/2.zip");
         }
-        let none = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &BTreeMap::new());
+        let none = deploy_order(
+            &config(),
+            &roles("us-east-1", "us-east-2"),
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(
             none[2].parameters["RollbackCodeKey"], "",
             "no function before its first upload"
@@ -247,7 +281,7 @@ mod tests {
 
     #[test]
     fn stacks_deploy_in_dependency_order() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         let order: Vec<(Template, &str)> = plan.iter().map(|s| (s.template, s.region.as_str())).collect();
         assert_eq!(
             order,
@@ -265,7 +299,7 @@ mod tests {
 
     #[test]
     fn region_stacks_get_their_role_peer_and_own_cidr() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         let standby = &plan[3].parameters;
         assert_eq!(
             (standby["Role"].as_str(), standby["PeerRegion"].as_str()),
@@ -281,7 +315,7 @@ mod tests {
 
     #[test]
     fn after_a_failover_the_roles_follow_the_state_not_the_config() {
-        let plan = deploy_order(&config(), &roles("us-east-2", "us-east-1"), &keys());
+        let plan = deploy_order(&config(), &roles("us-east-2", "us-east-1"), &keys(), &BTreeMap::new());
         assert_eq!(
             (plan[2].region.as_str(), plan[2].parameters["Role"].as_str()),
             ("us-east-2", "primary")
@@ -315,7 +349,7 @@ mod tests {
             "its records follow the roles"
         );
         assert_eq!(plan[4].parameters["PeerRegion"], "us-east-2", "its peering does not");
-        let before = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        let before = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         for spec in &plan[..2] {
             let same = before
                 .iter()
@@ -326,14 +360,51 @@ mod tests {
 
     #[test]
     fn the_configured_primary_builds_the_writer() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         assert_eq!(plan[2].parameters["DbOrigin"], "writer");
         assert_eq!(plan[3].parameters["DbOrigin"], "replica");
     }
 
     #[test]
+    fn each_region_probes_the_others_health_url() {
+        let urls = BTreeMap::from([
+            ("us-east-1".to_string(), "http://a/health".to_string()),
+            ("us-east-2".to_string(), "http://b/health".to_string()),
+        ]);
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &urls);
+        assert_eq!(plan[2].parameters["PeerHealthUrl"], "http://b/health");
+        assert_eq!(plan[3].parameters["PeerHealthUrl"], "http://a/health");
+        let first = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
+        assert_eq!(
+            first[2].parameters["PeerHealthUrl"], "",
+            "unknown before the other stack exists"
+        );
+    }
+
+    #[test]
+    fn a_health_url_is_the_override_or_the_albs() {
+        let mut c = config();
+        c.regions.get_mut("us-east-1").unwrap().health_url.clear();
+        assert_eq!(
+            health_url(&c, "us-east-1", Some("alb.example")),
+            "http://alb.example/health"
+        );
+        assert_eq!(health_url(&c, "us-east-1", None), "");
+        c.regions.get_mut("us-east-1").unwrap().certificate_arn = "arn:aws:acm:us-east-1:1:certificate/x".into();
+        assert_eq!(
+            health_url(&c, "us-east-1", Some("alb.example")),
+            "https://alb.example/health"
+        );
+        c.regions.get_mut("us-east-1").unwrap().health_url = "http://127.0.0.1:18081/health".into();
+        assert_eq!(
+            health_url(&c, "us-east-1", Some("alb.example")),
+            "http://127.0.0.1:18081/health"
+        );
+    }
+
+    #[test]
     fn no_certificate_means_http_health_checks() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         assert_eq!(plan[4].parameters["HealthCheckProtocol"], "HTTP");
     }
 
@@ -341,7 +412,7 @@ mod tests {
     fn every_stack_is_named_for_the_env_and_the_global_one_carries_the_dns_settings() {
         let mut c = config();
         c.hosted_zone_id = "Z123".into();
-        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         let names: Vec<&str> = plan.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -361,7 +432,12 @@ mod tests {
 
     #[test]
     fn before_the_first_upload_the_bootstrap_has_no_code_key() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &BTreeMap::new());
+        let plan = deploy_order(
+            &config(),
+            &roles("us-east-1", "us-east-2"),
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(plan[0].parameters["TopologyCodeKey"], "");
         assert_eq!(plan[1].parameters["TopologyCodeKey"], "");
     }
@@ -372,14 +448,14 @@ mod tests {
         for region in c.regions.values_mut() {
             region.certificate_arn = "arn:aws:acm:us-east-1:123:certificate/x".into();
         }
-        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         assert_eq!(plan[4].parameters["HealthCheckProtocol"], "HTTPS");
         assert_eq!(
             plan[2].parameters["CertificateArn"],
             "arn:aws:acm:us-east-1:123:certificate/x"
         );
         c.regions.get_mut("us-east-2").unwrap().certificate_arn.clear();
-        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         assert_eq!(
             plan[4].parameters["HealthCheckProtocol"], "HTTP",
             "one region without is not enough"
@@ -393,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_deploy_update_keeps_the_released_image() {
-        let mut spec = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys()).remove(2);
+        let mut spec = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new()).remove(2);
         spec.parameters.insert(IMAGE_TAG.into(), "from-somewhere".into());
         let params = change_set_parameters(&spec, Some(&names(&["Env", "ImageTag", "Role"])));
         let image: Vec<&ParamValue> = params.iter().filter(|(k, _)| k == IMAGE_TAG).map(|(_, v)| v).collect();
@@ -404,7 +480,7 @@ mod tests {
 
     #[test]
     fn a_deploy_create_leaves_the_image_to_the_template_default() {
-        let spec = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys()).remove(2);
+        let spec = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new()).remove(2);
         let params = change_set_parameters(&spec, None);
         assert!(params.iter().all(|(k, _)| k != IMAGE_TAG), "{params:?}");
         assert!(params.iter().all(|(_, v)| matches!(v, ParamValue::Set(_))));
@@ -417,7 +493,7 @@ mod tests {
 
     #[test]
     fn other_stacks_keep_nothing() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys());
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         for spec in [&plan[0], &plan[4]] {
             let params = change_set_parameters(spec, Some(&names(&["ImageTag", "Env"])));
             assert!(

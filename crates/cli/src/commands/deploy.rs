@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
-    let plan = deploy_order(&ctx.config, &ctx.roles, &keys);
+    let plan = deploy_order(&ctx.config, &ctx.roles, &keys, &super::health_urls(ctx).await?);
     let mut changed = false;
     for (step, spec) in plan.iter().enumerate() {
         println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);

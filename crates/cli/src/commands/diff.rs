@@ -12,7 +12,7 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
     let mut any = false;
-    for spec in deploy_order(&ctx.config, &ctx.roles, &keys) {
+    for spec in deploy_order(&ctx.config, &ctx.roles, &keys, &super::health_urls(ctx).await?) {
         let stacks = stacks_for(ctx, &spec);
         let sent = template_for(ctx, &spec).await?;
         match stacks.prepare(&spec, sent.body(), &ctx.config.env).await {

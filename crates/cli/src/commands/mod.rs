@@ -11,10 +11,27 @@ use crate::plan::StackSpec;
 use crate::stacks::Body;
 use crate::stacks::Stacks;
 use crate::templates::{self, Sent};
+use std::collections::BTreeMap;
 
 /// The stack helper for `spec`'s region.
 pub(crate) fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a> {
     Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll)
+}
+
+/// Each region's public `/health` (see [`crate::plan::health_url`]), from
+/// the configuration or the region stack's `AlbDnsName` output.
+pub(crate) async fn health_urls(ctx: &Context) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut urls = BTreeMap::new();
+    for region in ctx.config.regions.keys() {
+        let stacks = Stacks::new(&ctx.aws.region(region).cfn, region, ctx.poll);
+        let alb = (stacks.describe(&ctx.config.stack_name("region")).await?)
+            .and_then(|view| view.outputs.get("AlbDnsName").cloned());
+        urls.insert(
+            region.clone(),
+            crate::plan::health_url(&ctx.config, region, alb.as_deref()),
+        );
+    }
+    Ok(urls)
 }
 
 /// The template for `spec` as it is sent: inline when it fits, otherwise

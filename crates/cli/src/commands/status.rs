@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     println!("roles: primary {}, standby {}", ctx.roles.primary, ctx.roles.standby);
     let mut healthy = true;
-    for spec in deploy_order(&ctx.config, &ctx.roles, &BTreeMap::new()) {
+    for spec in deploy_order(&ctx.config, &ctx.roles, &BTreeMap::new(), &BTreeMap::new()) {
         match stacks_for(ctx, &spec).describe(&spec.name).await? {
             None => {
                 healthy = false;

@@ -1,0 +1,197 @@
+//! The failover function in cfn/region.yaml: what triggers it, what it is
+//! told, that nothing it needs is in the other region (static stability),
+//! that a role change does not touch it, and that its role can do its job
+//! and no more.
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use template_tests::{Template, policy_statements as statements, references, statement_actions as actions};
+
+fn region(env: &str, origin: &str, role: &str) -> Template {
+    Template::load("region.yaml").resolved(&[
+        ("Env", env),
+        ("Role", role),
+        ("DbOrigin", origin),
+        ("FailoverCodeKey", "failover/abc.zip"),
+        ("PeerHealthUrl", "https://peer.example/health"),
+    ])
+}
+
+fn env_vars(t: &Template) -> Value {
+    t.properties("FailoverFunction")["Environment"]["Variables"].clone()
+}
+
+#[test]
+fn without_code_there_is_no_failover_function_yet() {
+    let t = Template::load("region.yaml").resolved(&[("Env", "dev"), ("Role", "standby"), ("DbOrigin", "replica")]);
+    for id in ["FailoverFunction", "FailoverSchedule", "FailoverPeerAlarmsRule"] {
+        assert!(!t.resources().contains_key(id), "{id}");
+    }
+}
+
+#[test]
+fn it_is_told_this_regions_database_secret_and_both_health_urls() {
+    let replica = env_vars(&region("dev", "replica", "standby"));
+    assert_eq!(
+        replica["TANDEM_DB_INSTANCE"],
+        json!({"Fn::Sub": "tandem-${Env}-db-replica"})
+    );
+    assert_eq!(replica["TANDEM_DB_SECRET"], json!({"Fn::Sub": "tandem-${Env}/db"}));
+    assert_eq!(replica["TANDEM_CONFIGURED_PRIMARY"], json!({"Ref": "PeerRegion"}));
+    assert_eq!(replica["TANDEM_PEER_HEALTH_URL"], json!({"Ref": "PeerHealthUrl"}));
+    assert_eq!(
+        replica["TANDEM_OWN_HEALTH_URL"],
+        json!({"Fn::Sub": "http://${Alb.DNSName}/health"})
+    );
+    let writer = env_vars(&region("dev", "writer", "primary"));
+    assert_eq!(writer["TANDEM_DB_INSTANCE"], json!({"Fn::Sub": "tandem-${Env}-db"}));
+    assert_eq!(writer["TANDEM_CONFIGURED_PRIMARY"], json!({"Ref": "AWS::Region"}));
+    let with_tls = Template::load("region.yaml").resolved(&[
+        ("Env", "prod"),
+        ("Role", "standby"),
+        ("DbOrigin", "replica"),
+        ("FailoverCodeKey", "failover/abc.zip"),
+        ("CertificateArn", "arn:aws:acm:us-east-2:1:certificate/x"),
+    ]);
+    assert_eq!(
+        env_vars(&with_tls)["TANDEM_OWN_HEALTH_URL"],
+        json!({"Fn::Sub": "https://${Alb.DNSName}/health"})
+    );
+    let local = Template::load("region.yaml").resolved(&[
+        ("Env", "local"),
+        ("Role", "standby"),
+        ("DbOrigin", "replica"),
+        ("FailoverCodeKey", "failover/abc.zip"),
+        ("HealthUrl", "http://127.0.0.1:18082/health"),
+    ]);
+    assert_eq!(env_vars(&local)["TANDEM_OWN_HEALTH_URL"], json!({"Ref": "HealthUrl"}));
+}
+
+#[test]
+fn a_role_change_leaves_the_function_and_its_role_alone() {
+    // It reads the roles from the state table at run time: a deploy after a
+    // failover must not change what it is told (it may be mid-promotion).
+    for origin in ["writer", "replica"] {
+        let (a, b) = (region("prod", origin, "primary"), region("prod", origin, "standby"));
+        for id in [
+            "FailoverFunction",
+            "FailoverRole",
+            "FailoverSchedule",
+            "FailoverPeerAlarmsRule",
+            "ForwardAlarmsRule",
+        ] {
+            assert_eq!(a.resources().get(id), b.resources().get(id), "{origin}: {id}");
+        }
+    }
+}
+
+#[test]
+fn it_runs_every_minute_on_aws_and_long_enough_for_a_round_and_a_promotion() {
+    let t = region("dev", "replica", "standby");
+    assert_eq!(t.properties("FailoverSchedule")["ScheduleExpression"], "rate(1 minute)");
+    assert_eq!(
+        t.properties("FailoverSchedule")["Targets"][0]["Arn"],
+        json!({"Fn::GetAtt": ["FailoverFunction", "Arn"]})
+    );
+    assert_eq!(
+        t.properties("FailoverInvokedBySchedule")["SourceArn"],
+        json!({"Fn::GetAtt": ["FailoverSchedule", "Arn"]})
+    );
+    let timeout = t.properties("FailoverFunction")["Timeout"].as_u64().unwrap();
+    assert!(
+        timeout >= 50 + 60 * 5,
+        "a 50 s probe round plus minutes of waiting for RDS: {timeout}"
+    );
+    assert!(
+        !region("local", "replica", "standby")
+            .resources()
+            .contains_key("FailoverSchedule"),
+        "on the local AWS the drill drives it"
+    );
+    assert!(t.properties("FailoverFunction")["DeadLetterConfig"]["TargetArn"].is_object());
+}
+
+#[test]
+fn the_other_regions_alarms_reach_it_and_never_this_regions_rollback() {
+    let t = region("prod", "replica", "standby");
+    let peer = &t.properties("FailoverPeerAlarmsRule")["EventPattern"];
+    assert_eq!(peer["region"], json!([{"Ref": "PeerRegion"}]));
+    assert_eq!(peer["detail"]["state"]["value"], json!(["ALARM"]));
+    let forward = t.properties("ForwardAlarmsRule");
+    assert_eq!(
+        forward["EventPattern"]["region"],
+        json!([{"Ref": "AWS::Region"}]),
+        "no echo back"
+    );
+    assert_eq!(
+        forward["Targets"][0]["Arn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:events:${PeerRegion}:${AWS::AccountId}:event-bus/default"})
+    );
+    // Rollback acts on this region's alarms only: a forwarded alarm is not about this release.
+    let with_rollback = Template::load("region.yaml").resolved(&[
+        ("Env", "prod"),
+        ("Role", "standby"),
+        ("DbOrigin", "replica"),
+        ("RollbackCodeKey", "rollback/abc.zip"),
+    ]);
+    assert_eq!(
+        with_rollback.properties("AlarmStateRule")["EventPattern"]["region"],
+        json!([{"Ref": "AWS::Region"}])
+    );
+}
+
+#[test]
+fn its_role_acts_in_this_region_only_and_on_this_environments_things() {
+    let t = region("prod", "replica", "standby");
+    let statements = statements(&t, "FailoverRole");
+    let granted: BTreeSet<String> = statements.iter().flat_map(actions).collect();
+    let expected: BTreeSet<String> = [
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "rds:DescribeDBInstances",
+        "rds:PromoteReadReplica",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:StopReplicationToReplica",
+        "cloudwatch:GetMetricStatistics",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sns:Publish",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "sqs:SendMessage",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(granted, expected);
+    // Static stability: nothing in the other region.
+    assert!(
+        !references(&t.properties("FailoverRole")["Policies"]).contains("PeerRegion"),
+        "the failover role names the other region"
+    );
+    let rds = statements
+        .iter()
+        .find(|s| actions(s).contains(&"rds:PromoteReadReplica".to_owned()))
+        .unwrap();
+    assert_eq!(
+        rds["Resource"]["Fn::Sub"][0],
+        "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:${Db}"
+    );
+    assert_eq!(
+        rds["Resource"]["Fn::Sub"][1]["Db"],
+        json!({"Fn::Sub": "tandem-${Env}-db-replica"})
+    );
+    let secret = statements
+        .iter()
+        .find(|s| actions(s).contains(&"secretsmanager:PutSecretValue".to_owned()))
+        .unwrap();
+    assert_eq!(
+        secret["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tandem-${Env}/db-*"})
+    );
+}
