@@ -23,7 +23,11 @@ scripts/sample-stacks.sh >/dev/null
 
 # What the functions read from their template's environment, for the local
 # stacks; the rollback function decides and audits but acts on nothing here.
+# The failover function runs as the primary's here (us-east-1 is the configured
+# primary), so every sample decides and none promotes.
 FUNCTION_ENV="TANDEM_ENV=local,TANDEM_OPS_TOPIC_ARN=arn:aws:sns:$AWS_REGION:000000000000:tandem-local-ops,DRY_RUN=true"
+FUNCTION_ENV+=",TANDEM_PEER_REGION=us-east-2,TANDEM_CONFIGURED_PRIMARY=us-east-1,TANDEM_DB_INSTANCE=tandem-local-db"
+FUNCTION_ENV+=",TANDEM_OWN_HEALTH_URL=http://127.0.0.1:18081/health,TANDEM_PEER_HEALTH_URL=http://127.0.0.1:18082/health"
 
 watch_up() { [[ -f $WATCH_PID ]] && kill -0 "$(cat "$WATCH_PID")" 2>/dev/null; }
 if ! watch_up; then

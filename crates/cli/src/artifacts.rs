@@ -47,10 +47,15 @@ fn run(command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR`, or `target/` under `root`.
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
 /// Builds every function as `build` says and zips each as `bootstrap`.
 pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result<Vec<Artifact>> {
     let names = functions(root)?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let target = target_dir(root);
     let mut cargo = Command::new("cargo");
     cargo.current_dir(root);
     // Variables that `cargo run` sets for tandem itself would reach this

@@ -45,6 +45,31 @@ pub(crate) struct Regional {
     pub(crate) ecr: aws_sdk_ecr::Client,
     /// DynamoDB (the state table: region roles).
     pub(crate) dynamodb: aws_sdk_dynamodb::Client,
+    /// Lambda (`tandem failover` and the drill invoke the failover function).
+    pub(crate) lambda: aws_sdk_lambda::Client,
+    /// RDS and CloudWatch (the local drill's stand-in replica and its lag).
+    pub(crate) rds: aws_sdk_rds::Client,
+    /// CloudWatch.
+    pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+/// How long one invocation of a function may take: a failover function's
+/// probe round and its promotion steps run for minutes.
+pub(crate) const INVOKE_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// The Lambda client for one region's configuration, with [`INVOKE_TIMEOUT`]
+/// and no retry (an invocation that timed out may still be running).
+pub(crate) fn lambda_client(config: &SdkConfig) -> aws_sdk_lambda::Client {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(INVOKE_TIMEOUT)
+        .operation_timeout(INVOKE_TIMEOUT)
+        .build();
+    let lambda = aws_sdk_lambda::config::Builder::from(config)
+        .timeout_config(timeouts)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_lambda::Client::from_conf(lambda)
 }
 
 /// Clients for both regions of an environment.
@@ -78,6 +103,9 @@ impl Aws {
                     s3: s3_client(&c, config.is_local()),
                     ecr: aws_sdk_ecr::Client::new(&c),
                     dynamodb: aws_sdk_dynamodb::Client::new(&c),
+                    lambda: lambda_client(&c),
+                    rds: aws_sdk_rds::Client::new(&c),
+                    cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
                 };
                 (region.clone(), clients)
             })

@@ -10,6 +10,7 @@ mod commands;
 mod config;
 mod context;
 mod events;
+mod failover;
 mod plan;
 mod release;
 mod roles;
@@ -61,6 +62,27 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Make the standby region the primary now, through its failover function.
+    Failover {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+        /// Why, for the audit trail.
+        #[arg(long, default_value = "a manual failover from the tandem CLI")]
+        reason: String,
+        /// Skip the replica-lag check (and only that): accept losing the writes the replica lacks.
+        #[arg(long)]
+        force: bool,
+        /// Decide and audit, promote nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A game day on the local AWS: stop the primary's app and time the failover function's reaction.
+    Drill {
+        /// local (a drill never runs against AWS).
+        #[arg(long)]
+        env: String,
+    },
     /// Show the region roles, the stacks and their outputs.
     Status {
         /// dev, prod or local.
@@ -107,6 +129,19 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             }
             let ctx = context::Context::load(&root, &env).await?;
             commands::destroy::run(&ctx).await.map(|()| true)
+        }
+        Command::Failover {
+            env,
+            reason,
+            force,
+            dry_run,
+        } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::failover::run(&ctx, &reason, force, dry_run).await
+        }
+        Command::Drill { env } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::drill::run(&ctx).await
         }
         Command::Status { env } => {
             let ctx = context::Context::load(&root, &env).await?;

@@ -99,7 +99,7 @@ fn manual(event: &Value, action: &Value) -> Result<Manual, EventError> {
         _ => {
             return Err(EventError(format!(
                 "field `action` is {}: use \"failover\" or \"status\"",
-                quote(&action.to_string())
+                shown(action)
             )));
         }
     };
@@ -108,7 +108,7 @@ fn manual(event: &Value, action: &Value) -> Result<Manual, EventError> {
         Some(Value::Bool(b)) => Ok(*b),
         Some(other) => Err(EventError(format!(
             "field `{name}` is {}: use true or false",
-            quote(&other.to_string())
+            shown(other)
         ))),
     };
     let reason = match event.get("reason") {
@@ -117,7 +117,7 @@ fn manual(event: &Value, action: &Value) -> Result<Manual, EventError> {
         Some(other) => {
             return Err(EventError(format!(
                 "field `reason` is {}: give one sentence of text",
-                quote(&other.to_string())
+                shown(other)
             )));
         }
     };
@@ -132,6 +132,14 @@ fn manual(event: &Value, action: &Value) -> Result<Manual, EventError> {
         force: flag("force")?,
         dry_run: flag("dry_run")?,
     })
+}
+
+/// A JSON value as a person reads it, shortened: a string in quotes once.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::String(text) => quote(text),
+        other => quote(&other.to_string()),
+    }
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -201,8 +209,8 @@ mod tests {
     #[test]
     fn bad_manual_events_name_the_field_and_the_fix() {
         for (event, field) in [
-            (json!({"action": "promote"}), "`action`"),
-            (json!({"action": 3}), "`action`"),
+            (json!({"action": "promote"}), "`action` is \"promote\": use"),
+            (json!({"action": 3}), "`action` is \"3\""),
             (json!({"action": "failover"}), "`reason`"),
             (json!({"action": "failover", "reason": ""}), "`reason`"),
             (json!({"action": "failover", "reason": 1}), "`reason`"),

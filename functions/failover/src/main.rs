@@ -42,7 +42,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         };
         failover.handle(&event.payload, &call).await.map_err(|e| {
             tracing::error!(error = %e, "the event was not handled");
-            lambda_runtime::Error::from(e)
+            // A named type and the one-sentence reason, not a Rust type path.
+            lambda_runtime::Diagnostic {
+                error_type: e.kind().to_owned(),
+                error_message: e.to_string(),
+            }
         })
     }))
     .await

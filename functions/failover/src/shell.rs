@@ -52,6 +52,17 @@ pub enum FailoverError {
     Step(String),
 }
 
+impl FailoverError {
+    /// A short name for the kind of failure (Lambda's `errorType`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Event(_) => "tandem.BadEvent",
+            Self::State(_) => "tandem.StateTable",
+            Self::Step(_) => "tandem.FailoverStep",
+        }
+    }
+}
+
 /// One invocation: who it is and how long it may run.
 #[derive(Debug, Clone)]
 pub struct Invocation {

@@ -1,11 +1,13 @@
-//! `tandem status`: the region roles, each stack's status, its outputs, and
-//! each region's last release.
+//! `tandem status`: the region roles, each stack's status, its outputs,
+//! each region's last release, and the failover picture: each region's
+//! probes of the other, the failover lock, and the last decisions.
 
 use super::stacks_for;
 use crate::context::Context;
 use crate::plan::{Template, deploy_order};
 use crate::release::status_lines;
 use std::collections::BTreeMap;
+use tandem_core::state::AuditKind;
 
 /// Prints the status; returns whether every stack exists and is settled.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
@@ -32,5 +34,54 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
             }
         }
     }
+    failover(ctx).await;
     Ok(healthy)
+}
+
+/// The failover lines; a region whose table cannot be read says so.
+async fn failover(ctx: &Context) {
+    println!("failover");
+    let mut decisions = Vec::new();
+    for region in ctx.config.regions.keys() {
+        let table = ctx.state(region);
+        let version = match table.roles().await {
+            Ok(roles) => roles.map_or(0, |r| r.updated_at),
+            Err(e) => {
+                println!("  {region}: cannot be read: {e}");
+                continue;
+            }
+        };
+        match table.probe(region).await {
+            Ok(Some(p)) => println!(
+                "  {region} probes the other region: {} failed in a row (last at {}){}",
+                p.failures,
+                p.last_at,
+                p.last_error.map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+            Ok(None) => println!("  {region} probes the other region: none yet"),
+            Err(e) => println!("  {region} probes: cannot be read: {e}"),
+        }
+        match table.failover_lock(version).await {
+            Ok(Some(l)) => println!(
+                "  {region} failover lock: step {}, held by {} until {}{}",
+                l.step.as_str(),
+                l.holder,
+                l.lease_until,
+                l.error.map(|e| format!(", error: {e}")).unwrap_or_default()
+            ),
+            Ok(None) => println!("  {region} failover lock: free"),
+            Err(e) => println!("  {region} failover lock: cannot be read: {e}"),
+        }
+        if let Ok(mut entries) = table.recent_audits(AuditKind::Failover, 5).await {
+            decisions.append(&mut entries);
+        }
+    }
+    decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
+    println!(
+        "  last failover decisions{}",
+        if decisions.is_empty() { ": none" } else { "" }
+    );
+    for d in decisions.iter().take(5) {
+        println!("    {} {} {}: {} ({})", d.at, d.region, d.decision, d.reason, d.outcome);
+    }
 }

@@ -319,6 +319,22 @@ impl StateTable {
         self.conditional(update.send().await)
     }
 
+    /// Removes `region`'s probe streak and the lock of roles version
+    /// `version`: a local drill starts from nothing. Never called on AWS.
+    pub async fn reset_failover(&self, region: &str, version: u64) -> Result<(), StateError> {
+        for sk in [format!("probe#{region}"), FailoverLock::sort_key(version)] {
+            let [pk, sk] = key(sk);
+            (self.client.delete_item())
+                .table_name(&self.name)
+                .key(pk.0, pk.1)
+                .key(sk.0, sk.1)
+                .send()
+                .await
+                .map_err(|e| self.failed("written", &e))?;
+        }
+        Ok(())
+    }
+
     async fn get(&self, key: [(String, AttributeValue); 2]) -> Result<Option<Item>, StateError> {
         let [pk, sk] = key;
         let out = (self.client.get_item())

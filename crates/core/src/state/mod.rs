@@ -290,6 +290,27 @@ impl StateTable {
         Ok(entries)
     }
 
+    /// The newest `limit` decisions of `kind`, newest first.
+    pub async fn recent_audits(&self, kind: AuditKind, limit: usize) -> Result<Vec<AuditEntry>, StateError> {
+        let out = (self.client.query())
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(AUDIT_PK.into()))
+            .expression_attribute_values(":prefix", AttributeValue::S(AuditEntry::sort_key(kind, "")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.failed("read", &e))?;
+        let mut entries = out
+            .items()
+            .iter()
+            .map(|item| AuditEntry::from_item(item).map_err(|why| self.unreadable("audit entry", why)))
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.key.cmp(&a.key)));
+        entries.truncate(limit);
+        Ok(entries)
+    }
+
     /// Sets the outcome of the audit entry of `kind` for `key` (written
     /// first with its decision, before the action it records).
     pub async fn set_audit_outcome(&self, kind: AuditKind, key: &str, outcome: &str) -> Result<Written, StateError> {

@@ -1,0 +1,27 @@
+//! `tandem failover`: asks the standby region's failover function to fail
+//! over now, and prints its decision.
+
+use crate::context::Context;
+use crate::failover::{function_name, invoke, manual_event};
+
+/// Runs it; returns whether the standby was promoted (or would be, dry).
+pub(crate) async fn run(ctx: &Context, reason: &str, force: bool, dry_run: bool) -> anyhow::Result<bool> {
+    let region = &ctx.roles.standby;
+    let function = function_name(&ctx.config.env);
+    println!(
+        "asking {function} in {region} (the standby) to fail over{}{}",
+        if force { ", skipping the lag check" } else { "" },
+        if dry_run { " (dry run: decide only)" } else { "" }
+    );
+    let event = manual_event("failover", reason, force, dry_run);
+    match invoke(&ctx.aws.region(region).lambda, &function, region, &event).await? {
+        Ok(answer) => {
+            println!(
+                "decision: {}\nreason:   {}\noutcome:  {}",
+                answer.decision, answer.reason, answer.outcome
+            );
+            Ok(answer.decision == "Promote")
+        }
+        Err(why) => anyhow::bail!("{why} (the audit trail has it: tandem status --env {})", ctx.config.env),
+    }
+}
