@@ -15,6 +15,7 @@ pub mod appspec;
 pub mod aws;
 pub mod cfn;
 pub mod clock;
+pub mod db;
 pub mod image;
 pub mod probe;
 pub mod settings;

@@ -9,13 +9,12 @@
 //! - [`event`]: the events it takes.
 //! - [`decide`]: the pure decision (tested exhaustively in `decide_tests.rs`).
 //! - [`shell`]: probes, observes and acts; [`steps`] runs the promotion
-//!   under the lock; [`observe`] and [`promote`] are its AWS calls.
+//!   under the lock; [`observe`] and `tandem_core::db` are its AWS calls.
 //! - [`settings`]: the environment it reads.
 
 pub mod decide;
 pub mod event;
 pub mod observe;
-pub mod promote;
 pub mod settings;
 pub mod shell;
 pub mod steps;

@@ -31,31 +31,6 @@ pub async fn database(rds: &aws_sdk_rds::Client, id: &str) -> Db {
     }
 }
 
-/// The writer's address, once `id` is a standalone instance and available:
-/// `Ok(None)` while it is still a replica or busy.
-pub async fn writer_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Option<(String, i32)>, String> {
-    let out = (rds.describe_db_instances().db_instance_identifier(id).send())
-        .await
-        .map_err(|e| format!("DescribeDBInstances {id}: {}", error_text(&e)))?;
-    let Some(db) = out.db_instances().first() else {
-        return Err(format!("{id} is gone"));
-    };
-    let replica = db
-        .read_replica_source_db_instance_identifier()
-        .is_some_and(|s| !s.is_empty());
-    if replica || db.db_instance_status() != Some("available") {
-        return Ok(None);
-    }
-    let endpoint = db
-        .endpoint()
-        .ok_or_else(|| format!("{id} is available but has no endpoint"))?;
-    let host = endpoint.address().unwrap_or_default().to_owned();
-    if host.is_empty() {
-        return Err(format!("{id} is available but its endpoint has no address"));
-    }
-    Ok(Some((host, endpoint.port().unwrap_or(3306))))
-}
-
 /// The newest `ReplicaLag` (seconds, the minute's maximum) of `id` over
 /// the last five minutes, or `None` when CloudWatch has no datapoint.
 pub async fn replica_lag(cw: &aws_sdk_cloudwatch::Client, id: &str, now: u64) -> Result<Option<f64>, String> {

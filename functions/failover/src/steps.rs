@@ -4,7 +4,7 @@
 //! (a crash, the end of its time) leaves the step it reached for the next.
 
 use crate::observe;
-use crate::promote::{self, Promoted};
+use tandem_core::db::{self, Promoted};
 use crate::shell::{Failover, FailoverError, answer};
 use serde_json::Value;
 use std::time::Duration;
@@ -31,7 +31,7 @@ impl Steps<'_> {
         let rds = &self.failover.rds;
         loop {
             step = match step {
-                FailoverStep::Claimed | FailoverStep::Failed => match promote::promote(rds, &s.db_instance).await {
+                FailoverStep::Claimed | FailoverStep::Failed => match db::promote(rds, &s.db_instance).await {
                     Ok(Promoted::Accepted) => self.advance(FailoverStep::PromoteRequested).await?,
                     // Already promoting or promoted (an earlier holder's call went through).
                     Ok(Promoted::NotNow(why)) => match observe::database(rds, &s.db_instance).await {
@@ -44,7 +44,7 @@ impl Steps<'_> {
                     Err(why) => return Err(self.fail(&format!("could not promote {} ({why})", s.db_instance)).await),
                 },
                 FailoverStep::PromoteRequested => loop {
-                    match observe::writer_endpoint(rds, &s.db_instance).await {
+                    match db::writer_endpoint(rds, &s.db_instance).await {
                         Ok(Some(_)) => break self.advance(FailoverStep::Promoted).await?,
                         Ok(None) if Instant::now() + WAIT_POLL < self.until => tokio::time::sleep(WAIT_POLL).await,
                         Ok(None) => return self.leave("the replica is still being promoted").await,
@@ -52,7 +52,7 @@ impl Steps<'_> {
                     }
                 },
                 FailoverStep::Promoted => {
-                    let endpoint = match observe::writer_endpoint(rds, &s.db_instance).await {
+                    let endpoint = match db::writer_endpoint(rds, &s.db_instance).await {
                         Ok(Some(endpoint)) => endpoint,
                         Ok(None) => {
                             return Err(self
@@ -62,7 +62,7 @@ impl Steps<'_> {
                         Err(why) => return Err(self.fail(&why).await),
                     };
                     let (host, port) = endpoint;
-                    if let Err(why) = promote::repoint_secret(&self.failover.secrets, &s.db_secret, &host, port).await {
+                    if let Err(why) = db::repoint_secret(&self.failover.secrets, &s.db_secret, &host, port).await {
                         return Err(self
                             .fail(&format!("could not point the secret at the new writer ({why})"))
                             .await);

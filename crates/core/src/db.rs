@@ -1,8 +1,9 @@
-//! The promotion's AWS steps, each safe to repeat: promote the replica, and
-//! point this region's secret at the new writer.
+//! The database calls a failover and a failback share, each safe to repeat:
+//! promote a replica, find the writer's address, point a region's secret at
+//! a writer. All in one region; the caller picks it.
 
+use crate::aws::{error_code, error_text};
 use serde_json::Value;
-use tandem_core::aws::{error_code, error_text};
 
 /// How a `PromoteReadReplica` call ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,31 @@ pub async fn promote(rds: &aws_sdk_rds::Client, id: &str) -> Result<Promoted, St
         Err(e) if error_code(&e) == Some("InvalidDBInstanceState") => Ok(Promoted::NotNow(error_text(&e))),
         Err(e) => Err(format!("PromoteReadReplica {id}: {}", error_text(&e))),
     }
+}
+
+/// The writer's address, once `id` is a standalone instance and available:
+/// `Ok(None)` while it is still a replica or busy.
+pub async fn writer_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Option<(String, i32)>, String> {
+    let out = (rds.describe_db_instances().db_instance_identifier(id).send())
+        .await
+        .map_err(|e| format!("DescribeDBInstances {id}: {}", error_text(&e)))?;
+    let Some(db) = out.db_instances().first() else {
+        return Err(format!("{id} is gone"));
+    };
+    let replica = db
+        .read_replica_source_db_instance_identifier()
+        .is_some_and(|s| !s.is_empty());
+    if replica || db.db_instance_status() != Some("available") {
+        return Ok(None);
+    }
+    let endpoint = db
+        .endpoint()
+        .ok_or_else(|| format!("{id} is available but has no endpoint"))?;
+    let host = endpoint.address().unwrap_or_default().to_owned();
+    if host.is_empty() {
+        return Err(format!("{id} is available but its endpoint has no address"));
+    }
+    Ok(Some((host, endpoint.port().unwrap_or(3306))))
 }
 
 /// Points secret `secret_id` at `host`:`port`, keeping its credentials. A
