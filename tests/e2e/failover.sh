@@ -60,6 +60,27 @@ aws lambda invoke --region $S --function-name tandem-local-failover --payload '{
 check "a manual failover without a reason is refused" contains "$(cat "$payload")" 'field `reason` is missing'
 rm -f "$payload"
 
+echo "e2e: failback"
+rds() { aws rds --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }  # aws-cli v1 ignores AWS_ENDPOINT_URL for RDS
+# After a failover: us-east-2 is the primary, its promoted replica a writer.
+rds create-db-instance --region $S --db-instance-identifier tandem-local-db-replica --engine mysql \
+  --db-instance-class db.t4g.micro --allocated-storage 20 --master-username e2e --master-user-password e2e-password >/dev/null
+aws dynamodb put-item --region $S --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
+  \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$S\"},\"standby\":{\"S\":\"$P\"},\"updated_at\":{\"N\":\"$(date +%s)\"}}"
+dbs() { for r in $P $S; do rds describe-db-instances --region "$r" --query 'DBInstances[].DBInstanceIdentifier' --output text; done; }
+before=$(dbs)
+out=$($tandem failback --env local </dev/null 2>&1); rc=$?
+check "tandem failback without --yes and no terminal refuses" eq "$rc" 1
+check "asking for a terminal or --yes" contains "$out" "run it in a terminal, or pass --yes"
+out=$($tandem failback --env local --yes 2>&1); rc=$?
+check "tandem failback plans from the first step" contains "$out" "[1/11] create tandem-local-db-next in us-east-1, a read replica of the writer in us-east-2"
+check "the local AWS's refusal of a cross-region replica stops it (exit 1)" eq "$rc" 1
+check "naming the call, the source and that nothing changed" contains "$out" "could not create tandem-local-db-next in us-east-1 from arn:aws:rds:us-east-2:"
+check "nothing changed indeed" contains "$out" "nothing was changed"
+check "every database is where it was" eq "$(dbs)" "$before"
+rds delete-db-instance --region $S --db-instance-identifier tandem-local-db-replica --skip-final-snapshot >/dev/null
+aws dynamodb delete-item --region $S --table-name tandem-local-state --key '{"pk":{"S":"region-roles"},"sk":{"S":"current"}}'
+
 for sample in events/failover-*.json; do
   answer=$(make --no-print-directory invoke FN=failover EVENT="$sample" 2>/dev/null); rc=$?
   check "make invoke FN=failover EVENT=$sample decides" contains "$answer" '"decision"'

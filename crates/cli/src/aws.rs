@@ -51,6 +51,8 @@ pub(crate) struct Regional {
     pub(crate) rds: aws_sdk_rds::Client,
     /// CloudWatch.
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Secrets Manager (a failback points each region's secret at the writer).
+    pub(crate) secrets: aws_sdk_secretsmanager::Client,
 }
 
 /// How long one invocation of a function may take: a failover function's
@@ -106,11 +108,17 @@ impl Aws {
                     lambda: lambda_client(&c),
                     rds: aws_sdk_rds::Client::new(&c),
                     cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
+                    secrets: aws_sdk_secretsmanager::Client::new(&c),
                 };
                 (region.clone(), clients)
             })
             .collect();
         Self { base, regions }
+    }
+
+    /// The configuration every client was built from (its credentials sign requests).
+    pub(crate) fn base(&self) -> &SdkConfig {
+        &self.base
     }
 
     /// The clients for `region` (one of the configured regions).

@@ -10,8 +10,10 @@ mod commands;
 mod config;
 mod context;
 mod events;
+mod failback;
 mod failover;
 mod plan;
+mod presign;
 mod release;
 mod roles;
 mod stacks;
@@ -77,6 +79,15 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Return to the configured primary after a failover: planned, step by step, each confirmed.
+    Failback {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+        /// Do not ask before each step.
+        #[arg(long)]
+        yes: bool,
+    },
     /// A game day on the local AWS: stop the primary's app and time the failover function's reaction.
     Drill {
         /// local (a drill never runs against AWS).
@@ -138,6 +149,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             let ctx = context::Context::load(&root, &env).await?;
             commands::failover::run(&ctx, &reason, force, dry_run).await
+        }
+        Command::Failback { env, yes } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::failback::run(ctx, yes).await
         }
         Command::Drill { env } => {
             let ctx = context::Context::load(&root, &env).await?;

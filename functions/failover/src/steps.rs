@@ -4,11 +4,11 @@
 //! (a crash, the end of its time) leaves the step it reached for the next.
 
 use crate::observe;
-use tandem_core::db::{self, Promoted};
 use crate::shell::{Failover, FailoverError, answer};
 use serde_json::Value;
 use std::time::Duration;
 use tandem_core::clock::unix_now;
+use tandem_core::db::{self, Promoted};
 use tandem_core::state::{AuditKind, FailoverStep, RolesRecord, Written};
 use tokio::time::Instant;
 

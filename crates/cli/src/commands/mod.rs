@@ -4,6 +4,7 @@ pub(crate) mod deploy;
 pub(crate) mod destroy;
 pub(crate) mod diff;
 pub(crate) mod drill;
+pub(crate) mod failback;
 pub(crate) mod failover;
 pub(crate) mod release;
 pub(crate) mod status;
