@@ -1,6 +1,6 @@
 //! The database calls a failover and a failback share, each safe to repeat:
-//! promote a replica, find the writer's address, point a region's secret at
-//! a writer. All in one region; the caller picks it.
+//! promote a replica, find the writer's address, read a replica's lag,
+//! point a region's secret at a writer. All in one region; the caller picks it.
 
 use crate::aws::{error_code, error_text};
 use serde_json::Value;
@@ -52,6 +52,31 @@ pub async fn writer_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Opti
         return Err(format!("{id} is available but its endpoint has no address"));
     }
     Ok(Some((host, endpoint.port().unwrap_or(3306))))
+}
+
+/// The newest `ReplicaLag` (seconds, the minute's maximum) of `id` over
+/// the last five minutes, or `None` when CloudWatch has no datapoint.
+pub async fn replica_lag(cw: &aws_sdk_cloudwatch::Client, id: &str, now: u64) -> Result<Option<f64>, String> {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    use aws_sdk_cloudwatch::types::{Dimension, Statistic};
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
+    let out = (cw.get_metric_statistics())
+        .namespace("AWS/RDS")
+        .metric_name("ReplicaLag")
+        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(id).build())
+        .start_time(DateTime::from_secs(now - 300))
+        .end_time(DateTime::from_secs(now + 60))
+        .period(60)
+        .statistics(Statistic::Maximum)
+        .send()
+        .await
+        .map_err(|e| format!("GetMetricStatistics ReplicaLag {id}: {}", error_text(&e)))?;
+    Ok(out
+        .datapoints()
+        .iter()
+        .filter_map(|d| Some((d.timestamp()?.secs(), d.maximum()?)))
+        .max_by_key(|(at, _)| *at)
+        .map(|(_, lag)| lag))
 }
 
 /// Points secret `secret_id` at `host`:`port`, keeping its credentials. A

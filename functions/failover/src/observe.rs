@@ -4,8 +4,6 @@
 //! the primary region's control plane.
 
 use crate::decide::Db;
-use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Statistic};
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::probe::Prober;
 
@@ -29,29 +27,6 @@ pub async fn database(rds: &aws_sdk_rds::Client, id: &str) -> Db {
         Err(e) if error_code(&e) == Some("DBInstanceNotFound") => Db::Missing,
         Err(e) => Db::Unknown(format!("DescribeDBInstances {id}: {}", error_text(&e))),
     }
-}
-
-/// The newest `ReplicaLag` (seconds, the minute's maximum) of `id` over
-/// the last five minutes, or `None` when CloudWatch has no datapoint.
-pub async fn replica_lag(cw: &aws_sdk_cloudwatch::Client, id: &str, now: u64) -> Result<Option<f64>, String> {
-    let now = i64::try_from(now).unwrap_or(i64::MAX);
-    let out = (cw.get_metric_statistics())
-        .namespace("AWS/RDS")
-        .metric_name("ReplicaLag")
-        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(id).build())
-        .start_time(DateTime::from_secs(now - 300))
-        .end_time(DateTime::from_secs(now + 60))
-        .period(60)
-        .statistics(Statistic::Maximum)
-        .send()
-        .await
-        .map_err(|e| format!("GetMetricStatistics ReplicaLag {id}: {}", error_text(&e)))?;
-    Ok(out
-        .datapoints()
-        .iter()
-        .filter_map(|d| Some((d.timestamp()?.secs(), d.maximum()?)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, lag)| lag))
 }
 
 /// `GET url`: `Ok` on a 2xx answer, otherwise why not.

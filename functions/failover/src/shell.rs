@@ -147,7 +147,7 @@ impl Failover {
         // The rest is read only when it can matter (three calls saved a minute).
         let matters = standby && (failures >= s.limits.threshold || !probing || lock.is_some());
         let (own_health, lag_secs, db) = if matters || !standby {
-            let lag = observe::replica_lag(&self.cloudwatch, &s.db_instance, now).await;
+            let lag = tandem_core::db::replica_lag(&self.cloudwatch, &s.db_instance, now).await;
             (
                 observe::health(self.prober.as_ref(), &s.own_health_url).await,
                 lag.unwrap_or_else(|why| {

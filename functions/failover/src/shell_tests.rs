@@ -258,6 +258,35 @@ fn used(rules: &[&Rule]) {
     }
 }
 
+/// Runs `event` through a promotion that ends done, with `rds` and
+/// `dynamodb` answering and the secret repointed; checks every rule was
+/// used once.
+async fn promotion_done(rds: &[&Rule], dynamodb: &[&Rule], event: Value) {
+    let secrets = secret_rules();
+    let secret_refs: Vec<&Rule> = secrets.iter().collect();
+    let (lagging, first_note, last_note) = (lag(3.0), published(), published());
+    let mocks = Mocks {
+        rds,
+        secrets: &secret_refs,
+        cloudwatch: &[&lagging],
+        dynamodb,
+        sns: &[&first_note, &last_note],
+    };
+    let answer = failover(&mocks, healthy_here()).handle(&event, &call()).await.unwrap();
+    assert_eq!(answer["decision"], "Promote");
+    assert!(
+        answer["outcome"]
+            .as_str()
+            .unwrap()
+            .starts_with("done: us-east-2 is the primary"),
+        "{answer}"
+    );
+    used(rds);
+    used(dynamodb);
+    used(&secret_refs);
+    assert_eq!(last_note.num_calls(), 1, "the outcome is notified");
+}
+
 #[tokio::test]
 async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() {
     let (roles, probe, no_lock, claim) = (
@@ -306,31 +335,7 @@ async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() 
         instance("available", false),
     );
     let rds = [&replica, &promote, &writer, &writer_again];
-    let secrets = secret_rules();
-    let secret_refs: Vec<&Rule> = secrets.iter().collect();
-    let (lagging, first_note, last_note) = (lag(3.0), published(), published());
-    let f = failover(
-        &Mocks {
-            rds: &rds,
-            secrets: &secret_refs,
-            cloudwatch: &[&lagging],
-            dynamodb: &dynamodb,
-            sns: &[&first_note, &last_note],
-        },
-        healthy_here(),
-    );
-    let answer = f.handle(&manual(), &call()).await.unwrap();
-    assert_eq!(answer["decision"], "Promote");
-    assert!(
-        answer["outcome"]
-            .as_str()
-            .unwrap()
-            .starts_with("done: us-east-2 is the primary"),
-        "{answer}"
-    );
-    used(&dynamodb);
-    used(&rds);
-    used(&secret_refs);
+    promotion_done(&rds, &dynamodb, manual()).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -375,26 +380,7 @@ async fn a_promotion_still_modifying_is_waited_for_then_finished() {
         instance("available", false),
     );
     let rds = [&observed, &modifying, &still, &writer, &endpoint];
-    let secrets = secret_rules();
-    let secret_refs: Vec<&Rule> = secrets.iter().collect();
-    let (lagging, a, b) = (lag(1.0), published(), published());
-    let f = failover(
-        &Mocks {
-            rds: &rds,
-            secrets: &secret_refs,
-            cloudwatch: &[&lagging],
-            dynamodb: &dynamodb,
-            sns: &[&a, &b],
-        },
-        healthy_here(),
-    );
-    let answer = f
-        .handle(&json!({"detail-type": "Scheduled Event"}), &call())
-        .await
-        .unwrap();
-    assert!(answer["outcome"].as_str().unwrap().starts_with("done: "), "{answer}");
-    used(&rds);
-    used(&dynamodb);
+    promotion_done(&rds, &dynamodb, serde_json::json!({"detail-type": "Scheduled Event"})).await;
 }
 
 #[tokio::test]
@@ -430,23 +416,7 @@ async fn an_already_promoted_instance_is_not_promoted_twice() {
         update("done: "),
     ];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
-    let secrets = secret_rules();
-    let secret_refs: Vec<&Rule> = secrets.iter().collect();
-    let (lagging, a, b) = (lag(1.0), published(), published());
-    let f = failover(
-        &Mocks {
-            rds: &rds,
-            secrets: &secret_refs,
-            cloudwatch: &[&lagging],
-            dynamodb: &dynamodb,
-            sns: &[&a, &b],
-        },
-        healthy_here(),
-    );
-    let answer = f.handle(&manual(), &call()).await.unwrap();
-    assert!(answer["outcome"].as_str().unwrap().starts_with("done: "), "{answer}");
-    used(&rds);
-    used(&dynamodb);
+    promotion_done(&rds, &dynamodb, manual()).await;
 }
 
 /// The run up to the PromoteReadReplica call, then `promote` answers; the

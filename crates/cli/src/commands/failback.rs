@@ -241,7 +241,7 @@ async fn create_replica(
 async fn catch_up(rds: &aws_sdk_rds::Client, cw: &aws_sdk_cloudwatch::Client, id: &str) -> anyhow::Result<()> {
     loop {
         let status = instance(rds, id).await?;
-        let lag = failover_lag(cw, id).await;
+        let lag = db::replica_lag(cw, id, unix_now()).await.unwrap_or(None);
         match (&status, lag) {
             (Instance::Replica { status, .. }, Some(lag)) if status == "available" && lag <= CAUGHT_UP_SECS => {
                 println!("  {id} is available, {lag:.0}s behind");
@@ -259,28 +259,6 @@ async fn catch_up(rds: &aws_sdk_rds::Client, cw: &aws_sdk_cloudwatch::Client, id
         }
         tokio::time::sleep(Duration::from_secs(15)).await;
     }
-}
-
-async fn failover_lag(cw: &aws_sdk_cloudwatch::Client, id: &str) -> Option<f64> {
-    use aws_sdk_cloudwatch::primitives::DateTime;
-    use aws_sdk_cloudwatch::types::{Dimension, Statistic};
-    let now = unix_now() as i64;
-    let out = (cw.get_metric_statistics())
-        .namespace("AWS/RDS")
-        .metric_name("ReplicaLag")
-        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(id).build())
-        .start_time(DateTime::from_secs(now - 300))
-        .end_time(DateTime::from_secs(now + 60))
-        .period(60)
-        .statistics(Statistic::Maximum)
-        .send()
-        .await
-        .ok()?;
-    out.datapoints()
-        .iter()
-        .filter_map(|d| Some((d.timestamp()?.secs(), d.maximum()?)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, lag)| lag)
 }
 
 /// Renames `id` to `id-retired-<time>` and waits until the name is free.

@@ -269,43 +269,31 @@ impl StateTable {
     /// The lifecycle-hook decisions of CodeDeploy deployment `deployment_id`,
     /// oldest first (the hook keys its entries `<deployment>#<execution>`).
     pub async fn hook_audits(&self, deployment_id: &str) -> Result<Vec<AuditEntry>, StateError> {
-        let out = (self.client.query())
-            .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(AUDIT_PK.into()))
-            .expression_attribute_values(
-                ":prefix",
-                AttributeValue::S(AuditEntry::sort_key(AuditKind::Hook, &format!("{deployment_id}#"))),
-            )
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| self.failed("read", &e))?;
-        let mut entries = out
-            .items()
-            .iter()
-            .map(|item| AuditEntry::from_item(item).map_err(|why| self.unreadable("audit entry", why)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut entries = self.audits_from(AuditKind::Hook, &format!("{deployment_id}#")).await?;
         entries.sort_by_key(|e| e.at);
         Ok(entries)
     }
 
-    /// The newest `limit` decisions of `kind`, newest first.
-    pub async fn recent_audits(&self, kind: AuditKind, limit: usize) -> Result<Vec<AuditEntry>, StateError> {
+    /// Every audit entry of `kind` whose key starts with `prefix`.
+    async fn audits_from(&self, kind: AuditKind, prefix: &str) -> Result<Vec<AuditEntry>, StateError> {
         let out = (self.client.query())
             .table_name(&self.name)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", AttributeValue::S(AUDIT_PK.into()))
-            .expression_attribute_values(":prefix", AttributeValue::S(AuditEntry::sort_key(kind, "")))
+            .expression_attribute_values(":prefix", AttributeValue::S(AuditEntry::sort_key(kind, prefix)))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| self.failed("read", &e))?;
-        let mut entries = out
-            .items()
+        out.items()
             .iter()
             .map(|item| AuditEntry::from_item(item).map_err(|why| self.unreadable("audit entry", why)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect()
+    }
+
+    /// The newest `limit` decisions of `kind`, newest first.
+    pub async fn recent_audits(&self, kind: AuditKind, limit: usize) -> Result<Vec<AuditEntry>, StateError> {
+        let mut entries = self.audits_from(kind, "").await?;
         entries.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.key.cmp(&a.key)));
         entries.truncate(limit);
         Ok(entries)
