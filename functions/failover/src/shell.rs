@@ -144,9 +144,11 @@ impl Failover {
             self.probe_streak().await?
         };
         let lock = self.table.failover_lock(version).await?;
-        // The rest is read only when it can matter (three calls saved a minute).
-        let matters = standby && (failures >= s.limits.threshold || !probing || lock.is_some());
-        let (own_health, lag_secs, db) = if matters || !standby {
+        // The rest is read only when it can matter: a person asked, or this
+        // region is the standby and the primary looks down or a promotion is
+        // under way (the primary's every-minute run reads nothing more).
+        let matters = !probing || (standby && (failures >= s.limits.threshold || lock.is_some()));
+        let (own_health, lag_secs, db) = if matters {
             let lag = tandem_core::db::replica_lag(&self.cloudwatch, &s.db_instance, now).await;
             (
                 observe::health(self.prober.as_ref(), &s.own_health_url).await,

@@ -587,3 +587,30 @@ async fn a_healthy_primary_is_probed_each_interval_until_the_round_ends() {
     assert_eq!(answer["decision"], "Watch");
     used(&dynamodb);
 }
+
+#[tokio::test]
+async fn in_the_primary_region_a_scheduled_run_reads_the_roles_and_stops() {
+    let roles = HashMap::from([
+        ("pk".to_owned(), s("region-roles")),
+        ("sk".to_owned(), s("current")),
+        ("primary".to_owned(), s("us-east-2")),
+        ("standby".to_owned(), s("us-east-1")),
+        ("updated_at".to_owned(), nattr(5)),
+    ]);
+    let dynamo_rules = [get("current", Some(roles)), get("probe#", None), get("lock#", None)];
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    // No RDS, CloudWatch, SNS rule, and no probe answer: any of those calls fails the test.
+    let mocks = Mocks {
+        rds: &[],
+        secrets: &[],
+        cloudwatch: &[],
+        dynamodb: &dynamodb,
+        sns: &[],
+    };
+    let answer = failover(&mocks, Answers(HashMap::new()))
+        .handle(&json!({"detail-type": "Scheduled Event"}), &call())
+        .await
+        .unwrap();
+    assert_eq!(answer["decision"], "NotStandby");
+    used(&dynamodb);
+}
