@@ -21,7 +21,7 @@ ARCH  ?= arm64
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
-.PHONY: help setup local-up local-down deploy diff release failover drill destroy status build package test lint fmt invoke clean
+.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ release: setup ## Ship IMAGE to both regions, primary first: make release ENV=..
 failover: setup ## Make the standby the primary now (FORCE=1 skips the lag check, DRY_RUN=1 decides only): make failover ENV=... REASON="..."
 	@$(TANDEM) failover --env "$(ENV)" $(if $(REASON),--reason "$(REASON)",) $(if $(FORCE),--force,) $(if $(DRY_RUN),--dry-run,)
 
+failback: setup ## Return to the configured primary after a failover, step by step (YES=1 does not ask): make failback ENV=...
+	@$(TANDEM) failback --env "$(ENV)" $(if $(YES),--yes,)
+
 drill: setup ## A failover game day on the local AWS (deploys first): make drill ENV=local
 	@if [ "$(ENV)" != local ]; then echo "make drill runs on the local AWS only: make drill ENV=local" >&2; exit 2; fi
 	@scripts/local-aws.sh up
@@ -61,7 +64,7 @@ drill: setup ## A failover game day on the local AWS (deploys first): make drill
 destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
 	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)
 
-status: setup ## Region roles, stacks and outputs: make status ENV=...
+status: setup ## Region roles, stacks, outputs, releases and the failover picture: make status ENV=...
 	@$(TANDEM) status --env "$(ENV)"
 
 build: ## Build every function for the host (dev profile, shared with the tests)
