@@ -131,7 +131,13 @@ impl Failover {
         let primary = roles.map_or_else(|| s.configured_primary.clone(), |r| r.primary);
         let now = unix_now();
         let standby = primary != s.region;
-        let (failures, last_probe_error) = if standby && probing {
+        // No URL for the primary yet (its stack did not exist at the last
+        // deploy): nothing is probed, so nothing counts as a failure.
+        let can_probe = !s.peer_health_url.is_empty();
+        if standby && probing && !can_probe {
+            tracing::warn!("the primary's /health URL is not known yet; deploy again to set it");
+        }
+        let (failures, last_probe_error) = if standby && probing && can_probe {
             let probe = observe::health(self.prober.as_ref(), &s.peer_health_url).await;
             let error = probe.err();
             // Half an interval apart: two invocations probing at once count once.

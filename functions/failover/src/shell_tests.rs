@@ -614,3 +614,33 @@ async fn in_the_primary_region_a_scheduled_run_reads_the_roles_and_stops() {
     assert_eq!(answer["decision"], "NotStandby");
     used(&dynamodb);
 }
+
+#[tokio::test]
+async fn without_the_primarys_url_nothing_is_probed_and_nothing_fails_over() {
+    // The first deploy of the standby before the primary's stack existed:
+    // an unknown URL must never count as a failed probe.
+    let streak = mock!(aws_sdk_dynamodb::Client::get_item)
+        .match_requests(|i| i.key().unwrap()["sk"].as_s().unwrap().starts_with("probe#"))
+        .then_output(|| GetItemOutput::builder().build());
+    let dynamo_rules = [get("current", None), streak, get("lock#", None)];
+    let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
+    let mut f = failover(
+        &Mocks {
+            rds: &[],
+            secrets: &[],
+            cloudwatch: &[],
+            dynamodb: &dynamodb,
+            sns: &[],
+        },
+        Answers(HashMap::new()),
+    );
+    f.settings.peer_health_url.clear();
+    f.settings.round_secs = 0;
+    let answer = f
+        .handle(&json!({"detail-type": "Scheduled Event"}), &call())
+        .await
+        .unwrap();
+    assert_eq!(answer["decision"], "Watch");
+    assert!(answer["reason"].as_str().unwrap().contains("0 of 3"), "{answer}");
+    used(&dynamodb);
+}

@@ -17,6 +17,14 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
         println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);
         if spec.template == Template::Bootstrap {
             changed |= bootstrap(ctx, spec, &built).await?;
+        } else if spec.template == Template::Region {
+            // The other region's stack may have been made by this very deploy.
+            let mut spec = spec.clone();
+            let urls = super::health_urls(ctx).await?;
+            if let Some(peer) = spec.parameters.get("PeerRegion").and_then(|p| urls.get(p)) {
+                spec.parameters.insert("PeerHealthUrl".into(), peer.clone());
+            }
+            changed |= deploy_one(ctx, &spec).await?;
         } else {
             changed |= deploy_one(ctx, spec).await?;
         }
