@@ -10,6 +10,9 @@ ROOT=$PWD
 export PATH=$ROOT/.venv/bin:$ROOT/.tools/bin:$PATH
 # Tests that need a tool `make setup` installs fail, not skip, when it is missing.
 export TANDEM_REQUIRE_TOOLS=1
+# A cold CI build gains nothing from incremental compilation of the
+# workspace crates (nothing to reuse) and pays for writing its caches.
+if [[ ${CI:-} == true ]]; then export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}; fi
 start=$SECONDS
 
 step() { echo; echo "== $* ($((SECONDS - start))s)"; }
