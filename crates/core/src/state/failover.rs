@@ -348,3 +348,7 @@ impl StateTable {
         Ok(out.item().cloned())
     }
 }
+
+#[cfg(test)]
+#[path = "failover_tests.rs"]
+mod tests;
