@@ -58,12 +58,10 @@ check "a manual failover without a reason is refused" contains "$(cat "$payload"
 rm -f "$payload"
 
 echo "e2e: failback"
-rds() { aws rds --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }  # aws-cli v1 ignores AWS_ENDPOINT_URL for RDS
 # After a failover: us-east-2 is the primary, its promoted replica a writer.
 rds create-db-instance --region $S --db-instance-identifier tandem-local-db-replica --engine mysql \
   --db-instance-class db.t4g.micro --allocated-storage 20 --master-username e2e --master-user-password e2e-password >/dev/null
-aws dynamodb put-item --region $S --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
-  \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$S\"},\"standby\":{\"S\":\"$P\"},\"updated_at\":{\"N\":\"$(date +%s)\"}}"
+put_roles $S $S $P
 dbs() { for r in $P $S; do rds describe-db-instances --region "$r" --query 'DBInstances[].DBInstanceIdentifier' --output text; done; }
 before=$(dbs)
 out=$($tandem failback --env local </dev/null 2>&1); rc=$?

@@ -59,6 +59,17 @@ wait_stack() {
   echo "TIMEOUT($status)"
 }
 
+# rds ARGS...: the RDS CLI against the local AWS (aws-cli v1 ignores AWS_ENDPOINT_URL for RDS).
+rds() { aws rds --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
+
+# put_roles REGION PRIMARY STANDBY: records the roles in REGION's state
+# table, as the failover function does in the new primary's.
+put_roles() {
+  aws dynamodb put-item --region "$1" --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
+    \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$2\"},\"standby\":{\"S\":\"$3\"},
+    \"updated_at\":{\"N\":\"$(date +%s)\"},\"reason\":{\"S\":\"e2e: roles written by the test\"}}"
+}
+
 # stack_output REGION NAME KEY
 stack_output() {
   aws cloudformation describe-stacks --region "$1" --stack-name "$2" \

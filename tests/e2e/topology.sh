@@ -80,15 +80,7 @@ check "make status shows the roles" contains "$out" "roles: primary us-east-1, s
 check "and every stack settled" eq "$(grep -cE '^tandem-local-[a-z]+ \(us-east-[12]\): (CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
 
 echo "e2e: a deploy after a failover keeps every database, secret and the global stack"
-# What the failover function records in the new primary's state table.
-put_roles() {  # REGION PRIMARY STANDBY
-  aws dynamodb put-item --region "$1" --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
-    \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$2\"},\"standby\":{\"S\":\"$3\"},
-    \"updated_at\":{\"N\":\"$(date +%s)\"},\"reason\":{\"S\":\"e2e: a failover\"}}"
-}
-# (aws-cli v1 ignores AWS_ENDPOINT_URL for RDS.)
-dbs() { for r in $P $S; do aws rds describe-db-instances --endpoint-url "$AWS_ENDPOINT_URL" --region "$r" \
-  --query 'DBInstances[].DBInstanceArn' --output text; done; }
+dbs() { for r in $P $S; do rds describe-db-instances --region "$r" --query 'DBInstances[].DBInstanceArn' --output text; done; }
 secrets() { for r in $P $S; do aws secretsmanager describe-secret --region "$r" --secret-id tandem-local/db --query ARN --output text; done; }
 dbs_before=$(dbs); secrets_before=$(secrets)
 check "before: the writer exists in the primary region" contains "$dbs_before" ":db:tandem-local-db"

@@ -58,19 +58,16 @@ pub(crate) fn url(endpoint: Option<&str>, bucket: &str, region: &str, key: &str)
     }
 }
 
-/// Sends `body` for `spec`: inline when it fits, otherwise stored first in
-/// `bucket` (the region's artifact bucket; `None` before the bootstrap
-/// stack made it).
-pub(crate) async fn send(
+/// Stores `body`, too large to send inline, for `spec` in `bucket` (the
+/// region's artifact bucket; `None` before the bootstrap stack made it),
+/// and names it by URL.
+pub(crate) async fn store(
     s3: &aws_sdk_s3::Client,
     endpoint: Option<&str>,
     bucket: Option<&str>,
     spec: &StackSpec,
     body: String,
 ) -> anyhow::Result<Sent> {
-    if body.len() <= MAX_TEMPLATE_BODY {
-        return Ok(Sent::Inline(body));
-    }
     let Some(bucket) = bucket else {
         anyhow::bail!(
             "{} in {} needs the artifact bucket for its {}-byte template, and tandem-*-bootstrap there has no \

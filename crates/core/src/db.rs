@@ -3,6 +3,7 @@
 //! point a region's secret at a writer. All in one region; the caller picks it.
 
 use crate::aws::{error_code, error_text};
+use aws_sdk_rds::types::DbInstance;
 use serde_json::Value;
 
 /// How a `PromoteReadReplica` call ended.
@@ -29,19 +30,33 @@ pub async fn promote(rds: &aws_sdk_rds::Client, id: &str) -> Result<Promoted, St
     }
 }
 
+/// `id` as RDS describes it, or `None` when there is no such instance.
+pub async fn describe(rds: &aws_sdk_rds::Client, id: &str) -> Result<Option<DbInstance>, String> {
+    match rds.describe_db_instances().db_instance_identifier(id).send().await {
+        Ok(out) => Ok(out.db_instances().first().cloned()),
+        Err(e) if error_code(&e) == Some("DBInstanceNotFound") => Ok(None),
+        Err(e) => Err(format!("DescribeDBInstances {id}: {}", error_text(&e))),
+    }
+}
+
+/// Whether `db` is a read replica (it names a source).
+pub fn is_replica(db: &DbInstance) -> bool {
+    db.read_replica_source_db_instance_identifier()
+        .is_some_and(|s| !s.is_empty())
+}
+
+/// `db`'s status, such as `available`.
+pub fn status(db: &DbInstance) -> String {
+    db.db_instance_status().unwrap_or("unknown").to_owned()
+}
+
 /// The writer's address, once `id` is a standalone instance and available:
 /// `Ok(None)` while it is still a replica or busy.
 pub async fn writer_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Option<(String, i32)>, String> {
-    let out = (rds.describe_db_instances().db_instance_identifier(id).send())
-        .await
-        .map_err(|e| format!("DescribeDBInstances {id}: {}", error_text(&e)))?;
-    let Some(db) = out.db_instances().first() else {
+    let Some(db) = describe(rds, id).await? else {
         return Err(format!("{id} is gone"));
     };
-    let replica = db
-        .read_replica_source_db_instance_identifier()
-        .is_some_and(|s| !s.is_empty());
-    if replica || db.db_instance_status() != Some("available") {
+    if is_replica(&db) || db.db_instance_status() != Some("available") {
         return Ok(None);
     }
     let endpoint = db

@@ -4,28 +4,20 @@
 //! the primary region's control plane.
 
 use crate::decide::Db;
-use tandem_core::aws::{error_code, error_text};
+use tandem_core::db;
 use tandem_core::probe::Prober;
 
 /// `id`'s kind and status, or why RDS could not say.
 pub async fn database(rds: &aws_sdk_rds::Client, id: &str) -> Db {
-    match rds.describe_db_instances().db_instance_identifier(id).send().await {
-        Ok(out) => match out.db_instances().first() {
-            None => Db::Missing,
-            Some(db) => {
-                let status = db.db_instance_status().unwrap_or("unknown").to_owned();
-                if db
-                    .read_replica_source_db_instance_identifier()
-                    .is_some_and(|s| !s.is_empty())
-                {
-                    Db::Replica { status }
-                } else {
-                    Db::Writer { status }
-                }
-            }
+    match db::describe(rds, id).await {
+        Ok(None) => Db::Missing,
+        Ok(Some(instance)) if db::is_replica(&instance) => Db::Replica {
+            status: db::status(&instance),
         },
-        Err(e) if error_code(&e) == Some("DBInstanceNotFound") => Db::Missing,
-        Err(e) => Db::Unknown(format!("DescribeDBInstances {id}: {}", error_text(&e))),
+        Ok(Some(instance)) => Db::Writer {
+            status: db::status(&instance),
+        },
+        Err(why) => Db::Unknown(why),
     }
 }
 

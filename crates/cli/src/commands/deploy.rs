@@ -11,19 +11,19 @@ use std::collections::BTreeMap;
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
-    let plan = deploy_order(&ctx.config, &ctx.roles, &keys, &super::health_urls(ctx).await?);
+    // Each region stack's PeerHealthUrl is read just before it deploys (below).
+    let plan = deploy_order(&ctx.config, &ctx.roles, &keys, &BTreeMap::new());
     let mut changed = false;
     for (step, spec) in plan.iter().enumerate() {
         println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);
         if spec.template == Template::Bootstrap {
             changed |= bootstrap(ctx, spec, &built).await?;
         } else if spec.template == Template::Region {
-            // The other region's stack may have been made by this very deploy.
+            // Read now: the other region's stack may have been made by this very deploy.
             let mut spec = spec.clone();
-            let urls = super::health_urls(ctx).await?;
-            if let Some(peer) = spec.parameters.get("PeerRegion").and_then(|p| urls.get(p)) {
-                spec.parameters.insert("PeerHealthUrl".into(), peer.clone());
-            }
+            let peer = spec.parameters["PeerRegion"].clone();
+            spec.parameters
+                .insert("PeerHealthUrl".into(), super::health_url(ctx, &peer).await?);
             changed |= deploy_one(ctx, &spec).await?;
         } else {
             changed |= deploy_one(ctx, spec).await?;

@@ -147,27 +147,20 @@ fn confirmed() -> anyhow::Result<bool> {
 
 /// `id` in the region of `rds`, as the plan sees it.
 async fn instance(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<Instance> {
-    match rds.describe_db_instances().db_instance_identifier(id).send().await {
-        Ok(out) => Ok(match out.db_instances().first() {
-            None => Instance::Missing,
-            Some(i) => {
-                let status = i.db_instance_status().unwrap_or("unknown").to_owned();
-                let ours = i.tag_list().iter().any(|t| t.key() == Some(FAILBACK_TAG));
-                if i.read_replica_source_db_instance_identifier()
-                    .is_some_and(|s| !s.is_empty())
-                {
-                    Instance::Replica { status, ours }
-                } else {
-                    Instance::Writer { status, ours }
-                }
-            }
-        }),
-        Err(e) if tandem_core::aws::error_code(&e) == Some("DBInstanceNotFound") => Ok(Instance::Missing),
-        Err(e) => bail!(
-            "could not read {id} ({}): check the credentials, then retry",
-            error_text(&e)
-        ),
-    }
+    let Some(i) = db::describe(rds, id)
+        .await
+        .map_err(|why| anyhow::anyhow!("could not read {why}: check the credentials, then retry"))?
+    else {
+        return Ok(Instance::Missing);
+    };
+    let (status, ours) = (
+        db::status(&i),
+        i.tag_list().iter().any(|t| t.key() == Some(FAILBACK_TAG)),
+    );
+    Ok(match db::is_replica(&i) {
+        true => Instance::Replica { status, ours },
+        false => Instance::Writer { status, ours },
+    })
 }
 
 /// A replica `id` in `region` of `source` in `source_region`, in the region
@@ -182,16 +175,9 @@ async fn create_replica(
     n: &Names,
 ) -> anyhow::Result<()> {
     let from = ctx.aws.region(source_region);
-    let source_arn = (from.rds.describe_db_instances().db_instance_identifier(source).send())
+    let source_arn = db::describe(&from.rds, source)
         .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "could not read the writer {source} in {source_region} ({})",
-                error_text(&e)
-            )
-        })?
-        .db_instances()
-        .first()
+        .map_err(|why| anyhow::anyhow!("could not read the writer {source} in {source_region} ({why})"))?
         .and_then(|i| i.db_instance_arn().map(str::to_owned))
         .with_context(|| format!("{source} in {source_region} has no ARN"))?;
     let here = ctx.aws.region(region);

@@ -21,18 +21,20 @@ pub(crate) fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a
     Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll)
 }
 
-/// Each region's public `/health` (see [`crate::plan::health_url`]), from
-/// the configuration or the region stack's `AlbDnsName` output.
+/// `region`'s public `/health` (see [`crate::plan::health_url`]), from the
+/// configuration or its region stack's `AlbDnsName` output.
+pub(crate) async fn health_url(ctx: &Context, region: &str) -> anyhow::Result<String> {
+    let stacks = Stacks::new(&ctx.aws.region(region).cfn, region, ctx.poll);
+    let alb = (stacks.describe(&ctx.config.stack_name("region")).await?)
+        .and_then(|view| view.outputs.get("AlbDnsName").cloned());
+    Ok(crate::plan::health_url(&ctx.config, region, alb.as_deref()))
+}
+
+/// Every configured region's public `/health` ([`health_url`]).
 pub(crate) async fn health_urls(ctx: &Context) -> anyhow::Result<BTreeMap<String, String>> {
     let mut urls = BTreeMap::new();
     for region in ctx.config.regions.keys() {
-        let stacks = Stacks::new(&ctx.aws.region(region).cfn, region, ctx.poll);
-        let alb = (stacks.describe(&ctx.config.stack_name("region")).await?)
-            .and_then(|view| view.outputs.get("AlbDnsName").cloned());
-        urls.insert(
-            region.clone(),
-            crate::plan::health_url(&ctx.config, region, alb.as_deref()),
-        );
+        urls.insert(region.clone(), health_url(ctx, region).await?);
     }
     Ok(urls)
 }
@@ -50,7 +52,7 @@ pub(crate) async fn template_for(ctx: &Context, spec: &StackSpec) -> anyhow::Res
         .await?
         .and_then(|view| view.outputs.get("ArtifactBucketName").cloned());
     let s3 = &ctx.aws.region(&spec.region).s3;
-    templates::send(s3, ctx.config.endpoint_url.as_deref(), bucket.as_deref(), spec, body).await
+    templates::store(s3, ctx.config.endpoint_url.as_deref(), bucket.as_deref(), spec, body).await
 }
 
 impl Sent {
