@@ -21,7 +21,7 @@ ARCH  ?= arm64
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
-.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status build package test lint fmt invoke clean
+.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status roles build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,10 @@ destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does no
 status: setup ## Region roles, stacks, outputs, releases and the failover picture: make status ENV=...
 	@$(TANDEM) status --env "$(ENV)"
 
+roles: setup ## Print primary=<region> and standby=<region> (for scripts and CI): make roles ENV=...
+	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(TANDEM) roles --env "$(ENV)"
+
 build: ## Build every function for the host (dev profile, shared with the tests)
 	@cargo build --workspace --bins
 
@@ -76,9 +80,8 @@ package: setup ## Release zips for AWS (ARCH=arm64|x86-64) in target/lambda/<fn>
 invoke: setup ## Run FN locally on EVENT against the local AWS: make invoke FN=topology EVENT=events/x.json
 	@scripts/invoke.sh "$(FN)" "$(EVENT)"
 
-lint: setup ## rustfmt check, clippy with warnings as errors
-	@cargo fmt --all -- --check
-	@cargo clippy --workspace --all-targets -- -D warnings
+lint: setup ## Every static check: rustfmt, cfn-lint, cfn-guard, actionlint, zizmor, hadolint, cargo-deny, clippy
+	@scripts/lint.sh
 
 test: setup ## Everything CI runs: lint, unit tests, then end-to-end on the local AWS
 	@scripts/test.sh

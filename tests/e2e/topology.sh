@@ -78,6 +78,11 @@ out=$(make --no-print-directory status ENV=local 2>&1); rc=$?
 check "make status ENV=local exits 0" eq "$rc" 0
 check "make status shows the roles" contains "$out" "roles: primary us-east-1, standby us-east-2"
 check "and every stack settled" eq "$(grep -cE '^tandem-local-[a-z]+ \(us-east-[12]\): (CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
+out=$(TANDEM_CLOUDFORMATION_ROLE_ARN=arn:aws:iam::123456789012:role/tandem-ci-dev-cloudformation make -s diff ENV=local 2>&1) && rc=0 || rc=$?
+check "a CloudFormation service role is refused for the local AWS, before any change set" eq "$rc" 2
+check "naming the variable and the fix" contains "$out" "TANDEM_CLOUDFORMATION_ROLE_ARN is set for the local AWS, which has no service roles: unset it for ENV=local"
+out=$(make -s roles ENV=local 2>&1)
+check "make roles ENV=local prints the configured roles for scripts" eq "$(grep -E '^(primary|standby)=' <<<"$out" | tr '\n' ' ')" "primary=us-east-1 standby=us-east-2 "
 
 echo "e2e: a deploy after a failover keeps every database, secret and the global stack"
 dbs() { for r in $P $S; do rds describe-db-instances --region "$r" --query 'DBInstances[].DBInstanceArn' --output text; done; }
@@ -91,6 +96,8 @@ check "make deploy with the roles swapped succeeds" eq "$rc" 0
 check "it read the roles from the state table" contains "$out" "primary us-east-2, standby us-east-1 (from the state table)"
 check "the database instances are the same ones" eq "$(dbs)" "$dbs_before"
 check "the DB secrets are the same ones" eq "$(secrets)" "$secrets_before"
+check "make roles follows the state table (the deploy workflow pushes the image there)" eq \
+  "$(make -s roles ENV=local 2>/dev/null | grep -E '^(primary|standby)=' | tr '\n' ' ')" "primary=us-east-2 standby=us-east-1 "
 check "the hosted zone is the same one" eq "$(stack_output $P tandem-local-global HostedZoneId)" "$zone"
 check "the peering is the same one" eq "$(stack_output $P tandem-local-global VpcPeeringConnectionId)" "$pcx"
 check "no global stack was made in the new primary region" eq "$(stack_status $S tandem-local-global)" NONE

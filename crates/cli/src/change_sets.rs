@@ -89,7 +89,7 @@ impl Stacks<'_> {
     /// set is deleted).
     pub(crate) async fn propose(&self, proposal: &Proposal<'_>) -> Result<Option<String>, StackError> {
         let stack = proposal.stack;
-        let change_set = unique_change_set_name();
+        let change_set = unique_change_set_name(proposal.env);
         let parameters: Vec<Parameter> = proposal
             .parameters
             .iter()
@@ -111,6 +111,7 @@ impl Stacks<'_> {
         };
         request
             .set_parameters(Some(parameters))
+            .set_role_arn(self.role.map(str::to_owned))
             .capabilities(Capability::CapabilityNamedIam)
             .tags(Tag::builder().key("tandem:env").value(proposal.env).build())
             .tags(Tag::builder().key("tandem:stack").value(proposal.part).build())
@@ -200,9 +201,10 @@ impl Stacks<'_> {
     }
 }
 
-/// A change set name no other deploy uses: `tandem-<seconds>-<nanoseconds>`.
-fn unique_change_set_name() -> String {
+/// A change set name no other deploy uses: `tandem-<env>-<seconds>-<nanoseconds>`
+/// (the CI deploy role may touch only its own environment's change sets).
+fn unique_change_set_name(env: &str) -> String {
     let now = tandem_core::clock::since_epoch();
     // Finer than a second: two deploys in one second must not collide.
-    format!("tandem-{}-{:09}", now.as_secs(), now.subsec_nanos())
+    format!("tandem-{env}-{}-{:09}", now.as_secs(), now.subsec_nanos())
 }

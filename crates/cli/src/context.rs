@@ -21,12 +21,57 @@ pub(crate) struct Context {
     pub(crate) roles: Roles,
     /// How often to poll CloudFormation.
     pub(crate) poll: Duration,
+    /// The service role CloudFormation acts as, from
+    /// [`CLOUDFORMATION_ROLE_VARIABLE`]; `None`: the caller's credentials.
+    pub(crate) cloudformation_role: Option<String>,
+}
+
+/// The environment variable that names the role CloudFormation acts as
+/// (the `CloudFormationRoleArn` output of `cfn/github-oidc.yaml`). With it, the
+/// caller needs only CloudFormation, `iam:PassRole` on that role, and the
+/// artifact and state reads and writes that the CLI makes itself.
+pub(crate) const CLOUDFORMATION_ROLE_VARIABLE: &str = "TANDEM_CLOUDFORMATION_ROLE_ARN";
+
+/// The CloudFormation service role from the variable's `value`: unset or
+/// empty is none; anything else must be an IAM role ARN. The local AWS
+/// takes none (it would not enforce it, so a test there would prove nothing).
+pub(crate) fn cloudformation_role(value: Option<&str>, is_local: bool) -> anyhow::Result<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if is_local {
+        anyhow::bail!(
+            "{CLOUDFORMATION_ROLE_VARIABLE} is set for the local AWS, which has no service roles: unset it for ENV=local"
+        );
+    }
+    let mut parts = value.splitn(6, ':');
+    let valid = parts.next() == Some("arn")
+        && parts.next().is_some_and(|p| p.starts_with("aws"))
+        && parts.next() == Some("iam")
+        && parts.next() == Some("")
+        && parts
+            .next()
+            .is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .next()
+            .is_some_and(|r| r.len() > "role/".len() && r.starts_with("role/"));
+    if !valid {
+        anyhow::bail!(
+            "{CLOUDFORMATION_ROLE_VARIABLE} is {value:?}, not an IAM role ARN (arn:aws:iam::<account>:role/<name>): \
+             set it to the CloudFormationRoleArn output of the tandem-github-oidc-<env> stack, or unset it"
+        );
+    }
+    Ok(Some(value.to_owned()))
 }
 
 impl Context {
     /// Loads the configuration, checks credentials (on AWS), and reads the roles.
     pub(crate) async fn load(root: &Path, env: &str) -> anyhow::Result<Self> {
         let config = Config::load(root, env)?;
+        let cloudformation_role = cloudformation_role(
+            std::env::var(CLOUDFORMATION_ROLE_VARIABLE).ok().as_deref(),
+            config.is_local(),
+        )?;
         let aws = Aws::connect(&config).await;
         if !config.is_local() {
             let identity = aws.check_credentials(env).await?;
@@ -45,6 +90,9 @@ impl Context {
             "tandem {env}: primary {}, standby {} (from {source})",
             roles.primary, roles.standby
         );
+        if let Some(role) = &cloudformation_role {
+            println!("tandem {env}: CloudFormation acts as {role}");
+        }
         let poll = Duration::from_millis(if config.is_local() { 300 } else { 3000 });
         Ok(Self {
             root: root.to_owned(),
@@ -52,6 +100,7 @@ impl Context {
             aws,
             roles,
             poll,
+            cloudformation_role,
         })
     }
 }
@@ -86,4 +135,45 @@ pub(crate) fn find_root() -> anyhow::Result<PathBuf> {
         .ok_or_else(|| {
             anyhow::anyhow!("not inside a tandem checkout (no cfn/bootstrap.yaml here or above): cd into it")
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cloudformation_role;
+
+    #[test]
+    fn no_cloudformation_role_when_the_variable_is_unset_or_blank() {
+        assert_eq!(cloudformation_role(None, false).unwrap(), None);
+        assert_eq!(cloudformation_role(Some("  "), false).unwrap(), None);
+        assert_eq!(cloudformation_role(Some(""), true).unwrap(), None);
+    }
+
+    #[test]
+    fn a_role_arn_is_taken_as_it_is() {
+        let arn = "arn:aws:iam::123456789012:role/tandem-ci-dev-cloudformation";
+        assert_eq!(cloudformation_role(Some(arn), false).unwrap().as_deref(), Some(arn));
+        let gov = "arn:aws-us-gov:iam::123456789012:role/path/x";
+        assert_eq!(cloudformation_role(Some(gov), false).unwrap().as_deref(), Some(gov));
+    }
+
+    #[test]
+    fn anything_but_a_role_arn_is_refused_naming_the_variable_and_the_fix() {
+        for bad in [
+            "tandem-ci-dev-cloudformation",
+            "arn:aws:iam::123456789012:user/deployer",
+            "arn:aws:iam::12345:role/x",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            let e = cloudformation_role(Some(bad), false).unwrap_err().to_string();
+            assert!(e.contains("TANDEM_CLOUDFORMATION_ROLE_ARN") && e.contains(bad), "{e}");
+            assert!(e.contains("CloudFormationRoleArn output"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_local_aws_refuses_a_service_role() {
+        let e = cloudformation_role(Some("arn:aws:iam::123456789012:role/x"), true).unwrap_err();
+        assert!(e.to_string().contains("ENV=local"), "{e}");
+    }
 }

@@ -100,6 +100,12 @@ enum Command {
         #[arg(long)]
         env: String,
     },
+    /// Print the region roles now, as `primary=<region>` and `standby=<region>` lines (for scripts).
+    Roles {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+    },
 }
 
 fn confirm(env: &str) -> anyhow::Result<()> {
@@ -161,6 +167,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Status { env } => {
             let ctx = context::Context::load(&root, &env).await?;
             commands::status::run(&ctx).await
+        }
+        Command::Roles { env } => {
+            let ctx = context::Context::load(&root, &env).await?;
+            println!("primary={}\nstandby={}", ctx.roles.primary, ctx.roles.standby);
+            Ok(true)
         }
     }
 }

@@ -93,12 +93,25 @@ pub(crate) struct Stacks<'a> {
     cfn: &'a Client,
     region: &'a str,
     poll: Duration,
+    role: Option<&'a str>,
 }
 
 impl<'a> Stacks<'a> {
     /// Works through `cfn`, polling every `poll`.
     pub(crate) fn new(cfn: &'a Client, region: &'a str, poll: Duration) -> Self {
-        Self { cfn, region, poll }
+        Self {
+            cfn,
+            region,
+            poll,
+            role: None,
+        }
+    }
+
+    /// CloudFormation acts as `role` (its service role) for the change sets
+    /// and deletes made here, instead of with the caller's credentials.
+    pub(crate) fn acting_as(mut self, role: Option<&'a str>) -> Self {
+        self.role = role;
+        self
     }
 
     /// The error for `stack` in this region, with `reason`.
@@ -179,7 +192,12 @@ impl<'a> Stacks<'a> {
 
     /// Deletes the stack and waits until it is gone.
     pub(crate) async fn delete(&self, stack: &str) -> Result<(), StackError> {
-        self.cfn.delete_stack().stack_name(stack).send().await.map_err(|e| {
+        let request = self
+            .cfn
+            .delete_stack()
+            .stack_name(stack)
+            .set_role_arn(self.role.map(str::to_owned));
+        request.send().await.map_err(|e| {
             self.fail(
                 stack,
                 format!(

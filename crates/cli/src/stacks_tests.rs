@@ -128,12 +128,13 @@ fn create_change_set(kind: ChangeSetType) -> Rule {
         .match_requests(move |i| {
             i.stack_name() == Some(NAME)
                 && i.change_set_type() == Some(&kind)
-                && i.change_set_name().is_some_and(|n| n.starts_with("tandem-"))
+                && i.change_set_name().is_some_and(|n| n.starts_with("tandem-dev-"))
                 && i.template_body() == Some("body")
                 && i.parameters()
                     .iter()
                     .any(|p| p.parameter_key() == Some("Env") && p.parameter_value() == Some("dev"))
                 && i.capabilities() == [Capability::CapabilityNamedIam]
+                && i.role_arn().is_none()
                 && i.tags()
                     .iter()
                     .any(|t| t.key() == Some("tandem:stack") && t.value() == Some("region"))
@@ -160,7 +161,7 @@ fn delete_change_set() -> Rule {
 
 fn delete_stack() -> Rule {
     mock!(Client::delete_stack)
-        .match_requests(|i| i.stack_name() == Some(NAME))
+        .match_requests(|i| i.stack_name() == Some(NAME) && i.role_arn().is_none())
         .then_output(|| DeleteStackOutput::builder().build())
 }
 
@@ -214,7 +215,7 @@ async fn a_new_stack_gets_a_create_change_set() {
         .await
         .unwrap()
         .unwrap();
-    assert!(name.starts_with("tandem-"), "{name}");
+    assert!(name.starts_with("tandem-dev-"), "{name}");
 }
 
 #[tokio::test]
@@ -374,19 +375,20 @@ async fn a_watched_execution_polls_each_time_and_returns_a_failure_as_its_end() 
     assert_eq!(count.0, 2, "once a poll, the last one included");
 }
 
-#[tokio::test]
-async fn a_failed_first_create_is_deleted_before_the_create_change_set() {
-    let delete = delete_stack();
+/// A stack left in ROLLBACK_COMPLETE by a failed first create is deleted,
+/// then created again through a change set; `role`, when given, is the
+/// service role that the delete and the change set must both name.
+async fn recreate_after_a_failed_first_create(delete: Rule, create: Rule, role: Option<&str>) {
     let client = cfn![
         stack(StackStatus::RollbackComplete),
         delete,
         stack(StackStatus::DeleteInProgress),
         no_events(),
         no_stack(),
-        create_change_set(ChangeSetType::Create),
+        create,
         change_set(ChangeSetStatus::CreateComplete, None),
     ];
-    let stacks = Stacks::new(&client, REGION, Duration::ZERO);
+    let stacks = Stacks::new(&client, REGION, Duration::ZERO).acting_as(role);
     assert!(
         stacks
             .prepare(&spec(), Body::Text("body"), "dev")
@@ -394,7 +396,26 @@ async fn a_failed_first_create_is_deleted_before_the_create_change_set() {
             .unwrap()
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn a_failed_first_create_is_deleted_before_the_create_change_set() {
+    let delete = delete_stack();
+    recreate_after_a_failed_first_create(delete.clone(), create_change_set(ChangeSetType::Create), None).await;
     assert_eq!(delete.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn with_a_service_role_every_change_set_and_delete_names_it() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/tandem-ci-dev-cloudformation";
+    let delete = mock!(Client::delete_stack)
+        .match_requests(|i| i.stack_name() == Some(NAME) && i.role_arn() == Some(ROLE))
+        .then_output(|| DeleteStackOutput::builder().build());
+    let create = mock!(Client::create_change_set)
+        .match_requests(|i| i.stack_name() == Some(NAME) && i.role_arn() == Some(ROLE))
+        .then_output(|| CreateChangeSetOutput::builder().build());
+    recreate_after_a_failed_first_create(delete.clone(), create.clone(), Some(ROLE)).await;
+    assert_eq!((delete.num_calls(), create.num_calls()), (1, 1));
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The cfn-guard rules in cfn/guard/: they pass on the three templates, and
+//! The cfn-guard rules in cfn/guard/: they pass on every template in cfn/, and
 //! each one fails on a fixture in cfn/guard/tests/ that breaks it.
 //!
 //! Each fixture names the rules it must fail in header lines
@@ -222,13 +222,26 @@ fn every_rule_is_commented_and_has_a_custom_message() {
     }
 }
 
-/// cfn-guard over the three templates with every rule, as `make test` runs it
+/// Every template in cfn/, as `make lint` passes them to cfn-guard.
+fn templates() -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(repo_root().join("cfn"))
+        .expect("read cfn/")
+        .map(|e| e.expect("cfn/ entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".yaml"))
+        .map(|name| format!("cfn/{name}"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// cfn-guard over every template with every rule, as `make lint` runs it
 /// (with `summary` as the `--show-summary` value).
 fn validate_templates(bin: &Path, summary: &str) -> (Output, String) {
-    let data = ["cfn/bootstrap.yaml", "cfn/region.yaml", "cfn/global.yaml"];
+    let data = templates();
+    assert!(data.len() >= 4, "cfn/ has {data:?}");
     let mut args = vec!["validate"];
     for template in &data {
-        args.extend(["--data", template]);
+        args.extend(["--data", template.as_str()]);
     }
     args.extend(["--rules", "cfn/guard/", "--show-summary", summary]);
     run(bin, &args)

@@ -12,6 +12,7 @@ fn every_template_as_sent_fits_and_means_the_same() {
         ("bootstrap.yaml", MAX_TEMPLATE_BODY),
         ("region.yaml", MAX_TEMPLATE_URL_BODY),
         ("global.yaml", MAX_TEMPLATE_URL_BODY),
+        ("github-oidc.yaml", MAX_TEMPLATE_BODY),
     ] {
         let text = std::fs::read_to_string(repo_root().join("cfn").join(name)).unwrap();
         let sent = strip_comments(&text);
@@ -32,4 +33,16 @@ fn every_template_as_sent_fits_and_means_the_same() {
             "{name}: nothing was stripped"
         );
     }
+}
+
+/// A person deploys cfn/github-oidc.yaml once with `aws cloudformation
+/// deploy`, which sends the file as it is, comments and all, inline.
+#[test]
+fn the_ci_template_fits_inline_as_it_is() {
+    let text = std::fs::read_to_string(repo_root().join("cfn/github-oidc.yaml")).unwrap();
+    assert!(
+        text.len() <= MAX_TEMPLATE_BODY,
+        "github-oidc.yaml is {} bytes, over CloudFormation's {MAX_TEMPLATE_BODY} inline",
+        text.len()
+    );
 }

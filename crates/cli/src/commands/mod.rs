@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 /// The stack helper for `spec`'s region.
 pub(crate) fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a> {
-    Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll)
+    Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll).acting_as(ctx.cloudformation_role.as_deref())
 }
 
 /// `region`'s public `/health` (see [`crate::plan::health_url`]), from the
