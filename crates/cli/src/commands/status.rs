@@ -20,8 +20,13 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
                 println!("{} ({}): not deployed", spec.name, spec.region);
             }
             Some(view) => {
-                healthy &= crate::events::phase(&view.status) == crate::events::Phase::Succeeded;
+                let settled = crate::events::phase(&view.status) == crate::events::Phase::Succeeded;
+                healthy &= settled;
                 println!("{} ({}): {}", spec.name, spec.region, view.status);
+                // Why a stack is not settled, as CloudFormation says it (a CI job summary shows it).
+                if let Some(reason) = view.reason.as_ref().filter(|_| !settled) {
+                    println!("    reason                     {reason}");
+                }
                 for (key, value) in view.outputs {
                     println!("    {key:<26} {value}");
                 }

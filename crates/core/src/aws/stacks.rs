@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 pub struct StackView {
     /// Its status, such as `CREATE_COMPLETE`.
     pub status: String,
+    /// Why it has that status, when CloudFormation says (a failed or rolled-back operation).
+    pub reason: Option<String>,
     /// Its outputs, key to value.
     pub outputs: BTreeMap<String, String>,
     /// Its parameters, name to value (`****` for a `NoEcho` one).
@@ -27,6 +29,7 @@ pub async fn describe_stack(
     match client.describe_stacks().stack_name(name).send().await {
         Ok(out) => Ok(out.stacks().first().map(|stack| StackView {
             status: stack.stack_status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            reason: stack.stack_status_reason().map(str::to_owned),
             outputs: stack
                 .outputs()
                 .iter()
@@ -63,13 +66,14 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     #[tokio::test]
-    async fn status_outputs_and_parameters_of_an_existing_stack() {
+    async fn status_reason_outputs_and_parameters_of_an_existing_stack() {
         let rule = mock!(Client::describe_stacks)
             .match_requests(|input| input.stack_name() == Some("tandem-dev-region"))
             .then_output(|| {
                 let stack = Stack::builder()
                     .stack_name("tandem-dev-region")
-                    .stack_status(StackStatus::UpdateComplete)
+                    .stack_status(StackStatus::UpdateRollbackComplete)
+                    .stack_status_reason("The following resource(s) failed to update: [Service].")
                     .outputs(Output::builder().output_key("DbArn").output_value("arn:db").build())
                     .outputs(Output::builder().output_key("Empty").build())
                     .parameters(
@@ -83,7 +87,11 @@ mod tests {
             });
         let client = mock_client!(aws_sdk_cloudformation, [&rule]);
         let view = describe_stack(&client, "tandem-dev-region").await.unwrap().unwrap();
-        assert_eq!(view.status, "UPDATE_COMPLETE");
+        assert_eq!(view.status, "UPDATE_ROLLBACK_COMPLETE");
+        assert_eq!(
+            view.reason.as_deref(),
+            Some("The following resource(s) failed to update: [Service].")
+        );
         assert_eq!(view.outputs["DbArn"], "arn:db");
         assert_eq!(view.outputs["Empty"], "");
         assert_eq!(view.parameters["ImageTag"], "v7");
