@@ -1,0 +1,154 @@
+//! `tandem-bench`: the measuring tool behind `make bench` (scripts/bench.sh).
+//!
+//! `tandem-bench cold --name topology --runs 20 --event events/x.json -- <command>`
+//! starts the command `runs` times, each against a fresh Lambda Runtime API
+//! on loopback, and prints one JSON line: the median and 95th percentile of
+//! its initialisation, its first invocation and its peak memory, and whether
+//! every run answered (and, for a custom resource, answered SUCCESS).
+
+mod cold;
+mod runtime_api;
+mod stats;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(name = "tandem-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Cold starts: initialisation, first invocation, peak memory.
+    Cold {
+        /// What to call the function in the output.
+        #[arg(long)]
+        name: String,
+        /// How many cold starts.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// The event to hand it (a file).
+        #[arg(long)]
+        event: PathBuf,
+        /// Extra environment, `KEY=VALUE`, repeatable.
+        #[arg(long = "env")]
+        env: Vec<String>,
+        /// Where the function's output goes.
+        #[arg(long, default_value = "/dev/null")]
+        log: PathBuf,
+        /// The command line that starts the function.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
+}
+
+fn summary_json(samples: &[f64]) -> serde_json::Value {
+    match stats::summarise(samples) {
+        Some(s) => json!({"median": s.median, "p95": s.p95, "n": s.n}),
+        None => serde_json::Value::Null,
+    }
+}
+
+/// Whether a custom-resource response body says SUCCESS (`None`: no response was sent).
+fn cfn_success(body: Option<&str>) -> Option<bool> {
+    let body: serde_json::Value = serde_json::from_str(body?).ok()?;
+    Some(body["Status"] == "SUCCESS")
+}
+
+async fn cold(
+    name: &str,
+    runs: usize,
+    event: &Path,
+    env: &[String],
+    log: &Path,
+    argv: Vec<String>,
+) -> anyhow::Result<()> {
+    let event = std::fs::read(event).with_context(|| format!("cannot read the event {}", event.display()))?;
+    let env = env
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .with_context(|| format!("--env {kv}: write KEY=VALUE"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let launch = cold::Launch { argv, env };
+    let (mut init, mut first, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    let mut failures = Vec::new();
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for run in 0..runs {
+        let nonce = format!("{epoch}-{run}");
+        match cold::cold_start(name, &launch, &event, &nonce, log, Duration::from_secs(60)).await {
+            Ok(run) => {
+                init.push(run.init.as_secs_f64() * 1000.0);
+                first.push(run.first_invocation.as_secs_f64() * 1000.0);
+                rss.push(run.peak_rss_kib as f64 / 1024.0);
+                if !run.ok {
+                    failures.push(format!("answered with an error: {}", run.answer));
+                } else if cfn_success(run.cfn_response.as_deref()) == Some(false) {
+                    failures.push(format!(
+                        "sent a FAILED custom-resource response: {}",
+                        run.cfn_response.unwrap_or_default()
+                    ));
+                }
+            }
+            Err(e) => failures.push(format!("{e:#}")),
+        }
+    }
+    println!(
+        "{}",
+        json!({
+            "name": name,
+            "runs": runs,
+            "init_ms": summary_json(&init),
+            "first_invocation_ms": summary_json(&first),
+            "peak_rss_mib": summary_json(&rss),
+            "failures": failures.len(),
+            "first_failure": failures.first(),
+        })
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let outcome = match Cli::parse().command {
+        Command::Cold {
+            name,
+            runs,
+            event,
+            env,
+            log,
+            argv,
+        } => cold(&name, runs, &event, &env, &log, argv).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tandem-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cfn_success;
+
+    #[test]
+    fn a_custom_resource_response_is_read_for_its_status() {
+        assert_eq!(cfn_success(None), None);
+        assert_eq!(cfn_success(Some(r#"{"Status":"SUCCESS"}"#)), Some(true));
+        assert_eq!(cfn_success(Some(r#"{"Status":"FAILED","Reason":"x"}"#)), Some(false));
+        assert_eq!(cfn_success(Some("not json")), None);
+    }
+}

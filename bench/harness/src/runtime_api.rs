@@ -1,0 +1,184 @@
+//! The Lambda Runtime API on loopback, for one cold start: it hands the
+//! function one event, times when the function first asks for work and when
+//! it answers, and takes the custom-resource response (the event's
+//! `ResponseURL` is pointed here). A measuring tool for `make bench`, not a
+//! stand-in for AWS in any test.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+/// The request id of the one invocation the harness hands out.
+pub(crate) const REQUEST_ID: &str = "bench-0000-0000-0000-000000000001";
+
+/// Something the function did, as the harness saw it arrive.
+#[derive(Debug, Clone)]
+pub(crate) enum Seen {
+    /// Its first `GET /runtime/invocation/next`: initialisation is over.
+    AskedForWork(Instant),
+    /// Its answer to the invocation (`response` or `error`), with the body.
+    Answered {
+        /// When the answer arrived.
+        at: Instant,
+        /// `true` for `/response`, `false` for `/error` or `/init/error`.
+        ok: bool,
+        /// The body, as text.
+        body: String,
+    },
+    /// A request to any other path: the custom-resource response that the
+    /// function sends to its `ResponseURL`.
+    Other {
+        /// The path.
+        path: String,
+        /// The body, as text.
+        body: String,
+    },
+}
+
+/// A Runtime API for one function process, listening on a free loopback port.
+pub(crate) struct RuntimeApi {
+    /// `127.0.0.1:<port>`, the value of `AWS_LAMBDA_RUNTIME_API`.
+    pub(crate) address: String,
+    /// What the function does, in the order it arrives.
+    pub(crate) seen: mpsc::UnboundedReceiver<Seen>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The event with every `__NONCE__` replaced by `nonce` (so that each run is
+/// a new event, not a repeated delivery), and its `ResponseURL` (if it has
+/// one) pointed at this harness.
+fn prepare(event: &[u8], nonce: &str, address: &str) -> anyhow::Result<Vec<u8>> {
+    let text = String::from_utf8_lossy(event).replace("__NONCE__", nonce);
+    let mut json: serde_json::Value = serde_json::from_str(&text)?;
+    if let Some(url) = json.get_mut("ResponseURL") {
+        *url = serde_json::Value::String(format!("http://{address}/cfn-response/{REQUEST_ID}"));
+    }
+    Ok(serde_json::to_vec(&json)?)
+}
+
+impl RuntimeApi {
+    /// Starts serving `event` (once; later asks for work wait forever),
+    /// with `nonce` in place of `__NONCE__`.
+    pub(crate) async fn start(event: &[u8], nonce: &str) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?.to_string();
+        let event = Bytes::from(prepare(event, nonce, &address)?);
+        let (tx, seen) = mpsc::unbounded_channel();
+        let handed_out = Arc::new(Mutex::new(false));
+        let server = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (tx, event, handed_out) = (tx.clone(), event.clone(), handed_out.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req| answer(req, tx.clone(), event.clone(), handed_out.clone()));
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(Self { address, seen, server })
+    }
+}
+
+async fn answer(
+    req: Request<Incoming>,
+    tx: mpsc::UnboundedSender<Seen>,
+    event: Bytes,
+    handed_out: Arc<Mutex<bool>>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let at = Instant::now();
+    let path = req.uri().path().to_owned();
+    if req.method() == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
+        let first = !std::mem::replace(&mut *handed_out.lock().unwrap_or_else(|p| p.into_inner()), true);
+        if !first {
+            // One cold invocation per process: a second ask waits until the harness stops it.
+            std::future::pending::<()>().await;
+        }
+        let _ = tx.send(Seen::AskedForWork(at));
+        let deadline_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() + 300_000);
+        let response = Response::builder()
+            .header("Lambda-Runtime-Aws-Request-Id", REQUEST_ID)
+            .header("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string())
+            .header(
+                "Lambda-Runtime-Invoked-Function-Arn",
+                "arn:aws:lambda:us-east-1:000000000000:function:bench",
+            )
+            .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+            .body(Full::new(event));
+        return Ok(response.unwrap_or_default());
+    }
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let status = if path.contains("/runtime/") {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    let seen = if path.ends_with("/response") && path.contains("/runtime/invocation/") {
+        Seen::Answered { at, ok: true, body }
+    } else if path.ends_with("/error") && path.contains("/runtime/") {
+        Seen::Answered { at, ok: false, body }
+    } else {
+        Seen::Other { path, body }
+    };
+    let _ = tx.send(seen);
+    Ok(Response::builder()
+        .status(status)
+        .body(Full::new(Bytes::new()))
+        .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_response_url_points_at_the_harness_and_nothing_else_changes() {
+        let event = br#"{"RequestType":"Create","ResponseURL":"https://s3.example/x","A":[1]}"#;
+        let out: serde_json::Value = serde_json::from_slice(&prepare(event, "n", "127.0.0.1:9").unwrap()).unwrap();
+        assert_eq!(
+            out["ResponseURL"],
+            format!("http://127.0.0.1:9/cfn-response/{REQUEST_ID}")
+        );
+        assert_eq!(out["A"], serde_json::json!([1]));
+        let plain = br#"{"detail":{}}"#;
+        assert_eq!(prepare(plain, "n", "127.0.0.1:9").unwrap(), plain.to_vec());
+    }
+
+    #[test]
+    fn every_nonce_placeholder_is_replaced() {
+        let event = br#"{"a":"x#__NONCE__","b":["__NONCE__"]}"#;
+        let out: serde_json::Value = serde_json::from_slice(&prepare(event, "r7", "127.0.0.1:9").unwrap()).unwrap();
+        assert_eq!(out, serde_json::json!({"a": "x#r7", "b": ["r7"]}));
+    }
+
+    #[test]
+    fn an_event_that_is_not_json_is_an_error() {
+        assert!(prepare(b"{", "n", "127.0.0.1:9").is_err());
+    }
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Writes bench/RESULTS.md from what scripts/bench.sh measured:
+<out>/results.jsonl (one figure a line) and <out>/cold.jsonl (tandem-bench's
+cold-start summaries), with the machine it ran on.
+
+    scripts/bench_report.py .local/bench bench/RESULTS.md
+"""
+import json
+import os
+import platform
+import sys
+import time
+
+INIT_GOAL_MS = 5.0
+RSS_GOAL_MIB = 15.0
+RATIO_GOAL = 15.0
+PEERS = {"topology": "peer-cross-region-outputs", "rollback": "peer-rollback"}
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {model}; Python {platform.python_version()}"
+
+
+def verdict(passed):
+    return {True: "pass", False: "**miss**", None: "not measured"}[passed]
+
+
+def fmt(summary, unit):
+    if not summary:
+        return "not measured"
+    return f"{summary['median']:.1f} {unit} (p95 {summary['p95']:.1f}, n={summary['n']})"
+
+
+def main(out, target):
+    figures = [json.loads(l) for l in open(os.path.join(out, "results.jsonl")) if l.strip()]
+    cold = {}
+    path = os.path.join(out, "cold.jsonl")
+    if os.path.exists(path):
+        for line in open(path):
+            if line.strip():
+                row = json.loads(line)
+                cold[row["name"]] = row
+    lines = [
+        "# tandem benchmarks",
+        "",
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, on {machine()}.",
+        "Release builds for this machine; the local AWS (ministack) on loopback. A missed goal is marked, not hidden.",
+        "",
+        "## Cold start (tandem-bench: a Lambda Runtime API on loopback)",
+        "",
+        "Init: process start to its first `GET /runtime/invocation/next`, with its SDK clients built. "
+        "First invocation: the event handed out to the answer, with its AWS calls to the local AWS. "
+        "Peak RSS: `VmHWM` at the answer.",
+        "",
+        "| function | init (median, p95) | goal | first invocation | peak RSS | goal | failed runs |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in cold.items():
+        init, rss = row.get("init_ms"), row.get("peak_rss_mib")
+        is_peer = name.startswith("peer-")
+        init_goal = "" if is_peer else f"<= {INIT_GOAL_MS:g} ms: {verdict(init['median'] <= INIT_GOAL_MS) if init else verdict(None)}"
+        rss_goal = f"<= {RSS_GOAL_MIB:g} MiB: {verdict(rss['median'] <= RSS_GOAL_MIB) if rss else verdict(None)}"
+        failures = row.get("failures", 0)
+        failed = f"{failures}" + (f" ({row.get('first_failure')})" if failures else "")
+        lines.append(
+            f"| {name} | {fmt(init, 'ms')} | {init_goal} | {fmt(row.get('first_invocation_ms'), 'ms')} "
+            f"| {fmt(rss, 'MiB')} | {rss_goal} | {failed} |"
+        )
+    lines += ["", "Against the Python peer (init, medians):", ""]
+    for ours, peer in PEERS.items():
+        a, b = cold.get(ours, {}).get("init_ms"), cold.get(peer, {}).get("init_ms")
+        if a and b and a["median"] > 0:
+            ratio = b["median"] / a["median"]
+            lines.append(
+                f"- {ours} {a['median']:.1f} ms, {peer} {b['median']:.1f} ms: {ratio:.0f}x faster "
+                f"(goal >= {RATIO_GOAL:g}x: {verdict(ratio >= RATIO_GOAL)})"
+            )
+        else:
+            lines.append(f"- {ours} against {peer}: not measured")
+    lines += ["", "## Other figures", "", "| figure | value | goal | verdict | note |", "| --- | --- | --- | --- | --- |"]
+    for f in figures:
+        value = f"{f['value']} {f['unit']}".strip()
+        lines.append(f"| {f['name']} | {value} | {f['goal']} | {verdict(f['pass'])} | {f['note']} |")
+    with open(target, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
