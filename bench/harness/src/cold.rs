@@ -29,12 +29,16 @@ pub(crate) struct ColdStart {
 
 /// How to start the function: the program, its arguments, its directory
 /// and the variables it gets besides the Runtime API's address.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Launch {
     /// The command line.
     pub(crate) argv: Vec<String>,
     /// Extra environment variables.
     pub(crate) env: Vec<(String, String)>,
+    /// How long the function is told it has (Lambda's deadline).
+    pub(crate) deadline: Duration,
+    /// Serve the custom-resource ResponseURL over HTTPS with this.
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// The variables Lambda sets for every runtime; the Rust runtime refuses to
@@ -71,7 +75,7 @@ pub(crate) async fn cold_start(
     log: &Path,
     limit: Duration,
 ) -> anyhow::Result<ColdStart> {
-    let mut api = RuntimeApi::start(event, nonce).await?;
+    let mut api = RuntimeApi::start(event, nonce, launch.deadline, launch.tls.clone()).await?;
     let (program, args) = launch.argv.split_first().context("an empty command line")?;
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
     let mut command = std::process::Command::new(program);

@@ -40,9 +40,19 @@ enum Command {
         /// Extra environment, `KEY=VALUE`, repeatable.
         #[arg(long = "env")]
         env: Vec<String>,
+        /// The deadline the function is given for the invocation, in milliseconds.
+        #[arg(long, default_value_t = 300_000)]
+        deadline_ms: u64,
         /// Where the function's output goes.
         #[arg(long, default_value = "/dev/null")]
         log: PathBuf,
+        /// Serve the ResponseURL over HTTPS with this certificate (PEM) and
+        /// `--tls-key`; the function must trust it (`SSL_CERT_FILE`).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PKCS#8 PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// The command line that starts the function.
         #[arg(last = true, required = true)]
         argv: Vec<String>,
@@ -56,30 +66,43 @@ fn summary_json(samples: &[f64]) -> serde_json::Value {
     }
 }
 
+/// A TLS acceptor for `cert` and `key` (PEM files).
+fn tls_acceptor(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+        .with_context(|| format!("cannot read the certificate {}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).with_context(|| format!("cannot read the key {}", key.display()))?;
+    let mut config =
+        rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(certs, key)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
 /// Whether a custom-resource response body says SUCCESS (`None`: no response was sent).
 fn cfn_success(body: Option<&str>) -> Option<bool> {
     let body: serde_json::Value = serde_json::from_str(body?).ok()?;
     Some(body["Status"] == "SUCCESS")
 }
 
-async fn cold(
-    name: &str,
-    runs: usize,
-    event: &Path,
-    env: &[String],
-    log: &Path,
-    argv: Vec<String>,
-) -> anyhow::Result<()> {
-    let event = std::fs::read(event).with_context(|| format!("cannot read the event {}", event.display()))?;
-    let env = env
-        .iter()
+/// The `KEY=VALUE` pairs of `--env`.
+fn parse_env(env: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    env.iter()
         .map(|kv| {
             kv.split_once('=')
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .with_context(|| format!("--env {kv}: write KEY=VALUE"))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let launch = cold::Launch { argv, env };
+        .collect()
+}
+
+/// Runs `launch` cold `runs` times on `event` and prints the summary line.
+async fn cold(name: &str, runs: usize, event: &Path, log: &Path, launch: cold::Launch) -> anyhow::Result<()> {
+    let event = std::fs::read(event).with_context(|| format!("cannot read the event {}", event.display()))?;
     let (mut init, mut first, mut rss) = (Vec::new(), Vec::new(), Vec::new());
     let mut failures = Vec::new();
     let epoch = std::time::SystemTime::now()
@@ -128,8 +151,28 @@ async fn main() -> ExitCode {
             event,
             env,
             log,
+            deadline_ms,
+            tls_cert,
+            tls_key,
             argv,
-        } => cold(&name, runs, &event, &env, &log, argv).await,
+        } => {
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => tls_acceptor(&cert, &key).map(Some),
+                _ => Ok(None),
+            };
+            let launch = tls.and_then(|tls| {
+                Ok(cold::Launch {
+                    argv,
+                    env: parse_env(&env)?,
+                    deadline: Duration::from_millis(deadline_ms),
+                    tls,
+                })
+            });
+            match launch {
+                Ok(launch) => cold(&name, runs, &event, &log, launch).await,
+                Err(e) => Err(e),
+            }
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 /// The request id of the one invocation the harness hands out.
 pub(crate) const REQUEST_ID: &str = "bench-0000-0000-0000-000000000001";
@@ -50,60 +51,105 @@ pub(crate) struct RuntimeApi {
     pub(crate) address: String,
     /// What the function does, in the order it arrives.
     pub(crate) seen: mpsc::UnboundedReceiver<Seen>,
-    server: tokio::task::JoinHandle<()>,
+    servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        self.server.abort();
+        self.servers.iter().for_each(tokio::task::JoinHandle::abort);
     }
+}
+
+/// What every connection is answered with.
+#[derive(Clone)]
+struct Shared {
+    tx: mpsc::UnboundedSender<Seen>,
+    event: Bytes,
+    handed_out: Arc<Mutex<bool>>,
+    deadline: std::time::Duration,
+}
+
+/// Serves `shared` on `listener`, through TLS when `tls` is given.
+fn serve(listener: TcpListener, shared: Shared, tls: Option<TlsAcceptor>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (shared, tls) = (shared.clone(), tls.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |req| answer(req, shared.clone()));
+                let http = http1::Builder::new();
+                match tls {
+                    Some(tls) => {
+                        if let Ok(stream) = tls.accept(stream).await {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                    None => {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
+            });
+        }
+    })
 }
 
 /// The event with every `__NONCE__` replaced by `nonce` (so that each run is
 /// a new event, not a repeated delivery), and its `ResponseURL` (if it has
-/// one) pointed at this harness.
-fn prepare(event: &[u8], nonce: &str, address: &str) -> anyhow::Result<Vec<u8>> {
+/// one) pointed at this harness's `base` URL.
+fn prepare(event: &[u8], nonce: &str, base: &str) -> anyhow::Result<Vec<u8>> {
     let text = String::from_utf8_lossy(event).replace("__NONCE__", nonce);
     let mut json: serde_json::Value = serde_json::from_str(&text)?;
     if let Some(url) = json.get_mut("ResponseURL") {
-        *url = serde_json::Value::String(format!("http://{address}/cfn-response/{REQUEST_ID}"));
+        *url = serde_json::Value::String(format!("{base}/cfn-response/{REQUEST_ID}"));
     }
     Ok(serde_json::to_vec(&json)?)
 }
 
 impl RuntimeApi {
     /// Starts serving `event` (once; later asks for work wait forever),
-    /// with `nonce` in place of `__NONCE__`.
-    pub(crate) async fn start(event: &[u8], nonce: &str) -> anyhow::Result<Self> {
+    /// with `nonce` in place of `__NONCE__`, giving the function `deadline`
+    /// to answer. With `tls`, the ResponseURL is
+    /// `https://localhost:<another port>`, served with it.
+    pub(crate) async fn start(
+        event: &[u8],
+        nonce: &str,
+        deadline: std::time::Duration,
+        tls: Option<TlsAcceptor>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?.to_string();
-        let event = Bytes::from(prepare(event, nonce, &address)?);
+        let tls_listener = match tls {
+            Some(_) => Some(TcpListener::bind("127.0.0.1:0").await?),
+            None => None,
+        };
+        let base = match &tls_listener {
+            Some(l) => format!("https://localhost:{}", l.local_addr()?.port()),
+            None => format!("http://{address}"),
+        };
         let (tx, seen) = mpsc::unbounded_channel();
-        let handed_out = Arc::new(Mutex::new(false));
-        let server = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    return;
-                };
-                let (tx, event, handed_out) = (tx.clone(), event.clone(), handed_out.clone());
-                tokio::spawn(async move {
-                    let service = service_fn(move |req| answer(req, tx.clone(), event.clone(), handed_out.clone()));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        Ok(Self { address, seen, server })
+        let shared = Shared {
+            tx,
+            event: Bytes::from(prepare(event, nonce, &base)?),
+            handed_out: Arc::new(Mutex::new(false)),
+            deadline,
+        };
+        let mut servers = vec![serve(listener, shared.clone(), None)];
+        if let Some(l) = tls_listener {
+            servers.push(serve(l, shared, tls));
+        }
+        Ok(Self { address, seen, servers })
     }
 }
 
-async fn answer(
-    req: Request<Incoming>,
-    tx: mpsc::UnboundedSender<Seen>,
-    event: Bytes,
-    handed_out: Arc<Mutex<bool>>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(req: Request<Incoming>, shared: Shared) -> Result<Response<Full<Bytes>>, Infallible> {
+    let Shared {
+        tx,
+        event,
+        handed_out,
+        deadline,
+    } = shared;
     let at = Instant::now();
     let path = req.uri().path().to_owned();
     if req.method() == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
@@ -115,8 +161,11 @@ async fn answer(
         let _ = tx.send(Seen::AskedForWork(at));
         let deadline_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() + 300_000);
+            .map_or(0, |d| (d + deadline).as_millis());
+        // What Lambda sends; awslambdaric's native client crashes on a
+        // response without a Content-Type.
         let response = Response::builder()
+            .header("Content-Type", "application/json")
             .header("Lambda-Runtime-Aws-Request-Id", REQUEST_ID)
             .header("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string())
             .header(
@@ -160,25 +209,27 @@ mod tests {
     #[test]
     fn the_response_url_points_at_the_harness_and_nothing_else_changes() {
         let event = br#"{"RequestType":"Create","ResponseURL":"https://s3.example/x","A":[1]}"#;
-        let out: serde_json::Value = serde_json::from_slice(&prepare(event, "n", "127.0.0.1:9").unwrap()).unwrap();
+        let out: serde_json::Value =
+            serde_json::from_slice(&prepare(event, "n", "http://127.0.0.1:9").unwrap()).unwrap();
         assert_eq!(
             out["ResponseURL"],
             format!("http://127.0.0.1:9/cfn-response/{REQUEST_ID}")
         );
         assert_eq!(out["A"], serde_json::json!([1]));
         let plain = br#"{"detail":{}}"#;
-        assert_eq!(prepare(plain, "n", "127.0.0.1:9").unwrap(), plain.to_vec());
+        assert_eq!(prepare(plain, "n", "http://127.0.0.1:9").unwrap(), plain.to_vec());
     }
 
     #[test]
     fn every_nonce_placeholder_is_replaced() {
         let event = br#"{"a":"x#__NONCE__","b":["__NONCE__"]}"#;
-        let out: serde_json::Value = serde_json::from_slice(&prepare(event, "r7", "127.0.0.1:9").unwrap()).unwrap();
+        let out: serde_json::Value =
+            serde_json::from_slice(&prepare(event, "r7", "http://127.0.0.1:9").unwrap()).unwrap();
         assert_eq!(out, serde_json::json!({"a": "x#r7", "b": ["r7"]}));
     }
 
     #[test]
     fn an_event_that_is_not_json_is_an_error() {
-        assert!(prepare(b"{", "n", "127.0.0.1:9").is_err());
+        assert!(prepare(b"{", "n", "http://127.0.0.1:9").is_err());
     }
 }

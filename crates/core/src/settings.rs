@@ -3,13 +3,21 @@
 //! names it and the fix.
 
 /// A setting that is missing or malformed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("setting {name}: {reason}")]
 pub struct SettingError {
     /// The environment variable.
     pub name: &'static str,
     /// What is wrong, and the fix.
     pub reason: String,
+}
+
+/// The sentence, not the struct: a function's `main` that stops on a bad
+/// setting prints `Error: {:?}`, and the log must read as the fix.
+impl std::fmt::Debug for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// The non-empty value of `name`, which must be `what`.
@@ -62,6 +70,16 @@ mod tests {
 
     fn lookup(value: Option<&'static str>) -> impl Fn(&str) -> Option<String> {
         move |_| value.map(str::to_owned)
+    }
+
+    #[test]
+    fn a_main_that_stops_on_it_prints_the_sentence_not_the_struct() {
+        let e = required(&lookup(None), "TANDEM_ENV", "the environment").unwrap_err();
+        let shown = format!("Error: {e:?}");
+        assert_eq!(
+            shown,
+            "Error: setting TANDEM_ENV: is not set; it must be the environment (the template sets it)"
+        );
     }
 
     #[test]
