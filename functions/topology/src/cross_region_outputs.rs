@@ -205,6 +205,7 @@ mod tests {
     fn stack(status: &str, outputs: &[(&str, &str)]) -> StackView {
         StackView {
             status: status.into(),
+            reason: None,
             outputs: outputs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             parameters: Default::default(),
         }
