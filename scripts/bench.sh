@@ -51,7 +51,7 @@ trap cleanup EXIT
 eval "$(scripts/local-aws.sh env)"
 
 step "the deploy loop: make deploy ENV=local with nothing to change, make destroy, make deploy from nothing"
-cargo build --quiet --workspace --bins
+# Untimed: builds the functions and brings the stacks up to date.
 make --no-print-directory deploy ENV=local >"$OUT/deploy-first.log" 2>&1
 t=$SECONDS; make --no-print-directory deploy ENV=local >"$OUT/deploy-noop.log" 2>&1; noop=$((SECONDS - t))
 t=$SECONDS; make --no-print-directory destroy ENV=local YES=1 >"$OUT/destroy.log" 2>&1; destroy=$((SECONDS - t))

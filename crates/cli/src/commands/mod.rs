@@ -16,15 +16,21 @@ use crate::stacks::Stacks;
 use crate::templates::{self, Sent};
 use std::collections::BTreeMap;
 
+/// The stack helper for `region`: every command's changes go through the
+/// CloudFormation service role when one is set.
+pub(crate) fn stacks_in<'a>(ctx: &'a Context, region: &'a str) -> Stacks<'a> {
+    Stacks::new(&ctx.aws.region(region).cfn, region, ctx.poll).acting_as(ctx.cloudformation_role.as_deref())
+}
+
 /// The stack helper for `spec`'s region.
 pub(crate) fn stacks_for<'a>(ctx: &'a Context, spec: &'a StackSpec) -> Stacks<'a> {
-    Stacks::new(&ctx.aws.region(&spec.region).cfn, &spec.region, ctx.poll).acting_as(ctx.cloudformation_role.as_deref())
+    stacks_in(ctx, &spec.region)
 }
 
 /// `region`'s public `/health` (see [`crate::plan::health_url`]), from the
 /// configuration or its region stack's `AlbDnsName` output.
 pub(crate) async fn health_url(ctx: &Context, region: &str) -> anyhow::Result<String> {
-    let stacks = Stacks::new(&ctx.aws.region(region).cfn, region, ctx.poll);
+    let stacks = stacks_in(ctx, region);
     let alb = (stacks.describe(&ctx.config.stack_name("region")).await?)
         .and_then(|view| view.outputs.get("AlbDnsName").cloned());
     Ok(crate::plan::health_url(&ctx.config, region, alb.as_deref()))

@@ -54,7 +54,7 @@ pub(crate) async fn run(ctx: &Context, tag: &str) -> Result<(), ReleaseError> {
             env: &ctx.config.env,
             stack: &stack,
             repository: &repository,
-            stacks: Stacks::new(&clients.cfn, region, ctx.poll).acting_as(ctx.cloudformation_role.as_deref()),
+            stacks: super::stacks_in(ctx, region),
             ecr: &clients.ecr,
             state: ctx.state(region),
         };
