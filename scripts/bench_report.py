@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Writes bench/RESULTS.md from what scripts/bench.sh measured:
-<out>/results.jsonl (one figure a line) and <out>/cold.jsonl (tandem-bench's
-cold-start summaries), with the machine it ran on.
+"""Writes bench/RESULTS.md from what scripts/bench.sh measured, with the
+machine it ran on: <out>/results.jsonl (one figure a line), cold.jsonl
+(tandem-bench's cold-start summaries), react.jsonl (reaction latency),
+scale.jsonl (scripts/bench-scale.sh) and size-levers.jsonl
+(scripts/bench-size.sh).
 
     scripts/bench_report.py .local/bench bench/RESULTS.md
 """
@@ -44,6 +46,76 @@ def fmt(summary, unit):
     if not summary:
         return "not measured"
     return f"{summary['median']:.1f} {unit} (p95 {summary['p95']:.1f}, n={summary['n']})"
+
+
+REACTION_GOAL_MS = 20.0
+
+
+def rows(out, name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return []
+    return [json.loads(l) for l in open(path) if l.strip()]
+
+
+def reaction_lines(out):
+    lines = [
+        "## Reaction latency (a warm function, a recording proxy in front of the local AWS)",
+        "",
+        "From the event handed to the warm function to its first corrective call arriving at the proxy. "
+        "The calls it made on the way are listed in order.",
+        "",
+        "| function | corrective call | p50 | p95 | goal | events | not counted | calls, in order |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows(out, "react.jsonl"):
+        s = r.get("reaction_ms")
+        p50 = f"{s['median']:.1f} ms" if s else "not measured"
+        p95 = f"{s['p95']:.1f} ms" if s else ""
+        goal = f"p50 <= {REACTION_GOAL_MS:g} ms: {verdict(s['median'] <= REACTION_GOAL_MS) if s else verdict(None)}"
+        missed = str(r.get("failures", 0)) + (f" ({r['first_failure']})" if r.get("failures") else "")
+        lines.append(
+            f"| {r['name']} | {r['call']} | {p50} | {p95} | {goal} | {r['events']} | {missed} | {', '.join(r.get('calls', []))} |"
+        )
+    return lines + [""]
+
+
+def scale_lines(out):
+    data = rows(out, "scale.jsonl")
+    lines = [
+        "## Scaling: the custom-resource framework as the work grows",
+        "",
+        "Real CloudFormation on the local AWS running the real topology function: create time of a stack "
+        "of N `Custom::CrossRegionOutputs`, and of one whose response `Data` is 1, 2 and 4 KB "
+        "(CloudFormation takes at most 4096 bytes of response).",
+        "",
+        "| case | create time | per resource | outcome |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in data:
+        outcome = r["status"] + (f": {r['reason']}" if r.get("reason") else "")
+        if r["case"] == "readers":
+            lines.append(f"| {r['resources']} resources | {r['seconds']:.1f} s | {r['per_resource']:.2f} s | {outcome} |")
+        else:
+            lines.append(f"| Data of {r['data_bytes']} bytes | {r['seconds']:.1f} s | | {outcome} |")
+    return lines + [""]
+
+
+def size_lines(out):
+    data = rows(out, "size-levers.jsonl")
+    lines = [
+        "## Package size levers (topology, arm64, each built from nothing)",
+        "",
+        "| profile | zip | against shipped |",
+        "| --- | --- | --- |",
+    ]
+    base = next((r["bytes"] for r in data if r["variant"] == "shipped"), None)
+    for r in data:
+        delta = f"{(r['bytes'] - base) / base * 100:+.1f}%" if base else ""
+        lines.append(
+            f"| {r['variant']} (opt-level {r['opt_level']}, LTO {r['lto']}) | {r['bytes'] / 1048576:.2f} MiB | {delta} |"
+        )
+    return lines + [""]
 
 
 def main(out, target):
@@ -97,7 +169,8 @@ def main(out, target):
             )
         else:
             lines.append(f"- {ours} against {peer}: not measured")
-    lines += ["", "## Other figures", "", "| figure | value | goal | verdict | note |", "| --- | --- | --- | --- | --- |"]
+    lines += [""] + reaction_lines(out) + scale_lines(out) + size_lines(out)
+    lines += ["## Other figures", "", "| figure | value | goal | verdict | note |", "| --- | --- | --- | --- | --- |"]
     for f in figures:
         value = f"{f['value']} {f['unit']}".strip()
         shown = verdict(f["pass"]) if f["goal"] else "(no goal)"

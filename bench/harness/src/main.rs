@@ -5,8 +5,18 @@
 //! on loopback, and prints one JSON line: the median and 95th percentile of
 //! its initialisation, its first invocation and its peak memory, and whether
 //! every run answered (and, for a custom resource, answered SUCCESS).
+//! With `--hang-aws`, every AWS call the function makes hangs, and the line
+//! says how long its custom-resource response took and what it said.
+//!
+//! `tandem-bench react --name rollback --events 100 --call StopDeployment
+//! --upstream http://127.0.0.1:4566 --event events/x.json -- <command>`
+//! hands one warm process the event again and again, and prints the median
+//! and 95th percentile from handing it out to the corrective call reaching a
+//! recording proxy in front of the local AWS.
 
 mod cold;
+mod proxy;
+mod react;
 mod runtime_api;
 mod stats;
 
@@ -53,6 +63,45 @@ enum Command {
         /// The certificate's private key (PKCS#8 PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Point the function's AWS calls at a proxy that never answers (a hung AWS).
+        #[arg(long)]
+        hang_aws: bool,
+        /// The command line that starts the function.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
+    /// Reaction latency: event handed out to the first corrective AWS call.
+    React {
+        /// What to call the function in the output.
+        #[arg(long)]
+        name: String,
+        /// The event to hand it (a file); `__NONCE__` changes for each.
+        #[arg(long)]
+        event: PathBuf,
+        /// The operation that counts as the reaction (`StopDeployment`).
+        #[arg(long)]
+        call: String,
+        /// The local AWS, which the recording proxy passes calls on to.
+        #[arg(long)]
+        upstream: String,
+        /// Events counted.
+        #[arg(long, default_value_t = 100)]
+        events: usize,
+        /// Events handed out first and not counted.
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// A shell command run before each event, `__NONCE__` replaced.
+        #[arg(long)]
+        before_each: Option<String>,
+        /// Extra environment, `KEY=VALUE`, repeatable.
+        #[arg(long = "env")]
+        env: Vec<String>,
+        /// The deadline the function is given for each invocation, in milliseconds.
+        #[arg(long, default_value_t = 60_000)]
+        deadline_ms: u64,
+        /// Where the function's output goes.
+        #[arg(long, default_value = "/dev/null")]
+        log: PathBuf,
         /// The command line that starts the function.
         #[arg(last = true, required = true)]
         argv: Vec<String>,
@@ -100,27 +149,57 @@ fn parse_env(env: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// Runs `launch` cold `runs` times on `event` and prints the summary line.
-async fn cold(name: &str, runs: usize, event: &Path, log: &Path, launch: cold::Launch) -> anyhow::Result<()> {
-    let event = std::fs::read(event).with_context(|| format!("cannot read the event {}", event.display()))?;
-    let (mut init, mut first, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-    let mut failures = Vec::new();
-    let epoch = std::time::SystemTime::now()
+/// Seconds since the epoch: a run id that a rerun does not repeat.
+fn run_id() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The reason of a custom-resource response body.
+fn cfn_reason(body: &str) -> Option<String> {
+    let body: serde_json::Value = serde_json::from_str(body).ok()?;
+    body["Reason"].as_str().map(str::to_owned)
+}
+
+/// Runs `launch` cold `runs` times on `event` and prints the summary line.
+async fn cold(
+    name: &str,
+    runs: usize,
+    event: &Path,
+    log: &Path,
+    launch: cold::Launch,
+    hang_aws: bool,
+) -> anyhow::Result<()> {
+    let event = std::fs::read(event).with_context(|| format!("cannot read the event {}", event.display()))?;
+    let (mut init, mut first, mut rss, mut responded) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut failures, mut reasons) = (Vec::new(), Vec::new());
+    let epoch = run_id();
+    let limit = launch.deadline + Duration::from_secs(30);
     for run in 0..runs {
         let nonce = format!("{epoch}-{run}");
-        match cold::cold_start(name, &launch, &event, &nonce, log, Duration::from_secs(60)).await {
+        let hung = if hang_aws {
+            Some(proxy::Proxy::start(None).await?)
+        } else {
+            None
+        };
+        let endpoint = hung.as_ref().map(|p| p.url.as_str());
+        match cold::cold_start(name, &launch, &event, &nonce, log, limit, endpoint).await {
             Ok(run) => {
                 init.push(run.init.as_secs_f64() * 1000.0);
                 first.push(run.first_invocation.as_secs_f64() * 1000.0);
                 rss.push(run.peak_rss_kib as f64 / 1024.0);
+                if let Some((after, body)) = &run.cfn_response {
+                    responded.push(after.as_secs_f64() * 1000.0);
+                    reasons.extend(cfn_reason(body));
+                }
+                let cfn_body = run.cfn_response.as_ref().map(|(_, body)| body.as_str());
                 if !run.ok {
                     failures.push(format!("answered with an error: {}", run.answer));
-                } else if cfn_success(run.cfn_response.as_deref()) == Some(false) {
+                } else if !hang_aws && cfn_success(cfn_body) == Some(false) {
                     failures.push(format!(
                         "sent a FAILED custom-resource response: {}",
-                        run.cfn_response.unwrap_or_default()
+                        cfn_body.unwrap_or_default()
                     ));
                 }
             }
@@ -135,8 +214,58 @@ async fn cold(name: &str, runs: usize, event: &Path, log: &Path, launch: cold::L
             "init_ms": summary_json(&init),
             "first_invocation_ms": summary_json(&first),
             "peak_rss_mib": summary_json(&rss),
+            "cfn_response_ms": summary_json(&responded),
+            "cfn_reason": reasons.first(),
             "failures": failures.len(),
             "first_failure": failures.first(),
+        })
+    );
+    Ok(())
+}
+
+/// `tandem-bench react`'s arguments.
+struct ReactArgs<'a> {
+    name: &'a str,
+    event: &'a Path,
+    call: &'a str,
+    upstream: &'a str,
+    events: usize,
+    warmup: usize,
+    before_each: Option<&'a str>,
+    env: &'a [String],
+    deadline: Duration,
+    log: &'a Path,
+    argv: Vec<String>,
+}
+
+/// Measures the reaction latency and prints the summary line.
+async fn react(args: ReactArgs<'_>) -> anyhow::Result<()> {
+    let event = std::fs::read(args.event).with_context(|| format!("cannot read the event {}", args.event.display()))?;
+    let launch = cold::Launch {
+        argv: args.argv,
+        env: parse_env(args.env)?,
+        deadline: args.deadline,
+        tls: None,
+    };
+    let reaction = react::Reaction {
+        event: &event,
+        call: args.call,
+        before_each: args.before_each,
+        warmup: args.warmup,
+        events: args.events,
+    };
+    let run_id = run_id().to_string();
+    let out = react::react(args.name, &launch, &reaction, args.upstream, args.log, &run_id).await?;
+    println!(
+        "{}",
+        json!({
+            "name": args.name,
+            "call": args.call,
+            "events": args.events,
+            "reaction_ms": summary_json(&out.latencies_ms),
+            "calls": out.sample_calls,
+            "failures": out.failures.len(),
+            "first_failure": out.failures.first(),
         })
     );
     Ok(())
@@ -154,6 +283,7 @@ async fn main() -> ExitCode {
             deadline_ms,
             tls_cert,
             tls_key,
+            hang_aws,
             argv,
         } => {
             let tls = match (tls_cert, tls_key) {
@@ -169,9 +299,37 @@ async fn main() -> ExitCode {
                 })
             });
             match launch {
-                Ok(launch) => cold(&name, runs, &event, &log, launch).await,
+                Ok(launch) => cold(&name, runs, &event, &log, launch, hang_aws).await,
                 Err(e) => Err(e),
             }
+        }
+        Command::React {
+            name,
+            event,
+            call,
+            upstream,
+            events,
+            warmup,
+            before_each,
+            env,
+            deadline_ms,
+            log,
+            argv,
+        } => {
+            react(ReactArgs {
+                name: &name,
+                event: &event,
+                call: &call,
+                upstream: &upstream,
+                events,
+                warmup,
+                before_each: before_each.as_deref(),
+                env: &env,
+                deadline: Duration::from_millis(deadline_ms),
+                log: &log,
+                argv,
+            })
+            .await
         }
     };
     match outcome {
@@ -185,7 +343,7 @@ async fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::cfn_success;
+    use super::{cfn_reason, cfn_success};
 
     #[test]
     fn a_custom_resource_response_is_read_for_its_status() {
@@ -193,5 +351,14 @@ mod tests {
         assert_eq!(cfn_success(Some(r#"{"Status":"SUCCESS"}"#)), Some(true));
         assert_eq!(cfn_success(Some(r#"{"Status":"FAILED","Reason":"x"}"#)), Some(false));
         assert_eq!(cfn_success(Some("not json")), None);
+    }
+
+    #[test]
+    fn a_custom_resource_response_is_read_for_its_reason() {
+        assert_eq!(
+            cfn_reason(r#"{"Status":"FAILED","Reason":"x timed out"}"#).as_deref(),
+            Some("x timed out")
+        );
+        assert_eq!(cfn_reason(r#"{"Status":"SUCCESS"}"#), None);
     }
 }

@@ -1,8 +1,8 @@
-//! The Lambda Runtime API on loopback, for one cold start: it hands the
-//! function one event, times when the function first asks for work and when
-//! it answers, and takes the custom-resource response (the event's
-//! `ResponseURL` is pointed here). A measuring tool for `make bench`, not a
-//! stand-in for AWS in any test.
+//! The Lambda Runtime API on loopback, for one function process: it hands
+//! the function the events it is given, one per ask, times when the function
+//! asks for work and when it answers, and takes the custom-resource response
+//! (each event's `ResponseURL` is pointed here). A measuring tool for
+//! `make bench`, not a stand-in for AWS in any test.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -12,20 +12,19 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Mutex, mpsc};
 use tokio_rustls::TlsAcceptor;
 
-/// The request id of the one invocation the harness hands out.
-pub(crate) const REQUEST_ID: &str = "bench-0000-0000-0000-000000000001";
-
-/// Something the function did, as the harness saw it arrive.
+/// Something the function did, or was given, as the harness saw it.
 #[derive(Debug, Clone)]
 pub(crate) enum Seen {
-    /// Its first `GET /runtime/invocation/next`: initialisation is over.
+    /// A `GET /runtime/invocation/next` arrived: the first one ends initialisation.
     AskedForWork(Instant),
+    /// An event went out to the function, in answer to an ask.
+    HandedOut(Instant),
     /// Its answer to the invocation (`response` or `error`), with the body.
     Answered {
         /// When the answer arrived.
@@ -38,6 +37,8 @@ pub(crate) enum Seen {
     /// A request to any other path: the custom-resource response that the
     /// function sends to its `ResponseURL`.
     Other {
+        /// When it arrived.
+        at: Instant,
         /// The path.
         path: String,
         /// The body, as text.
@@ -45,12 +46,18 @@ pub(crate) enum Seen {
     },
 }
 
+/// One event waiting to be handed out: its request id and body.
+type Queued = (String, Bytes);
+
 /// A Runtime API for one function process, listening on a free loopback port.
 pub(crate) struct RuntimeApi {
     /// `127.0.0.1:<port>`, the value of `AWS_LAMBDA_RUNTIME_API`.
     pub(crate) address: String,
     /// What the function does, in the order it arrives.
     pub(crate) seen: mpsc::UnboundedReceiver<Seen>,
+    /// The ResponseURL base: this API, or its TLS twin.
+    base: String,
+    queue: mpsc::UnboundedSender<Queued>,
     servers: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -64,8 +71,7 @@ impl Drop for RuntimeApi {
 #[derive(Clone)]
 struct Shared {
     tx: mpsc::UnboundedSender<Seen>,
-    event: Bytes,
-    handed_out: Arc<Mutex<bool>>,
+    queue: Arc<Mutex<mpsc::UnboundedReceiver<Queued>>>,
     deadline: std::time::Duration,
 }
 
@@ -97,27 +103,21 @@ fn serve(listener: TcpListener, shared: Shared, tls: Option<TlsAcceptor>) -> tok
 
 /// The event with every `__NONCE__` replaced by `nonce` (so that each run is
 /// a new event, not a repeated delivery), and its `ResponseURL` (if it has
-/// one) pointed at this harness's `base` URL.
-fn prepare(event: &[u8], nonce: &str, base: &str) -> anyhow::Result<Vec<u8>> {
+/// one) pointed at `base`, under the request id.
+fn prepare(event: &[u8], nonce: &str, base: &str, request_id: &str) -> anyhow::Result<Vec<u8>> {
     let text = String::from_utf8_lossy(event).replace("__NONCE__", nonce);
     let mut json: serde_json::Value = serde_json::from_str(&text)?;
     if let Some(url) = json.get_mut("ResponseURL") {
-        *url = serde_json::Value::String(format!("{base}/cfn-response/{REQUEST_ID}"));
+        *url = serde_json::Value::String(format!("{base}/cfn-response/{request_id}"));
     }
     Ok(serde_json::to_vec(&json)?)
 }
 
 impl RuntimeApi {
-    /// Starts serving `event` (once; later asks for work wait forever),
-    /// with `nonce` in place of `__NONCE__`, giving the function `deadline`
-    /// to answer. With `tls`, the ResponseURL is
-    /// `https://localhost:<another port>`, served with it.
-    pub(crate) async fn start(
-        event: &[u8],
-        nonce: &str,
-        deadline: std::time::Duration,
-        tls: Option<TlsAcceptor>,
-    ) -> anyhow::Result<Self> {
+    /// Starts serving, giving the function `deadline` for each invocation.
+    /// With `tls`, the ResponseURL is `https://localhost:<another port>`,
+    /// served with it.
+    pub(crate) async fn start(deadline: std::time::Duration, tls: Option<TlsAcceptor>) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?.to_string();
         let tls_listener = match tls {
@@ -129,36 +129,46 @@ impl RuntimeApi {
             None => format!("http://{address}"),
         };
         let (tx, seen) = mpsc::unbounded_channel();
+        let (queue, waiting) = mpsc::unbounded_channel();
         let shared = Shared {
             tx,
-            event: Bytes::from(prepare(event, nonce, &base)?),
-            handed_out: Arc::new(Mutex::new(false)),
+            queue: Arc::new(Mutex::new(waiting)),
             deadline,
         };
         let mut servers = vec![serve(listener, shared.clone(), None)];
         if let Some(l) = tls_listener {
             servers.push(serve(l, shared, tls));
         }
-        Ok(Self { address, seen, servers })
+        Ok(Self {
+            address,
+            seen,
+            base,
+            queue,
+            servers,
+        })
+    }
+
+    /// Queues `event` (with `nonce` for `__NONCE__`) for the function's next
+    /// ask; an ask with nothing queued waits.
+    pub(crate) fn hand_out(&self, event: &[u8], nonce: &str) -> anyhow::Result<()> {
+        let request_id = format!("bench-{nonce}");
+        let body = prepare(event, nonce, &self.base, &request_id)?;
+        self.queue
+            .send((request_id, Bytes::from(body)))
+            .map_err(|_| anyhow::anyhow!("the Runtime API has stopped"))
     }
 }
 
 async fn answer(req: Request<Incoming>, shared: Shared) -> Result<Response<Full<Bytes>>, Infallible> {
-    let Shared {
-        tx,
-        event,
-        handed_out,
-        deadline,
-    } = shared;
+    let Shared { tx, queue, deadline } = shared;
     let at = Instant::now();
     let path = req.uri().path().to_owned();
     if req.method() == Method::GET && path == "/2018-06-01/runtime/invocation/next" {
-        let first = !std::mem::replace(&mut *handed_out.lock().unwrap_or_else(|p| p.into_inner()), true);
-        if !first {
-            // One cold invocation per process: a second ask waits until the harness stops it.
-            std::future::pending::<()>().await;
-        }
         let _ = tx.send(Seen::AskedForWork(at));
+        let Some((request_id, event)) = queue.lock().await.recv().await else {
+            // The harness is done with this process: the ask waits until it is stopped.
+            return Ok(std::future::pending().await);
+        };
         let deadline_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| (d + deadline).as_millis());
@@ -166,7 +176,7 @@ async fn answer(req: Request<Incoming>, shared: Shared) -> Result<Response<Full<
         // response without a Content-Type.
         let response = Response::builder()
             .header("Content-Type", "application/json")
-            .header("Lambda-Runtime-Aws-Request-Id", REQUEST_ID)
+            .header("Lambda-Runtime-Aws-Request-Id", request_id)
             .header("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string())
             .header(
                 "Lambda-Runtime-Invoked-Function-Arn",
@@ -174,6 +184,7 @@ async fn answer(req: Request<Incoming>, shared: Shared) -> Result<Response<Full<
             )
             .header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
             .body(Full::new(event));
+        let _ = tx.send(Seen::HandedOut(Instant::now()));
         return Ok(response.unwrap_or_default());
     }
     let body = req
@@ -193,7 +204,7 @@ async fn answer(req: Request<Incoming>, shared: Shared) -> Result<Response<Full<
     } else if path.ends_with("/error") && path.contains("/runtime/") {
         Seen::Answered { at, ok: false, body }
     } else {
-        Seen::Other { path, body }
+        Seen::Other { at, path, body }
     };
     let _ = tx.send(seen);
     Ok(Response::builder()
@@ -210,26 +221,23 @@ mod tests {
     fn the_response_url_points_at_the_harness_and_nothing_else_changes() {
         let event = br#"{"RequestType":"Create","ResponseURL":"https://s3.example/x","A":[1]}"#;
         let out: serde_json::Value =
-            serde_json::from_slice(&prepare(event, "n", "http://127.0.0.1:9").unwrap()).unwrap();
-        assert_eq!(
-            out["ResponseURL"],
-            format!("http://127.0.0.1:9/cfn-response/{REQUEST_ID}")
-        );
+            serde_json::from_slice(&prepare(event, "n", "http://127.0.0.1:9", "r1").unwrap()).unwrap();
+        assert_eq!(out["ResponseURL"], "http://127.0.0.1:9/cfn-response/r1");
         assert_eq!(out["A"], serde_json::json!([1]));
         let plain = br#"{"detail":{}}"#;
-        assert_eq!(prepare(plain, "n", "http://127.0.0.1:9").unwrap(), plain.to_vec());
+        assert_eq!(prepare(plain, "n", "http://127.0.0.1:9", "r1").unwrap(), plain.to_vec());
     }
 
     #[test]
     fn every_nonce_placeholder_is_replaced() {
         let event = br#"{"a":"x#__NONCE__","b":["__NONCE__"]}"#;
         let out: serde_json::Value =
-            serde_json::from_slice(&prepare(event, "r7", "http://127.0.0.1:9").unwrap()).unwrap();
+            serde_json::from_slice(&prepare(event, "r7", "http://127.0.0.1:9", "r1").unwrap()).unwrap();
         assert_eq!(out, serde_json::json!({"a": "x#r7", "b": ["r7"]}));
     }
 
     #[test]
     fn an_event_that_is_not_json_is_an_error() {
-        assert!(prepare(b"{", "n", "http://127.0.0.1:9").is_err());
+        assert!(prepare(b"{", "n", "http://127.0.0.1:9", "r1").is_err());
     }
 }

@@ -10,7 +10,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Sends probes. A trait, so that the shell's tests can answer them.
@@ -21,41 +21,67 @@ pub trait Prober: Send + Sync {
 
 /// The real prober: HTTP/1.1, with TLS (rustls on ring, the system's roots,
 /// as the SDK's own client) for `https://`.
+///
+/// The roots are read and the TLS client built at the first `https://` probe,
+/// not at start: a function that only probes plain HTTP (the deploy hook)
+/// never reads them, and one that probes HTTPS (failover) pays for them once,
+/// off its cold start.
 #[derive(Clone)]
 pub struct HttpProber {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    http: Client<HttpConnector, Empty<Bytes>>,
+    https: Arc<OnceLock<Result<Client<HttpsConnector<HttpConnector>, Empty<Bytes>>, String>>>,
     timeout: Duration,
 }
 
 impl HttpProber {
-    /// Probes that give up after `timeout` each. Fails only when TLS cannot
-    /// be set up at all; system roots that cannot be read leave HTTPS probes
-    /// failing with the reason, and HTTP ones working.
-    pub fn new(timeout: Duration) -> Result<Self, String> {
-        let mut http = HttpConnector::new();
-        http.set_connect_timeout(Some(timeout));
-        http.enforce_http(false);
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        if !native.errors.is_empty() {
-            tracing::warn!(errors = native.errors.len(), "some system TLS roots could not be read");
+    /// Probes that give up after `timeout` each.
+    pub fn new(timeout: Duration) -> Self {
+        Self {
+            http: Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(0)
+                .build(tcp(timeout)),
+            https: Arc::new(OnceLock::new()),
+            timeout,
         }
-        roots.add_parsable_certificates(native.certs);
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS could not be set up for probes ({e})"))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(0)
-            .build(connector);
-        Ok(Self { client, timeout })
     }
+
+    /// The HTTPS client, built on first use. System roots that cannot be
+    /// read leave HTTPS probes failing with the reason, and HTTP ones working.
+    fn https(&self) -> Result<&Client<HttpsConnector<HttpConnector>, Empty<Bytes>>, String> {
+        self.https
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                let native = rustls_native_certs::load_native_certs();
+                if !native.errors.is_empty() {
+                    tracing::warn!(errors = native.errors.len(), "some system TLS roots could not be read");
+                }
+                roots.add_parsable_certificates(native.certs);
+                let tls =
+                    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                        .with_safe_default_protocol_versions()
+                        .map_err(|e| format!("TLS could not be set up for probes ({e})"))?
+                        .with_root_certificates(roots)
+                        .with_no_client_auth();
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(tls)
+                    .https_only()
+                    .enable_http1()
+                    .wrap_connector(tcp(self.timeout));
+                Ok(Client::builder(TokioExecutor::new())
+                    .pool_max_idle_per_host(0)
+                    .build(connector))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+/// The TCP connector under both clients: connecting gives up after `timeout`.
+fn tcp(timeout: Duration) -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(Some(timeout));
+    http.enforce_http(false);
+    http
 }
 
 impl Prober for HttpProber {
@@ -66,13 +92,23 @@ impl Prober for HttpProber {
                 .header(http::header::USER_AGENT, "tandem-probe")
                 .body(Empty::<Bytes>::new())
                 .map_err(|e| e.to_string())?;
-            match tokio::time::timeout(self.timeout, self.client.request(request)).await {
+            let sent = if uri_is_https(request.uri()) {
+                self.https()?.request(request)
+            } else {
+                self.http.request(request)
+            };
+            match tokio::time::timeout(self.timeout, sent).await {
                 Ok(Ok(response)) => Ok(response.status().as_u16()),
                 Ok(Err(e)) => Err(connection_error(&e)),
                 Err(_) => Err(format!("no answer within {}s", self.timeout.as_secs())),
             }
         })
     }
+}
+
+/// Whether the probe goes over TLS.
+fn uri_is_https(uri: &http::Uri) -> bool {
+    uri.scheme() == Some(&http::uri::Scheme::HTTPS)
 }
 
 /// The innermost cause of a client error, one line.
@@ -109,8 +145,21 @@ mod tests {
     #[tokio::test]
     async fn a_probe_reads_the_status() {
         let endpoint = serve(503, 1).await;
-        let prober = HttpProber::new(Duration::from_secs(5)).unwrap();
+        let prober = HttpProber::new(Duration::from_secs(5));
         assert_eq!(prober.get(&format!("http://{endpoint}/db")).await, Ok(503));
+        assert!(prober.https.get().is_none(), "a plain HTTP probe read the TLS roots");
+    }
+
+    #[tokio::test]
+    async fn an_https_probe_speaks_tls_and_builds_its_client_once() {
+        // A plain-HTTP server: the TLS handshake fails, and says so.
+        let endpoint = serve(200, 2).await;
+        let prober = HttpProber::new(Duration::from_secs(5));
+        let why = prober.get(&format!("https://{endpoint}/health")).await.unwrap_err();
+        assert!(!why.contains("no answer"), "{why}");
+        let first = prober.https().map(std::ptr::from_ref).unwrap();
+        let _ = prober.get(&format!("https://{endpoint}/health")).await;
+        assert_eq!(prober.https().map(std::ptr::from_ref).unwrap(), first);
     }
 
     #[tokio::test]
@@ -118,7 +167,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = listener.local_addr().unwrap().to_string();
         drop(listener);
-        let prober = HttpProber::new(Duration::from_secs(5)).unwrap();
+        let prober = HttpProber::new(Duration::from_secs(5));
         let why = prober.get(&format!("http://{endpoint}/health")).await.unwrap_err();
         assert!(why.to_lowercase().contains("refused"), "{why}");
     }
@@ -132,7 +181,7 @@ mod tests {
             let (_stream, _) = listener.accept().await.unwrap();
             std::future::pending::<()>().await;
         });
-        let prober = HttpProber::new(Duration::from_secs(1)).unwrap();
+        let prober = HttpProber::new(Duration::from_secs(1));
         assert_eq!(
             prober.get(&format!("http://{endpoint}/health")).await,
             Err("no answer within 1s".into())

@@ -12,13 +12,9 @@ pub struct SettingError {
     pub reason: String,
 }
 
-/// The sentence, not the struct: a function's `main` that stops on a bad
-/// setting prints `Error: {:?}`, and the log must read as the fix.
-impl std::fmt::Debug for SettingError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
+// The sentence, not the struct: a function's `main` that stops on a bad
+// setting prints `Error: {:?}`, and the log must read as the fix.
+crate::debug_as_display!(SettingError);
 
 /// The non-empty value of `name`, which must be `what`.
 pub fn required(

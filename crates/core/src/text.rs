@@ -1,6 +1,21 @@
 //! Readable text for reasons and logs: values quoted short, so that a huge
 //! value never pushes the cause and the fix out of a message.
 
+/// Makes a type's `Debug` print its `Display` sentence. The Lambda runtime
+/// logs a handler's error, and a function's `main` its start-up error, with
+/// `{:?}`: with this, the log reads as the cause and the fix, not as a Rust
+/// value (`Action("…")`).
+#[macro_export]
+macro_rules! debug_as_display {
+    ($type:ty) => {
+        impl ::std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(self, f)
+            }
+        }
+    };
+}
+
 /// Values longer than this are shortened where they are quoted.
 pub const MAX_QUOTED_CHARS: usize = 64;
 
@@ -78,6 +93,22 @@ fn shortened(inner: &str, quote: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(thiserror::Error)]
+    enum Failed {
+        #[error("could not stop {0} (AccessDenied): grant codedeploy:StopDeployment")]
+        Action(String),
+    }
+    crate::debug_as_display!(Failed);
+
+    #[test]
+    fn debug_prints_the_sentence_not_the_value() {
+        let e = Failed::Action("d-1".into());
+        assert_eq!(
+            format!("{e:?}"),
+            "could not stop d-1 (AccessDenied): grant codedeploy:StopDeployment"
+        );
+    }
 
     #[test]
     fn short_values_are_quoted_whole() {

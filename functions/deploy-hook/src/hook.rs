@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 /// Why the hook could not answer (the invocation then fails, and Lambda's
 /// retries and dead-letter queue take the event).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum HookError {
     /// The event has no ids to answer with.
     #[error(transparent)]
@@ -39,6 +39,9 @@ pub enum HookError {
         reason: String,
     },
 }
+
+// The runtime logs a handler's error with `{:?}`: the sentence, not the value.
+tandem_core::debug_as_display!(HookError);
 
 impl From<HookError> for lambda_runtime::Diagnostic {
     fn from(error: HookError) -> Self {

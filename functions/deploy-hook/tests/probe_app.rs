@@ -25,7 +25,7 @@ async fn app_without_database() -> String {
 }
 
 async fn probe_all(endpoint: &str, paths: &str) -> Vec<Probe> {
-    let prober = HttpProber::new(Duration::from_secs(5)).unwrap();
+    let prober = HttpProber::new(Duration::from_secs(5));
     let mut probes = Vec::new();
     for expected in parse_smoke_paths(paths).unwrap() {
         let answer = prober.get(&format!("http://{endpoint}{}", expected.path)).await;

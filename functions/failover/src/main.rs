@@ -25,7 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         sns: aws_sdk_sns::Client::new(&config),
         table: StateTable::new(aws_sdk_dynamodb::Client::new(&config), &settings.state_table),
-        prober: Arc::new(HttpProber::new(Duration::from_secs(settings.probe_timeout_secs))?),
+        prober: Arc::new(HttpProber::new(Duration::from_secs(settings.probe_timeout_secs))),
         settings,
     };
     let failover = &failover;

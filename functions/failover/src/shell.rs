@@ -39,7 +39,7 @@ pub struct Failover {
 }
 
 /// What went wrong; the text is one sentence for the logs and the DLQ.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum FailoverError {
     /// The event is not one this function takes.
     #[error(transparent)]
@@ -51,6 +51,9 @@ pub enum FailoverError {
     #[error("{0}")]
     Step(String),
 }
+
+// The runtime logs a handler's error with `{:?}`: the sentence, not the value.
+tandem_core::debug_as_display!(FailoverError);
 
 impl FailoverError {
     /// A short name for the kind of failure (Lambda's `errorType`).
@@ -137,36 +140,52 @@ impl Failover {
         if standby && probing && !can_probe {
             tracing::warn!("the primary's /health URL is not known yet; deploy again to set it");
         }
-        let (failures, last_probe_error) = if standby && probing && can_probe {
-            let probe = observe::health(self.prober.as_ref(), &s.peer_health_url).await;
-            let error = probe.err();
-            // Half an interval apart: two invocations probing at once count once.
-            let gap = (s.probe_interval_secs / 2).max(1);
-            match self.table.count_probe(&s.region, error.as_deref(), now, gap).await? {
-                Some(failures) => (failures, error),
-                None => self.probe_streak().await?,
+        let streak = async {
+            if standby && probing && can_probe {
+                let probe = observe::health(self.prober.as_ref(), &s.peer_health_url).await;
+                let error = probe.err();
+                // Half an interval apart: two invocations probing at once count once.
+                let gap = (s.probe_interval_secs / 2).max(1);
+                match self.table.count_probe(&s.region, error.as_deref(), now, gap).await? {
+                    Some(failures) => Ok((failures, error)),
+                    None => self.probe_streak().await,
+                }
+            } else {
+                self.probe_streak().await
             }
-        } else {
-            self.probe_streak().await?
         };
-        let lock = self.table.failover_lock(version).await?;
         // The rest is read only when it can matter: a person asked, or this
         // region is the standby and the primary looks down or a promotion is
         // under way (the primary's every-minute run reads nothing more).
-        let matters = !probing || (standby && (failures >= s.limits.threshold || lock.is_some()));
-        let (own_health, lag_secs, db) = if matters {
-            let lag = tandem_core::db::replica_lag(&self.cloudwatch, &s.db_instance, now).await;
-            (
-                observe::health(self.prober.as_ref(), &s.own_health_url).await,
-                lag.unwrap_or_else(|why| {
-                    tracing::warn!(%why, "replica lag unknown");
-                    None
-                }),
-                observe::database(&self.rds, &s.db_instance).await,
+        // Independent reads go out together: a person's request reads all
+        // of it at once, the reaction to it is one round trip shorter.
+        let rest = async {
+            let lag = async {
+                tandem_core::db::replica_lag(&self.cloudwatch, &s.db_instance, now)
+                    .await
+                    .unwrap_or_else(|why| {
+                        tracing::warn!(%why, "replica lag unknown");
+                        None
+                    })
+            };
+            tokio::join!(
+                observe::health(self.prober.as_ref(), &s.own_health_url),
+                lag,
+                observe::database(&self.rds, &s.db_instance),
             )
-        } else {
-            (Ok(()), None, Db::Unknown("not read: the primary is answering".into()))
         };
+        let not_read = || (Ok(()), None, Db::Unknown("not read: the primary is answering".into()));
+        let (streak, lock, (own_health, lag_secs, db)) = if probing {
+            let (streak, lock) = tokio::join!(streak, self.table.failover_lock(version));
+            let ((failures, error), lock) = (streak?, lock?);
+            let matters = standby && (failures >= s.limits.threshold || lock.is_some());
+            let rest = if matters { rest.await } else { not_read() };
+            ((failures, error), lock, rest)
+        } else {
+            let (streak, lock, rest) = tokio::join!(streak, self.table.failover_lock(version), rest);
+            (streak?, lock?, rest)
+        };
+        let (failures, last_probe_error) = streak;
         let observed = Observed {
             here: s.region.clone(),
             primary,
@@ -229,8 +248,14 @@ impl Failover {
             "promote {} in {}, point {} at it, record {} as the primary",
             self.settings.db_instance, self.settings.region, self.settings.db_secret, self.settings.region
         );
-        self.record("Promote", &key, reason, &action, "in progress").await?;
-        let step = (self.table.failover_lock(version).await?).map_or(FailoverStep::Claimed, |l| l.step);
+        // The audit and the step to start from (a taken-over lock keeps its
+        // holder's step), together.
+        let (recorded, lock) = tokio::join!(
+            self.record("Promote", &key, reason, &action, "in progress"),
+            self.table.failover_lock(version)
+        );
+        recorded?;
+        let step = lock?.map_or(FailoverStep::Claimed, |l| l.step);
         crate::steps::Steps {
             failover: self,
             version,

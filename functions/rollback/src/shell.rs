@@ -46,7 +46,7 @@ pub struct Rollback {
 }
 
 /// What went wrong; the text is one sentence for the logs and the DLQ.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum RollbackError {
     /// The event is not one this function takes.
     #[error(transparent)]
@@ -58,6 +58,9 @@ pub enum RollbackError {
     #[error("{0}")]
     Action(String),
 }
+
+// The runtime logs a handler's error with `{:?}`: the sentence, not the value.
+tandem_core::debug_as_display!(RollbackError);
 
 /// The key of one event's decision: a repeated delivery has the same one.
 pub fn event_key(event: &Incoming) -> String {

@@ -276,7 +276,7 @@ async fn read_detection(lambda: &aws_sdk_lambda::Client, function: &str, region:
 }
 
 async fn wait_healthy(ports: &[u16]) -> anyhow::Result<()> {
-    let prober = tandem_core::probe::HttpProber::new(Duration::from_secs(1)).map_err(anyhow::Error::msg)?;
+    let prober = tandem_core::probe::HttpProber::new(Duration::from_secs(1));
     for port in ports {
         let url = format!("http://127.0.0.1:{port}/health");
         let started = Instant::now();

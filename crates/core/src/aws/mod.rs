@@ -15,6 +15,9 @@ pub use stacks::{StackView, describe_stack};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -50,8 +53,31 @@ pub fn loader() -> aws_config::ConfigLoader {
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
+        .http_client(RootsAtFirstCall(http_client))
         .timeout_config(timeouts())
+}
+
+/// The SDK's HTTPS client, with the system's TLS roots read and parsed once,
+/// at the first call.
+///
+/// As shipped, creating each service client builds a whole TLS connector
+/// (every system root read and parsed) only to check that it can, and the
+/// first call builds it again. A function that made five clients in `main`
+/// paid that five times before its first event (`make bench` measured about
+/// 2 ms each). Here the check is skipped: the one connector that every
+/// client shares (they share this client and its timeouts) is built at the
+/// first call, and a broken trust store is reported by that call.
+#[derive(Debug)]
+struct RootsAtFirstCall(SharedHttpClient);
+
+impl HttpClient for RootsAtFirstCall {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The base configuration with its region replaced.
@@ -169,5 +195,80 @@ mod tests {
         clients.get("us-east-2");
         assert_eq!(clients.clients.lock().unwrap().len(), 2);
         assert_eq!(clients.home_region(), Some("us-east-1"));
+    }
+
+    /// Counts what the SDK asks of an HTTP client, answering every call `{}`.
+    #[derive(Debug, Clone, Default)]
+    struct Counting {
+        validated: Arc<std::sync::atomic::AtomicUsize>,
+        connectors: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl HttpClient for Counting {
+        fn http_connector(
+            &self,
+            settings: &HttpConnectorSettings,
+            components: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            self.connectors.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            aws_smithy_http_client::test_util::infallible_client_fn(|_| {
+                http::Response::builder().status(200).body("{}").unwrap_or_default()
+            })
+            .http_connector(settings, components)
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+            _: &aws_smithy_types::config_bag::ConfigBag,
+        ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+            self.validated.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn config_with(http: impl HttpClient + 'static) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+                aws_sdk_dynamodb::config::Credentials::new("AKIDTEST", "secret", None, None, "test"),
+            ))
+            .http_client(http)
+            .build()
+    }
+
+    #[tokio::test]
+    async fn clients_build_no_connector_until_the_first_call() {
+        use std::sync::atomic::Ordering::SeqCst;
+        // As shipped, each client checks its HTTP client when it is built
+        // (for the HTTPS client, a whole TLS connector with every root).
+        let plain = Counting::default();
+        let config = config_with(SharedHttpClient::new(plain.clone()));
+        let _ = (
+            aws_sdk_dynamodb::Client::new(&config),
+            aws_sdk_cloudformation::Client::new(&config),
+        );
+        assert_eq!(plain.validated.load(SeqCst), 2);
+
+        let counting = Counting::default();
+        let config = config_with(RootsAtFirstCall(SharedHttpClient::new(counting.clone())));
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let cloudformation = aws_sdk_cloudformation::Client::new(&config);
+        assert_eq!(
+            counting.validated.load(SeqCst),
+            0,
+            "a client checked its connector when built"
+        );
+        assert_eq!(
+            counting.connectors.load(SeqCst),
+            0,
+            "a connector was built before any call"
+        );
+        dynamodb.list_tables().send().await.unwrap();
+        let _ = cloudformation.list_stacks().send().await;
+        dynamodb.list_tables().send().await.unwrap();
+        assert_eq!(counting.validated.load(SeqCst), 0);
+        assert!(counting.connectors.load(SeqCst) >= 1);
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Why the runner could not answer CloudFormation at all.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum RunnerError {
     /// The event is not a custom-resource request, and has no ResponseURL to
     /// answer: nothing waits on it.
@@ -38,6 +38,9 @@ pub enum RunnerError {
         source: SendError,
     },
 }
+
+// The runtime logs a handler's error with `{:?}`: the sentence, not the value.
+crate::debug_as_display!(RunnerError);
 
 impl From<RunnerError> for lambda_runtime::Diagnostic {
     fn from(error: RunnerError) -> Self {
