@@ -19,6 +19,9 @@ pub trait Prober: Send + Sync {
     fn get<'a>(&'a self, url: &'a str) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>>;
 }
 
+/// The client for `https://` probes.
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
 /// The real prober: HTTP/1.1, with TLS (rustls on ring, the system's roots,
 /// as the SDK's own client) for `https://`.
 ///
@@ -29,7 +32,7 @@ pub trait Prober: Send + Sync {
 #[derive(Clone)]
 pub struct HttpProber {
     http: Client<HttpConnector, Empty<Bytes>>,
-    https: Arc<OnceLock<Result<Client<HttpsConnector<HttpConnector>, Empty<Bytes>>, String>>>,
+    https: Arc<OnceLock<Result<HttpsClient, String>>>,
     timeout: Duration,
 }
 
@@ -47,7 +50,7 @@ impl HttpProber {
 
     /// The HTTPS client, built on first use. System roots that cannot be
     /// read leave HTTPS probes failing with the reason, and HTTP ones working.
-    fn https(&self) -> Result<&Client<HttpsConnector<HttpConnector>, Empty<Bytes>>, String> {
+    fn https(&self) -> Result<&HttpsClient, String> {
         self.https
             .get_or_init(|| {
                 let mut roots = rustls::RootCertStore::empty();

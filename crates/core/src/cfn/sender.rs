@@ -16,32 +16,33 @@ pub trait Transport: Send + Sync {
     fn put<'a>(&'a self, url: &'a ResponseUrl, body: Vec<u8>) -> BoxFuture<'a, Result<u16, String>>;
 }
 
-/// The real transport: the SDK's own HTTPS client stack (rustls on ring).
-#[derive(Debug)]
+/// The real transport: the SDK's own HTTPS client stack (rustls on ring),
+/// built at the first response, so that reading the system's TLS roots is
+/// not part of the function's start.
+#[derive(Debug, Default)]
 pub struct HttpTransport {
-    connector: aws_smithy_http_client::Connector,
+    connector: std::sync::OnceLock<aws_smithy_http_client::Connector>,
 }
 
 impl HttpTransport {
     /// An HTTPS (and plain HTTP, for the local AWS) client with connect and
     /// read timeouts.
     pub fn new() -> Self {
-        let settings = HttpConnectorSettings::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .read_timeout(Duration::from_secs(10))
-            .build();
-        let connector = aws_smithy_http_client::Connector::builder()
-            .connector_settings(settings)
-            .sleep_impl(TokioSleep::new())
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build();
-        Self { connector }
+        Self::default()
     }
-}
 
-impl Default for HttpTransport {
-    fn default() -> Self {
-        Self::new()
+    fn connector(&self) -> &aws_smithy_http_client::Connector {
+        self.connector.get_or_init(|| {
+            let settings = HttpConnectorSettings::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .read_timeout(Duration::from_secs(10))
+                .build();
+            aws_smithy_http_client::Connector::builder()
+                .connector_settings(settings)
+                .sleep_impl(TokioSleep::new())
+                .tls_provider(Provider::Rustls(CryptoMode::Ring))
+                .build()
+        })
     }
 }
 
@@ -64,7 +65,7 @@ impl Transport for HttpTransport {
                 .try_into()
                 .map_err(|_| "could not convert the request for the HTTP client".to_string())?;
             let response = self
-                .connector
+                .connector()
                 .call(request)
                 .await
                 .map_err(|e| format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
