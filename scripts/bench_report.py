@@ -58,16 +58,18 @@ def rows(out, name):
     return [json.loads(l) for l in open(path) if l.strip()]
 
 
+def section(title, intro, columns):
+    """A section's heading, its introduction, and its table's header."""
+    return [f"## {title}", "", intro, "", "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+
+
 def reaction_lines(out):
-    lines = [
-        "## Reaction latency (a warm function, a recording proxy in front of the local AWS)",
-        "",
+    lines = section(
+        "Reaction latency (a warm function, a recording proxy in front of the local AWS)",
         "From the event handed to the warm function to its first corrective call arriving at the proxy. "
         "The calls it made on the way are listed in order.",
-        "",
-        "| function | corrective call | p50 | p95 | goal | events | not counted | calls, in order |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
+        ["function", "corrective call", "p50", "p95", "goal", "events", "not counted", "calls, in order"],
+    )
     for r in rows(out, "react.jsonl"):
         s = r.get("reaction_ms")
         p50 = f"{s['median']:.1f} ms" if s else "not measured"
@@ -82,16 +84,13 @@ def reaction_lines(out):
 
 def scale_lines(out):
     data = rows(out, "scale.jsonl")
-    lines = [
-        "## Scaling: the custom-resource framework as the work grows",
-        "",
+    lines = section(
+        "Scaling: the custom-resource framework as the work grows",
         "Real CloudFormation on the local AWS running the real topology function: create time of a stack "
         "of N `Custom::CrossRegionOutputs`, and of one whose response `Data` is 1, 2 and 4 KB "
         "(CloudFormation takes at most 4096 bytes of response).",
-        "",
-        "| case | create time | per resource | outcome |",
-        "| --- | --- | --- | --- |",
-    ]
+        ["case", "create time", "per resource", "outcome"],
+    )
     for r in data:
         outcome = r["status"] + (f": {r['reason']}" if r.get("reason") else "")
         if r["case"] == "readers":
@@ -103,12 +102,11 @@ def scale_lines(out):
 
 def size_lines(out):
     data = rows(out, "size-levers.jsonl")
-    lines = [
-        "## Package size levers (topology, arm64, each built from nothing)",
-        "",
-        "| profile | zip | against shipped |",
-        "| --- | --- | --- |",
-    ]
+    lines = section(
+        "Package size levers (topology, arm64, each built from nothing)",
+        "One profile setting changed at a time from what ships; `panic = \"unwind\"` in all of them.",
+        ["profile", "zip", "against shipped"],
+    )
     base = next((r["bytes"] for r in data if r["variant"] == "shipped"), None)
     for r in data:
         delta = f"{(r['bytes'] - base) / base * 100:+.1f}%" if base else ""
