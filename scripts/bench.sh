@@ -23,7 +23,7 @@
 #
 # BENCH_RUNS (default 20) sets N, BENCH_EVENTS (default 100) the reaction
 # events. The local AWS is started if it is down and stopped again if this
-# started it. About 45 minutes on 2 cores, and 45 more when the size levers
+# started it. About 35 minutes on 2 cores, and 50 more when the size levers
 # are measured again; disk: extra target directories (about 4 GB each),
 # removed after.
 set -euo pipefail
@@ -46,6 +46,9 @@ record() {
 }
 
 step "tools: the Python peer's packages, pinned, in .venv-bench/"
+for tool in openssl jq python3 git; do
+  command -v "$tool" >/dev/null || { echo "make bench: it needs $tool (Debian: apt-get install $tool)" >&2; exit 1; }
+done
 want=$(sha256sum bench/peer/requirements.txt | cut -d' ' -f1)
 if [[ "$(cat .venv-bench/.stamp 2>/dev/null)" != "$want" ]]; then
   python3 -m venv .venv-bench
