@@ -71,41 +71,45 @@ enum Command {
         argv: Vec<String>,
     },
     /// Reaction latency: event handed out to the first corrective AWS call.
-    React {
-        /// What to call the function in the output.
-        #[arg(long)]
-        name: String,
-        /// The event to hand it (a file); `__NONCE__` changes for each.
-        #[arg(long)]
-        event: PathBuf,
-        /// The operation that counts as the reaction (`StopDeployment`).
-        #[arg(long)]
-        call: String,
-        /// The local AWS, which the recording proxy passes calls on to.
-        #[arg(long)]
-        upstream: String,
-        /// Events counted.
-        #[arg(long, default_value_t = 100)]
-        events: usize,
-        /// Events handed out first and not counted.
-        #[arg(long, default_value_t = 3)]
-        warmup: usize,
-        /// A shell command run before each event, `__NONCE__` replaced.
-        #[arg(long)]
-        before_each: Option<String>,
-        /// Extra environment, `KEY=VALUE`, repeatable.
-        #[arg(long = "env")]
-        env: Vec<String>,
-        /// The deadline the function is given for each invocation, in milliseconds.
-        #[arg(long, default_value_t = 60_000)]
-        deadline_ms: u64,
-        /// Where the function's output goes.
-        #[arg(long, default_value = "/dev/null")]
-        log: PathBuf,
-        /// The command line that starts the function.
-        #[arg(last = true, required = true)]
-        argv: Vec<String>,
-    },
+    React(ReactArgs),
+}
+
+/// `tandem-bench react`'s arguments.
+#[derive(Debug, clap::Args)]
+struct ReactArgs {
+    /// What to call the function in the output.
+    #[arg(long)]
+    name: String,
+    /// The event to hand it (a file); `__NONCE__` changes for each.
+    #[arg(long)]
+    event: PathBuf,
+    /// The operation that counts as the reaction (`StopDeployment`).
+    #[arg(long)]
+    call: String,
+    /// The local AWS, which the recording proxy passes calls on to.
+    #[arg(long)]
+    upstream: String,
+    /// Events counted.
+    #[arg(long, default_value_t = 100)]
+    events: usize,
+    /// Events handed out first and not counted.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+    /// A shell command run before each event, `__NONCE__` replaced.
+    #[arg(long)]
+    before_each: Option<String>,
+    /// Extra environment, `KEY=VALUE`, repeatable.
+    #[arg(long = "env")]
+    env: Vec<String>,
+    /// The deadline the function is given for each invocation, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    deadline_ms: u64,
+    /// Where the function's output goes.
+    #[arg(long, default_value = "/dev/null")]
+    log: PathBuf,
+    /// The command line that starts the function.
+    #[arg(last = true, required = true)]
+    argv: Vec<String>,
 }
 
 fn summary_json(samples: &[f64]) -> serde_json::Value {
@@ -223,39 +227,25 @@ async fn cold(
     Ok(())
 }
 
-/// `tandem-bench react`'s arguments.
-struct ReactArgs<'a> {
-    name: &'a str,
-    event: &'a Path,
-    call: &'a str,
-    upstream: &'a str,
-    events: usize,
-    warmup: usize,
-    before_each: Option<&'a str>,
-    env: &'a [String],
-    deadline: Duration,
-    log: &'a Path,
-    argv: Vec<String>,
-}
-
 /// Measures the reaction latency and prints the summary line.
-async fn react(args: ReactArgs<'_>) -> anyhow::Result<()> {
-    let event = std::fs::read(args.event).with_context(|| format!("cannot read the event {}", args.event.display()))?;
+async fn react(args: ReactArgs) -> anyhow::Result<()> {
+    let event =
+        std::fs::read(&args.event).with_context(|| format!("cannot read the event {}", args.event.display()))?;
     let launch = cold::Launch {
         argv: args.argv,
-        env: parse_env(args.env)?,
-        deadline: args.deadline,
+        env: parse_env(&args.env)?,
+        deadline: Duration::from_millis(args.deadline_ms),
         tls: None,
     };
     let reaction = react::Reaction {
         event: &event,
-        call: args.call,
-        before_each: args.before_each,
+        call: &args.call,
+        before_each: args.before_each.as_deref(),
         warmup: args.warmup,
         events: args.events,
     };
     let run_id = run_id().to_string();
-    let out = react::react(args.name, &launch, &reaction, args.upstream, args.log, &run_id).await?;
+    let out = react::react(&args.name, &launch, &reaction, &args.upstream, &args.log, &run_id).await?;
     println!(
         "{}",
         json!({
@@ -303,34 +293,7 @@ async fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        Command::React {
-            name,
-            event,
-            call,
-            upstream,
-            events,
-            warmup,
-            before_each,
-            env,
-            deadline_ms,
-            log,
-            argv,
-        } => {
-            react(ReactArgs {
-                name: &name,
-                event: &event,
-                call: &call,
-                upstream: &upstream,
-                events,
-                warmup,
-                before_each: before_each.as_deref(),
-                env: &env,
-                deadline: Duration::from_millis(deadline_ms),
-                log: &log,
-                argv,
-            })
-            .await
-        }
+        Command::React(args) => react(args).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
