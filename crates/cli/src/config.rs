@@ -57,6 +57,12 @@ pub(crate) struct Config {
     /// Extra parameters for the region stacks.
     #[serde(default)]
     pub(crate) region_parameters: BTreeMap<String, String>,
+    /// An address the ops topic mails (alarms, rollbacks, failovers); empty for none.
+    #[serde(default)]
+    pub(crate) ops_email: String,
+    /// An HTTPS endpoint (a chat webhook) the ops topic posts to; empty for none.
+    #[serde(default)]
+    pub(crate) ops_webhook_url: String,
 }
 
 /// A configuration that cannot be used, with the fix.
@@ -164,7 +170,7 @@ impl Config {
         if self.domain_name.trim().is_empty() {
             return Err("domain_name is empty: set the service's DNS name".into());
         }
-        Ok(())
+        check_ops_subscriptions(&self.ops_email, &self.ops_webhook_url)
     }
 
     /// Whether this environment is the local AWS.
@@ -188,6 +194,26 @@ impl Config {
     pub(crate) fn repository_name(&self) -> String {
         format!("tandem-{}-app", self.env)
     }
+}
+
+/// The ops topic's subscriptions: an address with one `@` and no spaces, and
+/// an `https://` URL (SNS posts to nothing else that a chat service takes).
+fn check_ops_subscriptions(email: &str, webhook: &str) -> Result<(), String> {
+    let one_at = email.matches('@').count() == 1 && !email.starts_with('@') && !email.ends_with('@');
+    if !email.is_empty() && (!one_at || email.contains(char::is_whitespace)) {
+        return Err(format!(
+            "ops_email = {email:?} is not a mail address: set it to one like ops@example.com, or to \"\" for none"
+        ));
+    }
+    let https = webhook.strip_prefix("https://").is_some_and(|rest| !rest.is_empty());
+    if !webhook.is_empty() && (!https || webhook.contains(char::is_whitespace)) {
+        // The URL is the webhook's credential: the error does not repeat it.
+        return Err(
+            "ops_webhook_url is not an https:// URL: set it to the chat webhook's HTTPS address, or to \"\" for none"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn is_slash16(cidr: &str) -> bool {
@@ -342,5 +368,33 @@ mod tests {
             assert!(!is_slash16(bad), "{bad}");
         }
         assert!(is_slash16("10.42.0.0/16"));
+    }
+
+    #[test]
+    fn ops_subscriptions_must_be_an_address_and_an_https_url() {
+        let with = |line: &str| local_text().replacen("env = ", &format!("{line}\nenv = "), 1);
+        for good in [
+            "ops_email = \"ops@example.com\"",
+            "ops_webhook_url = \"https://hooks.example.com/T1/x\"",
+        ] {
+            assert!(Config::parse(&with(good), "local").is_ok(), "{good}");
+        }
+        for (bad, names) in [
+            ("ops_email = \"ops.example.com\"", "ops_email = \"ops.example.com\""),
+            ("ops_email = \"a@b@c\"", "ops_email"),
+            ("ops_email = \"ops @example.com\"", "ops_email"),
+            (
+                "ops_webhook_url = \"http://hooks.example.com/secret\"",
+                "ops_webhook_url is not an https:// URL",
+            ),
+            ("ops_webhook_url = \"https://\"", "ops_webhook_url"),
+        ] {
+            let e = Config::parse(&with(bad), "local").unwrap_err();
+            assert!(e.contains(names), "{bad}: {e}");
+            assert!(
+                !e.contains("secret"),
+                "the webhook URL is a credential and is not repeated: {e}"
+            );
+        }
     }
 }

@@ -170,6 +170,8 @@ pub(crate) fn deploy_order(
                 "TopologyCodeKey".into(),
                 code_keys.get("topology").cloned().unwrap_or_default(),
             ),
+            ("OpsEmail".into(), config.ops_email.clone()),
+            ("OpsWebhookUrl".into(), config.ops_webhook_url.clone()),
         ]),
     };
     let region_stack = |region: &str, role: &str, peer: &str| {
@@ -295,6 +297,14 @@ mod tests {
         );
         assert_eq!(plan[0].name, "tandem-local-bootstrap");
         assert_eq!(plan[0].parameters["TopologyCodeKey"], "topology/abc.zip");
+        let mut with_ops = config();
+        with_ops.ops_email = "ops@example.com".into();
+        with_ops.ops_webhook_url = "https://hooks.example.com/x".into();
+        let plan = deploy_order(&with_ops, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
+        for bootstrap in &plan[0..2] {
+            assert_eq!(bootstrap.parameters["OpsEmail"], "ops@example.com");
+            assert_eq!(bootstrap.parameters["OpsWebhookUrl"], "https://hooks.example.com/x");
+        }
     }
 
     #[test]

@@ -41,7 +41,8 @@ fn it_is_told_this_regions_database_secret_and_both_health_urls() {
     assert_eq!(replica["TANDEM_PEER_HEALTH_URL"], json!({"Ref": "PeerHealthUrl"}));
     assert_eq!(
         replica["TANDEM_OWN_HEALTH_URL"],
-        json!({"Fn::Sub": "http://${Alb.DNSName}/health"})
+        json!({"Fn::Sub": "https://${Alb.DNSName}/health"}),
+        "outside local the ALB serves HTTPS only"
     );
     let writer = env_vars(&region("dev", "writer", "primary"));
     assert_eq!(writer["TANDEM_DB_INSTANCE"], json!({"Fn::Sub": "tandem-${Env}-db"}));

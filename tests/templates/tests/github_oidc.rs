@@ -281,7 +281,9 @@ fn every_role_and_bucket_the_stacks_make_is_in_the_execution_roles_reach() {
         for (kind, property) in [("AWS::IAM::Role", "RoleName"), ("AWS::S3::Bucket", "BucketName")] {
             for (id, resource) in t.resources_of(kind) {
                 let name = &resource["Properties"][property];
-                let text = name["Fn::Sub"].as_str().unwrap_or_default();
+                // `!Sub "..."`, or `!Sub ["...", {variables}]`.
+                let sub = &name["Fn::Sub"];
+                let text = sub.as_str().or_else(|| sub[0].as_str()).unwrap_or_default();
                 assert!(
                     text.starts_with("tandem-${Env}-"),
                     "{file}: {id} ({kind}) is named {name}, not tandem-${{Env}}-*: CloudFormationRole could not manage it"
