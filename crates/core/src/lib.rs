@@ -8,6 +8,7 @@
 //! - [`state`]: the state table (roles, releases, the audit trail), its only reader and writer.
 //! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
 //! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes.
+//! - [`payload`]: the event as the runtime hands it over, read even when it is broken.
 
 #![warn(missing_docs)]
 
@@ -17,6 +18,7 @@ pub mod cfn;
 pub mod clock;
 pub mod db;
 pub mod image;
+pub mod payload;
 pub mod probe;
 pub mod settings;
 pub mod state;

@@ -18,8 +18,13 @@
 //! The rules run in `RuleMode::Sequential`: a call that is not the next one
 //! expected (another operation, or parameters its matcher refuses) panics,
 //! naming the call. Parameters are asserted in `match_requests`.
+//!
+//! [`bad_events`] reads the corpus of malformed events each function is
+//! tested against.
 
 #![warn(missing_docs)]
+
+pub mod bad_events;
 
 use aws_credential_types::Credentials;
 use aws_smithy_mocks::Rule;

@@ -6,6 +6,7 @@ use super::outcome::{Final, failure_id, success_id};
 use super::request::{Request, RequestType, ResponseUrl};
 use super::response::{Response, Status};
 use super::runner::RunnerError;
+use crate::payload::Payload;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -20,31 +21,80 @@ pub(crate) enum Parsed {
     Unreadable(Request, String),
 }
 
+/// Reads a payload: whole, as [`parse_event`] does; broken (cut short, or
+/// nested too deep for a `Value`), as much of it as answering FAILED needs.
+pub(crate) fn parse_payload(payload: &Payload) -> Result<Parsed, RunnerError> {
+    match payload.to_value() {
+        Ok(event) => parse_event(event),
+        Err(error) => unreadable(|name| payload.text(name), error.to_string()),
+    }
+}
+
 pub(crate) fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
     if let Some(inner) = event.get(CONTINUATION_KEY) {
-        return serde_json::from_value(inner.clone())
-            .map(Parsed::Continuation)
-            .map_err(|e| RunnerError::NotARequest(format!("unreadable continuation: {e}")));
+        return match serde_json::from_value(inner.clone()) {
+            Ok(continuation) => Ok(Parsed::Continuation(continuation)),
+            // The request inside still says where the answer goes.
+            Err(e) => unreadable(
+                |name| text_field(&inner["Request"], name),
+                format!("could not read the continuation: {e}; it is the function's own, so report this"),
+            ),
+        };
+    }
+    if !event.is_object() {
+        // serde would try to read an array as the fields in order, and say so confusingly.
+        return Err(RunnerError::NotARequest(format!(
+            "could not read the request: the event is {}, not a JSON object; {NOT_CLOUDFORMATION}",
+            json_kind(&event)
+        )));
     }
     let error = match serde_path_to_error::deserialize::<_, Request>(&event) {
         Ok(request) => return Ok(Parsed::Request(request)),
         Err(error) => match error.path().to_string().as_str() {
-            "." => format!(
-                "could not read the request: {}; CloudFormation always sends it, so check what invoked the function",
+            "." => format!("could not read the request: {}; {NOT_CLOUDFORMATION}", error.inner()),
+            path => format!(
+                "could not read the request: field `{path}`: {}; {NOT_CLOUDFORMATION}",
                 error.inner()
             ),
-            path => format!("could not read the request: field `{path}`: {}", error.inner()),
         },
     };
-    // Answer FAILED whenever the event says where the answer goes and which
-    // request it answers; whatever else is missing is left empty (and named
-    // in the reason), which still ends the stack's wait.
-    let field = |name: &str| event.get(name).and_then(Value::as_str).map(str::to_owned);
+    unreadable(|name| text_field(&event, name), error)
+}
+
+/// The fix for an event that is not CloudFormation's custom-resource request.
+const NOT_CLOUDFORMATION: &str =
+    "CloudFormation always sends it whole, with string ids, so check what invoked the function";
+
+/// What kind of JSON value `value` is, as a sentence says it.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn text_field(event: &Value, name: &str) -> Option<String> {
+    event.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// A request to answer FAILED with `error` when `field` (the event's
+/// top-level string fields) says where the answer goes and which request it
+/// answers; whatever else is missing is left empty (and named in the
+/// reason), which still ends the stack's wait. Otherwise an error: nothing
+/// waits on the event.
+fn unreadable(field: impl Fn(&str) -> Option<String>, error: String) -> Result<Parsed, RunnerError> {
+    // A huge value quoted by serde would bury the cause and the fix.
+    let error = crate::text::shorten_values(&error);
     let (Some(url), Some(request_id)) = (field("ResponseURL"), field("RequestId")) else {
         return Err(RunnerError::NotARequest(error));
     };
     let request = Request {
-        request_type: serde_json::from_value(event["RequestType"].clone()).unwrap_or(RequestType::Create),
+        request_type: (field("RequestType").and_then(|t| serde_json::from_value(Value::String(t)).ok()))
+            .unwrap_or(RequestType::Create),
         response_url: ResponseUrl::new(url),
         stack_id: field("StackId").unwrap_or_default(),
         request_id,

@@ -103,15 +103,15 @@ pub use resource::{CustomResource, HandlerError, Outcome, check_properties};
 pub use response::Status;
 pub use runner::{Runner, RunnerError};
 
+use crate::payload::Payload;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 
 /// Runs `runner` as the Lambda function's handler until the runtime stops.
 pub async fn serve(runner: Runner) -> Result<(), lambda_runtime::Error> {
     let runner = &runner;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| async move {
         let invocation = Invocation::from_context(&event.context);
-        runner.handle(event.payload, invocation).await
+        runner.handle_payload(&event.payload, invocation).await
     }))
     .await
 }

@@ -63,10 +63,18 @@ pub fn parse<T: DeserializeOwned>(raw: &Map<String, Value>) -> Result<T, Propert
     serde_path_to_error::deserialize(Value::Object(own)).map_err(|error| {
         let path = error.path().to_string();
         let message = crate::text::shorten_values(&error.into_inner().to_string());
-        match unknown_field(&message) {
-            Some((field, known)) => PropertyError {
+        if let Some((field, known)) = unknown_field(&message) {
+            return PropertyError {
                 path: field,
                 message: format!("unknown property; this resource takes {known}"),
+            };
+        }
+        match missing_field(&message) {
+            // serde names a missing field at the object that lacks it (`.`
+            // at the top): name the field itself.
+            Some(field) => PropertyError {
+                path: if path == "." { field } else { format!("{path}.{field}") },
+                message: "is required and missing: set it in the resource's Properties".into(),
             },
             None => PropertyError { path, message },
         }
@@ -88,6 +96,12 @@ fn unknown_field(message: &str) -> Option<(String, String)> {
         known
     };
     Some((field.to_owned(), known))
+}
+
+/// Reads serde's "missing field `X`" into the field.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split_once('`')?.0.to_owned())
 }
 
 /// The properties as one bounded log value: secret names redacted (see
@@ -262,7 +276,10 @@ mod tests {
     #[test]
     fn a_missing_required_field_is_named() {
         let e = parse::<Props>(&map(json!({"Enabled": "true"}))).unwrap_err();
-        assert!(e.to_string().contains("Name"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "property `Name`: is required and missing: set it in the resource's Properties"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! a stack waiting.
 
 use super::continuation::{Continuation, Continuer};
-use super::event::{Parsed, build_response, parse_event, service_timeout};
+use super::event::{Parsed, build_response, parse_event, parse_payload, service_timeout};
 use super::invocation::{Invocation, Settings};
 use super::outcome::{Final, is_failed_create_id, reason_from_error, reason_from_panic};
 use super::request::{Request, RequestType};
@@ -11,6 +11,7 @@ use super::response::Status;
 use super::schedule::{Deadlines, Moment, Next, StepEnd, after_step, deadlines};
 use super::sender::{self, SendError, Transport};
 use crate::clock::unix_now;
+use crate::payload::Payload;
 use crate::text::quote;
 use futures_util::FutureExt;
 use serde_json::{Value, json};
@@ -89,9 +90,25 @@ impl Runner {
     /// Handles one Lambda event: a request or a continuation. Returns a short
     /// summary of what was sent (shown by `cargo lambda invoke`).
     pub async fn handle(&self, event: Value, invocation: Invocation) -> Result<Value, RunnerError> {
+        self.handle_parsed(parse_event(event), invocation).await
+    }
+
+    /// Handles one payload as the runtime hands it over ([`serve`](super::serve)
+    /// calls this): like [`handle`](Self::handle), and a payload that is no
+    /// whole JSON value is still answered FAILED, naming what is broken,
+    /// when its top-level `ResponseURL` and `RequestId` can be read.
+    pub async fn handle_payload(&self, payload: &Payload, invocation: Invocation) -> Result<Value, RunnerError> {
+        self.handle_parsed(parse_payload(payload), invocation).await
+    }
+
+    async fn handle_parsed(
+        &self,
+        parsed: Result<Parsed, RunnerError>,
+        invocation: Invocation,
+    ) -> Result<Value, RunnerError> {
         let start = Instant::now();
         tracing::debug!(remaining_ms = invocation.remaining.as_millis() as u64, "invocation");
-        let (request, run) = match parse_event(event)? {
+        let (request, run) = match parsed? {
             Parsed::Request(request) => (request, Ok(Run::first())),
             Parsed::Continuation(c) => {
                 let run = Run {
