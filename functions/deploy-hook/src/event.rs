@@ -2,6 +2,7 @@
 
 use aws_lambda_events::event::codedeploy::CodeDeployLifecycleEvent;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// An ECS-native blue/green lifecycle hook invocation (there is no
@@ -80,26 +81,48 @@ pub fn parse(event: &Value) -> Result<HookEvent, EventError> {
     if event.get("DeploymentId").is_some() || event.get("LifecycleEventHookExecutionId").is_some() {
         // Its only fields are the two ids (unknown ones are ignored), so an
         // event that fails to parse has no ids to answer with.
-        let parsed: CodeDeployLifecycleEvent = serde_json::from_value(event.clone())
-            .map_err(|e| EventError::Unreadable(tandem_core::text::shorten_values(&e.to_string())))?;
-        if parsed.deployment_id.trim().is_empty() || parsed.lifecycle_event_hook_execution_id.trim().is_empty() {
-            return Err(EventError::Unreadable(
-                "DeploymentId or LifecycleEventHookExecutionId is empty".into(),
-            ));
-        }
-        return Ok(HookEvent::CodeDeploy {
-            deployment_id: parsed.deployment_id,
-            execution_id: parsed.lifecycle_event_hook_execution_id,
-        });
+        let parsed: CodeDeployLifecycleEvent = read(event)?;
+        return codedeploy_ids(
+            Some(parsed.deployment_id),
+            Some(parsed.lifecycle_event_hook_execution_id),
+        );
     }
     if event.get("executionDetails").is_some() || event.get("lifecycleStage").is_some() {
-        let parsed: EcsHookEvent = serde_json::from_value(event.clone())
-            .map_err(|e| EventError::Unreadable(tandem_core::text::shorten_values(&e.to_string())))?;
-        return Ok(HookEvent::Ecs(parsed));
+        return read(event).map(HookEvent::Ecs);
     }
     Err(EventError::Unreadable(
         "it has neither DeploymentId nor executionDetails".into(),
     ))
+}
+
+/// The CodeDeploy hook that `DeploymentId` and `LifecycleEventHookExecutionId`
+/// name, when both are there and not empty: what a report needs, even when
+/// the rest of the event cannot be read.
+pub fn codedeploy_ids(deployment_id: Option<String>, execution_id: Option<String>) -> Result<HookEvent, EventError> {
+    match (deployment_id, execution_id) {
+        (Some(deployment_id), Some(execution_id))
+            if !deployment_id.trim().is_empty() && !execution_id.trim().is_empty() =>
+        {
+            Ok(HookEvent::CodeDeploy {
+                deployment_id,
+                execution_id,
+            })
+        }
+        _ => Err(EventError::Unreadable(
+            "DeploymentId or LifecycleEventHookExecutionId is missing or empty".into(),
+        )),
+    }
+}
+
+/// `event` as a `T`, or why not, naming the field at fault.
+fn read<T: DeserializeOwned>(event: &Value) -> Result<T, EventError> {
+    serde_path_to_error::deserialize(event).map_err(|e| {
+        let why = tandem_core::text::shorten_values(&e.inner().to_string());
+        EventError::Unreadable(match e.path().to_string().as_str() {
+            "." => why,
+            path => format!("field `{path}`: {why}"),
+        })
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The shell: observes the green side, probes it, answers, and audits.
 //! Every choice is [`verdict`](crate::verdict)'s.
 
-use crate::event::{EventError, HookEvent, parse};
+use crate::event::{EventError, HookEvent, codedeploy_ids, parse};
 use crate::settings::Settings;
 use crate::verdict::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::clock::unix_now;
+use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::{AuditEntry, AuditKind, StateTable};
+use tandem_core::text::shorten_values;
 use tokio::time::Instant;
 
 /// Why the hook could not answer (the invocation then fails, and Lambda's
@@ -73,6 +75,27 @@ pub struct Hook {
 }
 
 impl Hook {
+    /// Handles one payload as the runtime hands it over (`main` calls this):
+    /// like [`handle`](Self::handle), and a payload that is no whole JSON
+    /// value is still reported `Failed` to CodeDeploy, naming what is broken,
+    /// when its top-level hook ids can be read.
+    pub async fn handle_payload(&self, payload: &Payload, remaining: Duration) -> Result<Value, HookError> {
+        let broken = match payload.to_value() {
+            Ok(event) => return self.handle(event, remaining).await,
+            Err(broken) => broken,
+        };
+        let ids = codedeploy_ids(
+            payload.text("DeploymentId"),
+            payload.text("LifecycleEventHookExecutionId"),
+        );
+        let Ok(event) = ids else {
+            tracing::error!(error = %broken, "not a hook event; nothing to answer");
+            return Err(EventError::Unreadable(broken.to_string()).into());
+        };
+        let reason = format!("the hook event could not be read: {broken}");
+        self.answer(&event, Verdict::Failed(reason)).await
+    }
+
     /// Handles one invocation with `remaining` time before the Lambda deadline.
     pub async fn handle(&self, event: Value, remaining: Duration) -> Result<Value, HookError> {
         let started = Instant::now();
@@ -217,9 +240,10 @@ impl Hook {
         match sent {
             Ok(_) => Ok(false),
             Err(e) if error_code(&e) == Some("LifecycleEventAlreadyCompletedException") => Ok(true),
+            // Ids from a broken event can be huge: the sentence quotes them short.
             Err(e) => Err(HookError::Report {
-                deployment_id: deployment_id.to_owned(),
-                execution_id: execution_id.to_owned(),
+                deployment_id: shorten_values(deployment_id),
+                execution_id: shorten_values(execution_id),
                 status,
                 reason: error_text(&e),
             }),

@@ -4,10 +4,10 @@
 use deploy_hook::hook::Hook;
 use deploy_hook::settings::Settings;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 use std::sync::Arc;
 use tandem_core::aws::load_config;
 use tandem_core::cfn::Invocation;
+use tandem_core::payload::Payload;
 use tandem_core::probe::HttpProber;
 use tandem_core::state::StateTable;
 
@@ -27,9 +27,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         settings,
     };
     let hook = &hook;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| async move {
         let remaining = Invocation::from_context(&event.context).remaining;
-        hook.handle(event.payload, remaining).await
+        hook.handle_payload(&event.payload, remaining).await
     }))
     .await
 }

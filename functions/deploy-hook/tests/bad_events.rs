@@ -1,0 +1,134 @@
+//! Every malformed event in `tests/bad-events/deploy-hook/`, read as the
+//! Lambda runtime reads it and handed to `Hook::handle_payload`, the entry
+//! point `main` calls: no panic, and either exactly one `Failed` report to
+//! CodeDeploy for the event's own hook ids, with a reason that names the
+//! problem, or, when the ids cannot be read, no report and an error that
+//! names the problem.
+//!
+//! The green side is absent (the test listener is not found, with no time
+//! budget to wait), so an event whose ids can be read and that is otherwise
+//! whole is reported `Failed` for that.
+
+use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
+use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+use aws_sdk_elasticloadbalancingv2::operation::describe_listeners::DescribeListenersError;
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
+use aws_smithy_types::error::ErrorMetadata;
+use deploy_hook::hook::Hook;
+use deploy_hook::settings::{Settings, SmokePath};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tandem_core::payload::Payload;
+use tandem_core::probe::Prober;
+use tandem_core::state::StateTable;
+use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::test_config;
+
+/// A client of `$sdk` whose calls any of `$rules` answers, as often as asked.
+macro_rules! client {
+    ($sdk:ident, $($rule:expr),*) => {{
+        let mut responder = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+        $(responder = responder.with_rule(&$rule);)*
+        let conf = $sdk::config::Builder::from(&test_config("us-east-1")).interceptor(responder).build();
+        $sdk::Client::from_conf(conf)
+    }};
+}
+
+/// Refuses every probe (no probe is expected: no green target is found).
+struct NoProbes;
+
+impl Prober for NoProbes {
+    fn get<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>> + Send + 'a>> {
+        Box::pin(async { Err("no probe was expected".to_owned()) })
+    }
+}
+
+/// Each report: (DeploymentId, LifecycleEventHookExecutionId, status).
+type Reports = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// The hook `main` builds, answered by mocks: no test listener, every
+/// report and audit write taken.
+fn hook(reports: &Reports) -> Hook {
+    let seen = reports.clone();
+    let report: Rule = mock!(aws_sdk_codedeploy::Client::put_lifecycle_event_hook_execution_status)
+        .match_requests(move |input| {
+            let text = |s: Option<&str>| s.unwrap_or_default().to_owned();
+            seen.lock().unwrap().push((
+                text(input.deployment_id()),
+                text(input.lifecycle_event_hook_execution_id()),
+                text(input.status().map(|s| s.as_str())),
+            ));
+            true
+        })
+        .then_output(|| PutLifecycleEventHookExecutionStatusOutput::builder().build());
+    let no_listener: Rule = mock!(aws_sdk_elasticloadbalancingv2::Client::describe_listeners).then_error(|| {
+        DescribeListenersError::generic(
+            ErrorMetadata::builder()
+                .code("ListenerNotFound")
+                .message("One or more listeners not found")
+                .build(),
+        )
+    });
+    let audit: Rule = mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+    Hook {
+        elb: client!(aws_sdk_elasticloadbalancingv2, no_listener),
+        codedeploy: client!(aws_sdk_codedeploy, report),
+        state: Some(StateTable::new(client!(aws_sdk_dynamodb, audit), "tandem-local-state")),
+        prober: Arc::new(NoProbes),
+        settings: Settings {
+            test_listener_arn: "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/tandem-local/1/8443".into(),
+            smoke_paths: vec![SmokePath {
+                path: "/health".into(),
+                status: 200,
+            }],
+            budget: Duration::ZERO,
+            interval: Duration::from_secs(5),
+            probe_timeout: Duration::from_secs(5),
+            state_table: Some("tandem-local-state".into()),
+        },
+        region: "us-east-1".into(),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_bad_event_is_reported_failed_or_refused_naming_the_problem() {
+    let events = corpus("deploy-hook");
+    let mut failures = Failures::default();
+    for event in &events {
+        let reports = Reports::default();
+        let hook = hook(&reports);
+        let payload = Payload::from_slice(&event.bytes);
+        let result = without_panic(&event.name, hook.handle_payload(&payload, Duration::from_secs(300))).await;
+        let reports = reports.lock().unwrap().clone();
+        let name = &event.name;
+        failures.check(name, || match &event.expect {
+            Expect::Failed(want) => {
+                let answer = result.unwrap_or_else(|e| panic!("{name}: not reported: {e}"));
+                let ids = (
+                    payload.text("DeploymentId"),
+                    payload.text("LifecycleEventHookExecutionId"),
+                );
+                let (Some(deployment), Some(execution)) = ids else {
+                    panic!("{name}: the event's hook ids cannot be read, so it cannot expect a report")
+                };
+                assert_eq!(
+                    reports,
+                    [(deployment, execution, "Failed".to_owned())],
+                    "{name}: one Failed report for the event's own ids"
+                );
+                assert_eq!(answer["status"], "Failed", "{name}: {answer}");
+                assert_readable(name, answer["reason"].as_str().unwrap_or_default(), want);
+            }
+            Expect::Error(want) => {
+                assert!(reports.is_empty(), "{name}: reported {reports:?}");
+                let error = result.expect_err(name);
+                assert_readable(name, &error.to_string(), want);
+                assert_readable(name, &format!("{error:?}"), want);
+            }
+        });
+    }
+    failures.assert_none(events.len());
+}
