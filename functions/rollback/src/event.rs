@@ -11,7 +11,9 @@ use aws_lambda_events::event::cloudwatch_alarms::{CloudWatchAlarm, CloudWatchAla
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use aws_lambda_events::event::sns::SnsEvent;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tandem_core::text::{quote, shorten_values};
 
 /// An alarm's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,16 +150,37 @@ struct AlarmDetailState {
 const ACCEPTED: &str = "an EventBridge alarm or CodeDeploy state change, an SNS notification of an alarm, \
                         or a CloudWatch alarm action (alarmData)";
 
+impl EventError {
+    /// An event that no shape fits, or one that is not JSON at all.
+    pub fn unreadable(why: impl std::fmt::Display) -> Self {
+        Self(format!(
+            "the event could not be read ({}); this function takes {ACCEPTED}",
+            shorten_values(&why.to_string())
+        ))
+    }
+}
+
 fn broken(what: &str, why: impl std::fmt::Display) -> EventError {
+    // A huge value quoted by serde would bury the cause and the fix.
     EventError(format!(
-        "the {what} could not be read ({why}); this function takes {ACCEPTED}"
+        "the {what} could not be read ({}); this function takes {ACCEPTED}",
+        shorten_values(&why.to_string())
     ))
+}
+
+/// `value` as a `T`, or why not, naming the field at fault.
+fn read<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, EventError> {
+    serde_path_to_error::deserialize(value).map_err(|e| match e.path().to_string().as_str() {
+        "." => broken(what, e.inner()),
+        path => broken(what, format_args!("field `{path}`: {}", e.inner())),
+    })
 }
 
 fn alarm_state(what: &str, text: &str) -> Result<AlarmState, EventError> {
     AlarmState::parse(text).ok_or_else(|| {
         EventError(format!(
-            "the {what} has state {text:?}; an alarm's state is ALARM, OK or INSUFFICIENT_DATA"
+            "the {what} has state {}; an alarm's state is ALARM, OK or INSUFFICIENT_DATA",
+            quote(text)
         ))
     })
 }
@@ -165,7 +188,7 @@ fn alarm_state(what: &str, text: &str) -> Result<AlarmState, EventError> {
 /// Reads an event of any accepted shape.
 pub fn parse(event: &Value) -> Result<Incoming, EventError> {
     if event.get("Records").is_some() {
-        let sns: SnsEvent = serde_json::from_value(event.clone()).map_err(|e| broken("SNS notification", e))?;
+        let sns: SnsEvent = read("SNS notification", event)?;
         let record = (sns.records.first()).ok_or_else(|| broken("SNS notification", "it has no records"))?;
         if record.sns.message_attributes.contains_key(OWN_NOTIFICATION_ATTRIBUTE) {
             return Ok(Incoming::OwnNotification);
@@ -180,8 +203,7 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
         }));
     }
     if event.get("alarmData").is_some() {
-        let alarm: CloudWatchAlarm<Value, Value> =
-            serde_json::from_value(event.clone()).map_err(|e| broken("alarm action", e))?;
+        let alarm: CloudWatchAlarm<Value, Value> = read("alarm action", event)?;
         let state = (alarm.alarm_data.state).ok_or_else(|| broken("alarm action", "alarmData has no state"))?;
         let state_value = match state.value {
             CloudWatchAlarmStateValue::Alarm => AlarmState::Alarm,
@@ -202,12 +224,10 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
         }));
     }
     if event.get("detail-type").is_some() {
-        let bridged: EventBridgeEvent<Value> =
-            serde_json::from_value(event.clone()).map_err(|e| broken("EventBridge event", e))?;
+        let bridged: EventBridgeEvent<Value> = read("EventBridge event", event)?;
         return match bridged.detail_type.as_str() {
             "CloudWatch Alarm State Change" => {
-                let detail: AlarmDetail =
-                    serde_json::from_value(bridged.detail).map_err(|e| broken("alarm state change", e))?;
+                let detail: AlarmDetail = read("alarm state change", &bridged.detail)?;
                 Ok(Incoming::Alarm(AlarmChange {
                     state: alarm_state("alarm state change", &detail.state.value)?,
                     name: detail.alarm_name,
@@ -216,8 +236,7 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
                 }))
             }
             "CodeDeploy Deployment State-change Notification" => {
-                let detail: DeploymentDetail =
-                    serde_json::from_value(bridged.detail).map_err(|e| broken("CodeDeploy state change", e))?;
+                let detail: DeploymentDetail = read("CodeDeploy state change", &bridged.detail)?;
                 let state = match detail.state.as_str() {
                     "FAILURE" => DeploymentState::Failure,
                     "STOP" => DeploymentState::Stop,
@@ -235,7 +254,8 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
                 }))
             }
             other => Err(EventError(format!(
-                "EventBridge events of type {other:?} are not for this function; it takes {ACCEPTED}"
+                "EventBridge events of type {} are not for this function; it takes {ACCEPTED}",
+                quote(other)
             ))),
         };
     }

@@ -3,8 +3,8 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use rollback::shell::Rollback;
-use serde_json::Value;
 use tandem_core::aws::load_config;
+use tandem_core::payload::Payload;
 use tandem_core::state::StateTable;
 
 #[tokio::main(flavor = "current_thread")]
@@ -20,8 +20,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         settings,
     };
     let rollback = &rollback;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        rollback.handle(&event.payload).await.map_err(|e| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| async move {
+        rollback.handle_payload(&event.payload).await.map_err(|e| {
             tracing::error!(error = %e, "the event was not handled");
             lambda_runtime::Error::from(e)
         })

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tandem_core::appspec::{appspec, sha256_hex};
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::clock::unix_now;
+use tandem_core::payload::Payload;
 use tandem_core::state::{AuditEntry, AuditKind, ReleaseState, StateTable, Written};
 
 /// What the shell needs besides the decision's [`Scope`].
@@ -74,6 +75,14 @@ pub fn event_key(event: &Incoming) -> String {
 }
 
 impl Rollback {
+    /// Handles one payload as the runtime hands it over (`main` calls this):
+    /// like [`handle`](Self::handle), and a payload that is no whole JSON
+    /// value is refused naming what is broken.
+    pub async fn handle_payload(&self, payload: &Payload) -> Result<Value, RollbackError> {
+        let event = payload.to_value().map_err(crate::event::EventError::unreadable)?;
+        self.handle(&event).await
+    }
+
     /// Handles one event; returns what was decided and done.
     pub async fn handle(&self, raw: &Value) -> Result<Value, RollbackError> {
         let event = parse(raw)?;

@@ -1,0 +1,56 @@
+//! Every malformed event in `tests/bad-events/rollback/`, read as the Lambda
+//! runtime reads it and handed to `Rollback::handle_payload`, the entry
+//! point `main` calls: no panic, no AWS call (every client is a mock that
+//! expects none), and an error that names the problem in one sentence.
+
+use rollback::decide::Scope;
+use rollback::shell::{Rollback, Settings};
+use tandem_core::payload::Payload;
+use tandem_core::state::StateTable;
+use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::mock_client;
+
+/// The function `main` builds, with clients that expect no call at all.
+fn rollback() -> Rollback {
+    let none: [&aws_smithy_mocks::Rule; 0] = [];
+    Rollback {
+        codedeploy: mock_client!(aws_sdk_codedeploy, none),
+        sns: mock_client!(aws_sdk_sns, none),
+        table: StateTable::new(mock_client!(aws_sdk_dynamodb, none), "tandem-local-state"),
+        settings: Settings {
+            scope: Scope {
+                region: "us-east-1".into(),
+                alarm_prefix: "tandem-local-".into(),
+                application: "tandem-local".into(),
+                group: "tandem-local-app".into(),
+                bake_window_secs: 1800,
+            },
+            topic_arn: "arn:aws:sns:us-east-1:000000000000:tandem-local-ops".into(),
+            dry_run: false,
+            hook_function: "tandem-local-deploy-hook".into(),
+            container_name: "app".into(),
+            container_port: 8080,
+            state_table: "tandem-local-state".into(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn every_bad_event_is_refused_naming_the_problem() {
+    let events = corpus("rollback");
+    let mut failures = Failures::default();
+    for event in &events {
+        let payload = Payload::from_slice(&event.bytes);
+        let result = without_panic(&event.name, rollback().handle_payload(&payload)).await;
+        let name = &event.name;
+        failures.check(name, || match &event.expect {
+            Expect::Error(want) => {
+                let error = result.expect_err(name);
+                assert_readable(name, &error.to_string(), want);
+                assert_readable(name, &format!("{error:?}"), want);
+            }
+            Expect::Failed(_) => panic!("{name}: rollback answers no one, so expect `error:`"),
+        });
+    }
+    failures.assert_none(events.len());
+}
