@@ -21,7 +21,7 @@ ARCH  ?= arm64
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
-.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status roles bench build package test lint fmt invoke clean
+.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status roles bench chaos build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -83,7 +83,10 @@ invoke: setup ## Run FN locally on EVENT against the local AWS: make invoke FN=t
 bench: setup ## tandem's figures beside the Python peer's, against their goals; writes bench/RESULTS.md (BENCH_RUNS=20)
 	@scripts/bench.sh
 
-lint: setup ## Every static check: rustfmt, cfn-lint, cfn-guard, actionlint, zizmor, hadolint, cargo-deny, clippy
+chaos: setup ## Fault injection (microburst) on the local AWS: every custom resource x every fault, the event functions, the CLI; the matrix in .local/chaos/RESULTS.md
+	@scripts/chaos.sh
+
+lint: setup ## Every static check: rustfmt, cfn-lint, cfn-guard, checkov, actionlint, zizmor, hadolint, cargo-deny, clippy
 	@scripts/lint.sh
 
 test: setup ## Everything CI runs: lint, unit tests, then end-to-end on the local AWS

@@ -3,7 +3,7 @@
 # .venv/ and .tools/. `make test` runs it first. Fastest checks first.
 #   rustfmt        the Rust code's format
 #   cfn-exec-policy the CI execution role's policies match the templates (scripts/cfn-exec-policy.py)
-#   cfn-lint       every template (cfn/ and the test fixtures)
+#   cfn-lint       every template (cfn/, the test fixtures and the chaos fixture)
 #   cfn-guard      the policy rules in cfn/guard/ over every template in cfn/
 #   checkov        its CloudFormation checks over every template in cfn/ (offline);
 #                  each suppression is inline in the template, with its reason
@@ -27,7 +27,7 @@ step "CloudFormation execution policies"
 python scripts/cfn-exec-policy.py --check
 
 step "cfn-lint"
-templates=(tests/fixtures/*.yaml)
+templates=(tests/fixtures/*.yaml tests/chaos/*.yaml)
 mapfile -t -O "${#templates[@]}" templates < <(find cfn -maxdepth 1 -name '*.yaml' | sort)
 # I3011 (informational, so off by default): every stateful resource says
 # what a delete or a replacement does to it, instead of deleting by default.

@@ -3,6 +3,9 @@
 #   scripts/local-aws.sh up     start on 127.0.0.1:4566 unless it is already up
 #   scripts/local-aws.sh down   stop what `up` started (its pid and that pid's process group)
 #   scripts/local-aws.sh env    print the variables a client needs, for `eval`
+# `make chaos` (scripts/chaos.sh) moves it aside: TANDEM_LOCAL_AWS_PORT puts
+# it on another port, and TANDEM_LAMBDA_ENDPOINT_URL is where the Lambdas it
+# runs send their AWS calls (the fault proxy, in front of it on 4566).
 # State, temp files, the pid file and the log live under .local/ministack/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,8 +13,9 @@ ROOT=$PWD
 DIR=$ROOT/.local/ministack
 PID_FILE=$DIR/ministack.pid
 LOG_FILE=$DIR/ministack.log
-PORT=4566
+PORT=${TANDEM_LOCAL_AWS_PORT:-4566}
 URL=http://127.0.0.1:$PORT
+LAMBDA_ENDPOINT_URL=${TANDEM_LAMBDA_ENDPOINT_URL:-$URL}
 
 healthy() { curl -fsS -m 2 "$URL/_ministack/health" >/dev/null 2>&1; }
 running() { [[ -f $PID_FILE ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
@@ -26,11 +30,12 @@ up() {
     return 1
   fi
   mkdir -p "$DIR/tmp" "$DIR/state"
-  # AWS_ENDPOINT_URL is inherited by the Lambdas it runs, so they call it back.
+  # AWS_ENDPOINT_URL is inherited by the Lambdas it runs, so they call it back
+  # (or the fault proxy); custom-resource ResponseURLs name GATEWAY_PORT.
   # setsid gives it its own process group, so `down` also stops the Lambda
   # processes it spawned, and nothing else.
   env BIND_HOST=127.0.0.1 GATEWAY_PORT=$PORT \
-      AWS_ENDPOINT_URL=$URL MINISTACK_REGION=us-east-1 \
+      AWS_ENDPOINT_URL=$LAMBDA_ENDPOINT_URL MINISTACK_REGION=us-east-1 \
       TMPDIR="$DIR/tmp" STATE_DIR="$DIR/state" PERSIST_STATE=0 \
       AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
       setsid "$ROOT/.venv/bin/ministack" >"$LOG_FILE" 2>&1 < /dev/null &
