@@ -2,7 +2,7 @@
 //! forwarded from the primary, and manual events from `tandem failover`.
 
 use serde_json::Value;
-use tandem_core::text::quote;
+use tandem_core::text::{quote, shorten_values};
 
 /// The most of a manual reason that is kept (the audit trail holds a sentence, not a file).
 pub const MAX_REASON_CHARS: usize = 500;
@@ -48,6 +48,10 @@ pub enum Trigger {
     Manual(Manual),
 }
 
+/// What the function takes, for errors that name it.
+pub const TAKES: &str =
+    "its schedule, forwarded alarm state changes and manual events ({\"action\": \"failover\"|\"status\"})";
+
 /// An event the function does not take; the text names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -73,7 +77,8 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
             })?;
             let state = text("/detail/state/value").ok_or_else(|| {
                 EventError(format!(
-                    "the alarm event for {name} has no detail.state.value: forward the EventBridge event unchanged"
+                    "the alarm event for {} has no detail.state.value: forward the EventBridge event unchanged",
+                    quote(&name)
                 ))
             })?;
             Ok(Trigger::Alarm {
@@ -85,6 +90,10 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
         Some(other) => Err(EventError(format!(
             "events of detail-type {} are not for this function: it takes its schedule, forwarded alarm state changes and manual events",
             quote(other)
+        ))),
+        None if object.contains_key("detail-type") => Err(EventError(format!(
+            "field `detail-type` is {}: forward the EventBridge event unchanged",
+            shown(&object["detail-type"])
         ))),
         None => Err(EventError(
             "the event has neither `action` nor `detail-type`: send {\"action\": \"failover\"|\"status\", \"reason\": \"...\"}, or route a schedule or alarm rule here".into(),
@@ -134,11 +143,12 @@ fn manual(event: &Value, action: &Value) -> Result<Manual, EventError> {
     })
 }
 
-/// A JSON value as a person reads it, shortened: a string in quotes once.
+/// A JSON value as a person reads it, shortened: a string in quotes once,
+/// anything else as its JSON in backquotes (`3`, `["failover"]`).
 fn shown(value: &Value) -> String {
     match value {
         Value::String(text) => quote(text),
-        other => quote(&other.to_string()),
+        other => shorten_values(&format!("`{other}`")),
     }
 }
 
@@ -210,7 +220,7 @@ mod tests {
     fn bad_manual_events_name_the_field_and_the_fix() {
         for (event, field) in [
             (json!({"action": "promote"}), "`action` is \"promote\": use"),
-            (json!({"action": 3}), "`action` is \"3\""),
+            (json!({"action": 3}), "`action` is `3`"),
             (json!({"action": "failover"}), "`reason`"),
             (json!({"action": "failover", "reason": ""}), "`reason`"),
             (json!({"action": "failover", "reason": 1}), "`reason`"),

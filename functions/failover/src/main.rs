@@ -3,10 +3,10 @@
 
 use failover::shell::{Failover, Invocation};
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tandem_core::aws::load_config;
+use tandem_core::payload::Payload;
 use tandem_core::probe::HttpProber;
 use tandem_core::state::StateTable;
 
@@ -29,7 +29,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         settings,
     };
     let failover = &failover;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Payload>| async move {
         let left = event
             .context
             .deadline()
@@ -40,7 +40,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             request_id: event.context.request_id.clone(),
             until: tokio::time::Instant::now() + left,
         };
-        failover.handle(&event.payload, &call).await.map_err(|e| {
+        failover.handle_payload(&event.payload, &call).await.map_err(|e| {
             tracing::error!(error = %e, "the event was not handled");
             // A named type and the one-sentence reason, not a Rust type path.
             lambda_runtime::Diagnostic {

@@ -9,13 +9,14 @@
 //! writer.
 
 use crate::decide::{Db, Observed, Plan, decide};
-use crate::event::{Trigger, parse};
+use crate::event::{TAKES, Trigger, parse};
 use crate::observe;
 use crate::settings::Settings;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_core::clock::unix_now;
+use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::{AuditEntry, AuditKind, FailoverLock, FailoverStep, StateTable, Written};
 use tokio::time::Instant;
@@ -76,6 +77,16 @@ pub struct Invocation {
 }
 
 impl Failover {
+    /// Handles one payload as the runtime hands it over (`main` calls this):
+    /// like [`handle`](Self::handle), and a payload that is no whole JSON
+    /// value is refused naming what is broken.
+    pub async fn handle_payload(&self, payload: &Payload, call: &Invocation) -> Result<Value, FailoverError> {
+        let event = payload
+            .to_value()
+            .map_err(|e| crate::event::EventError(format!("{e}; this function takes {TAKES}")))?;
+        self.handle(&event, call).await
+    }
+
     /// Handles one event; returns what was decided and done.
     pub async fn handle(&self, raw: &Value, call: &Invocation) -> Result<Value, FailoverError> {
         let trigger = parse(raw)?;

@@ -1,0 +1,86 @@
+//! Every malformed event in `tests/bad-events/failover/`, read as the Lambda
+//! runtime reads it and handed to `Failover::handle_payload`, the entry
+//! point `main` calls: no panic, no AWS call and no probe (every client is
+//! a mock that expects none), and an error that names the problem in one
+//! sentence.
+
+use failover::decide::Limits;
+use failover::settings::Settings;
+use failover::shell::{Failover, Invocation};
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_core::payload::Payload;
+use tandem_core::probe::Prober;
+use tandem_core::state::StateTable;
+use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::mock_client;
+
+/// Fails the test at any probe: a bad event must be refused before one.
+struct NoProbes;
+
+impl Prober for NoProbes {
+    fn get<'a>(
+        &'a self,
+        url: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<u16, String>> + Send + 'a>> {
+        panic!("a bad event probed {url}")
+    }
+}
+
+/// The function `main` builds, with clients that expect no call at all.
+fn failover() -> Failover {
+    let none: [&aws_smithy_mocks::Rule; 0] = [];
+    Failover {
+        rds: mock_client!(aws_sdk_rds, none),
+        secrets: mock_client!(aws_sdk_secretsmanager, none),
+        cloudwatch: mock_client!(aws_sdk_cloudwatch, none),
+        sns: mock_client!(aws_sdk_sns, none),
+        table: StateTable::new(mock_client!(aws_sdk_dynamodb, none), "tandem-local-state"),
+        prober: Arc::new(NoProbes),
+        settings: Settings {
+            region: "us-east-2".into(),
+            peer_region: "us-east-1".into(),
+            configured_primary: "us-east-1".into(),
+            topic_arn: "arn:aws:sns:us-east-2:000000000000:tandem-local-ops".into(),
+            db_instance: "tandem-local-db-replica".into(),
+            db_secret: "tandem-local/db".into(),
+            own_health_url: "https://own.example/health".into(),
+            peer_health_url: "https://peer.example/health".into(),
+            limits: Limits {
+                threshold: 3,
+                rpo_secs: 60,
+            },
+            probe_interval_secs: 10,
+            probe_timeout_secs: 5,
+            round_secs: 50,
+            lease_secs: 660,
+            dry_run: false,
+            state_table: "tandem-local-state".into(),
+        },
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_bad_event_is_refused_naming_the_problem() {
+    let events = corpus("failover");
+    let mut failures = Failures::default();
+    for event in &events {
+        let call = Invocation {
+            request_id: "req-1".into(),
+            until: tokio::time::Instant::now() + Duration::from_secs(600),
+        };
+        let payload = Payload::from_slice(&event.bytes);
+        let result = without_panic(&event.name, failover().handle_payload(&payload, &call)).await;
+        let name = &event.name;
+        failures.check(name, || match &event.expect {
+            Expect::Error(want) => {
+                let error = result.expect_err(name);
+                assert_eq!(error.kind(), "tandem.BadEvent", "{name}: {error}");
+                assert_readable(name, &error.to_string(), want);
+                assert_readable(name, &format!("{error:?}"), want);
+            }
+            Expect::Failed(_) => panic!("{name}: failover answers no one, so expect `error:`"),
+        });
+    }
+    failures.assert_none(events.len());
+}
