@@ -89,3 +89,27 @@ fn a_huge_value_is_shortened_in_the_reason() {
     let error = payload.to_value().unwrap_err().to_string();
     assert!(error.len() < 300, "{error}");
 }
+
+proptest::proptest! {
+    /// Any bytes: never a panic, and whatever serde_json reads whole,
+    /// `Payload` reads the same.
+    #[test]
+    fn any_bytes_read_as_serde_json_reads_them(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+        let payload = Payload::from_slice(&bytes);
+        let value = payload.to_value();
+        if let Ok(expected) = serde_json::from_slice::<Value>(&bytes) {
+            proptest::prop_assert_eq!(value, Ok(expected));
+        } else if let Err(error) = value {
+            proptest::prop_assert!(!error.to_string().contains('\n'), "{}", error);
+        }
+    }
+
+    /// JSON-looking text (brackets, quotes, commas, digits): the same.
+    #[test]
+    fn json_like_text_reads_as_serde_json_reads_it(text in "[\\[\\]{}\",:0-9a-z \\\\]{0,64}") {
+        let value = Payload::from_slice(text.as_bytes()).to_value();
+        if let Ok(expected) = serde_json::from_str::<Value>(&text) {
+            proptest::prop_assert_eq!(value, Ok(expected));
+        }
+    }
+}

@@ -20,10 +20,12 @@
 //! naming the call. Parameters are asserted in `match_requests`.
 //!
 //! [`bad_events`] reads the corpus of malformed events each function is
-//! tested against.
+//! tested against; [`arbitrary`] has the proptest strategies for the event
+//! parsers.
 
 #![warn(missing_docs)]
 
+pub mod arbitrary;
 pub mod bad_events;
 
 use aws_credential_types::Credentials;

@@ -8,6 +8,8 @@
 //! The green side is absent (the test listener is not found, with no time
 //! budget to wait), so an event whose ids can be read and that is otherwise
 //! whole is reported `Failed` for that.
+//! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
+//! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
 use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::PutLifecycleEventHookExecutionStatusOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
@@ -16,11 +18,14 @@ use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use deploy_hook::hook::Hook;
 use deploy_hook::settings::{Settings, SmokePath};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::StateTable;
+use tandem_testing::arbitrary;
 use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
 use tandem_testing::test_config;
 
@@ -131,4 +136,47 @@ async fn every_bad_event_is_reported_failed_or_refused_naming_the_problem() {
         });
     }
     failures.assert_none(events.len());
+}
+
+/// Parses `bytes` as `main` does: never a panic, and an error is one line.
+fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let payload = Payload::from_slice(bytes);
+    if payload.to_value().is_err() {
+        // What `Hook::handle_payload` reads of a broken payload.
+        let _ = deploy_hook::event::codedeploy_ids(
+            payload.text("DeploymentId"),
+            payload.text("LifecycleEventHookExecutionId"),
+        );
+    }
+    if let Ok(value) = payload.to_value()
+        && let Err(error) = deploy_hook::event::parse(&value)
+    {
+        let message = error.to_string();
+        prop_assert!(
+            !message.contains('\n') && message.chars().count() <= 1000,
+            "{}",
+            message
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Any JSON value, biased to the fields the parser branches on.
+    #[test]
+    fn the_parser_takes_any_json_value(value in arbitrary::json()) {
+        check_parse(value.to_string().as_bytes())?;
+    }
+
+    /// Any bytes at all.
+    #[test]
+    fn the_parser_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        check_parse(&bytes)?;
+    }
+
+    /// The function's samples, mutated.
+    #[test]
+    fn the_parser_takes_mutated_samples(bytes in arbitrary::mutated(arbitrary::samples(&["deploy-hook-"]))) {
+        check_parse(&bytes)?;
+    }
 }

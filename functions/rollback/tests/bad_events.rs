@@ -2,11 +2,16 @@
 //! runtime reads it and handed to `Rollback::handle_payload`, the entry
 //! point `main` calls: no panic, no AWS call (every client is a mock that
 //! expects none), and an error that names the problem in one sentence.
+//! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
+//! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use rollback::decide::Scope;
 use rollback::shell::{Rollback, Settings};
 use tandem_core::payload::Payload;
 use tandem_core::state::StateTable;
+use tandem_testing::arbitrary;
 use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
 use tandem_testing::mock_client;
 
@@ -53,4 +58,40 @@ async fn every_bad_event_is_refused_naming_the_problem() {
         });
     }
     failures.assert_none(events.len());
+}
+
+/// Parses `bytes` as `main` does: never a panic, and an error is one line.
+fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let payload = Payload::from_slice(bytes);
+    if let Ok(value) = payload.to_value()
+        && let Err(error) = rollback::event::parse(&value)
+    {
+        let message = error.to_string();
+        prop_assert!(
+            !message.contains('\n') && message.chars().count() <= 1000,
+            "{}",
+            message
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Any JSON value, biased to the fields the parser branches on.
+    #[test]
+    fn the_parser_takes_any_json_value(value in arbitrary::json()) {
+        check_parse(value.to_string().as_bytes())?;
+    }
+
+    /// Any bytes at all.
+    #[test]
+    fn the_parser_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        check_parse(&bytes)?;
+    }
+
+    /// The function's samples, mutated.
+    #[test]
+    fn the_parser_takes_mutated_samples(bytes in arbitrary::mutated(arbitrary::samples(&["rollback-"]))) {
+        check_parse(&bytes)?;
+    }
 }

@@ -3,8 +3,11 @@
 //! resource type served, every AWS client a mock that expects no call): no
 //! panic, and either a FAILED answer to the ResponseURL whose reason names
 //! the problem, or, when nothing says where to answer, an error that does.
+//! Then the same runner's parsing under proptest: arbitrary JSON values,
+//! arbitrary bytes and mutated samples (`PROPTEST_CASES`, 256 by default).
 
 use futures_util::future::BoxFuture;
+use proptest::prelude::*;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,7 +16,7 @@ use tandem_core::cfn::sender::Transport;
 use tandem_core::cfn::{Invocation, Runner, Settings};
 use tandem_core::payload::Payload;
 use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
-use tandem_testing::{Script, mock_client, regional_clients};
+use tandem_testing::{Script, arbitrary, mock_client, regional_clients};
 use topology::{blue_green, cross_region_outputs, vpc_peering};
 
 /// Records every response body PUT to a ResponseURL.
@@ -81,4 +84,63 @@ async fn every_bad_event_is_answered_or_refused_naming_the_problem() {
         });
     }
     failures.assert_none(events.len());
+}
+
+/// Runs `bytes` through a runner that serves nothing (so no handler and no
+/// AWS call runs): either exactly one bounded answer, or a one-line error
+/// and no answer.
+fn check_runner(bytes: &[u8]) -> Result<(), proptest::test_runner::TestCaseError> {
+    let recorder = Arc::new(Recorder::default());
+    let runner = Runner::new(recorder.clone(), Settings::default());
+    let invocation = Invocation {
+        remaining: Duration::from_secs(900),
+        function_arn: "arn:aws:lambda:us-east-1:000000000000:function:tandem-local-topology".into(),
+    };
+    let clock = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let payload = Payload::from_slice(bytes);
+    let result = clock.block_on(runner.handle_payload(&payload, invocation));
+    let sent = recorder.0.lock().unwrap().clone();
+    match result {
+        Ok(_) => {
+            prop_assert_eq!(sent.len(), 1, "one answer");
+            prop_assert!(sent[0].to_string().len() <= 4096);
+            prop_assert!(matches!(sent[0]["Status"].as_str(), Some("SUCCESS" | "FAILED")));
+        }
+        Err(error) => {
+            prop_assert!(sent.is_empty());
+            let message = error.to_string();
+            prop_assert!(
+                !message.contains('\n') && message.chars().count() <= 1000,
+                "{}",
+                message
+            );
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    /// Any JSON value, biased to the request's fields.
+    #[test]
+    fn the_runner_takes_any_json_value(value in arbitrary::json()) {
+        check_runner(value.to_string().as_bytes())?;
+    }
+
+    /// Any bytes at all.
+    #[test]
+    fn the_runner_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        check_runner(&bytes)?;
+    }
+
+    /// The function's samples, mutated.
+    #[test]
+    fn the_runner_takes_mutated_samples(
+        bytes in arbitrary::mutated(arbitrary::samples(&["cross-region-outputs-", "vpc-peering-", "blue-green-", "malformed-"]))
+    ) {
+        check_runner(&bytes)?;
+    }
 }

@@ -108,6 +108,39 @@ fn unreadable(field: impl Fn(&str) -> Option<String>, error: String) -> Result<P
     Ok(Parsed::Unreadable(request, error))
 }
 
+/// The most characters of each id an answer echoes: CloudFormation's own
+/// limits (a RequestId is a UUID, a logical id at most 255, a physical id at
+/// most 1 KB), which together leave room for a reason within the 4096 bytes
+/// of a response.
+const ECHOED_ID_LIMITS: [(&str, usize); 4] = [
+    ("StackId", 1024),
+    ("RequestId", 255),
+    ("LogicalResourceId", 255),
+    ("PhysicalResourceId", 1024),
+];
+
+/// Refuses a request whose echoed ids CloudFormation could not have sent:
+/// an answer must repeat them verbatim, so it could not fit in a response
+/// and no stack waits on it.
+pub(crate) fn check_echoed_ids(request: &Request) -> Result<(), RunnerError> {
+    let ids = [
+        request.stack_id.as_str(),
+        request.request_id.as_str(),
+        request.logical_resource_id.as_str(),
+        request.physical_resource_id.as_deref().unwrap_or_default(),
+    ];
+    for ((field, limit), id) in ECHOED_ID_LIMITS.into_iter().zip(ids) {
+        let count = id.chars().count();
+        if count > limit {
+            return Err(RunnerError::NotARequest(format!(
+                "field `{field}` is {count} characters, over CloudFormation's {limit}, so no answer could repeat it; \
+                 {NOT_CLOUDFORMATION}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The answer for a final result; `None` when another invocation took over.
 pub(crate) fn build_response(request: &Request, result: Final) -> Option<Response> {
     let (status, reason, physical_id, data, no_echo) = match result {

@@ -2,7 +2,7 @@
 //! a stack waiting.
 
 use super::continuation::{Continuation, Continuer};
-use super::event::{Parsed, build_response, parse_event, parse_payload, service_timeout};
+use super::event::{Parsed, build_response, check_echoed_ids, parse_event, parse_payload, service_timeout};
 use super::invocation::{Invocation, Settings};
 use super::outcome::{Final, is_failed_create_id, reason_from_error, reason_from_panic};
 use super::request::{Request, RequestType};
@@ -121,6 +121,7 @@ impl Runner {
             }
             Parsed::Unreadable(request, why) => (request, Err(why)),
         };
+        check_echoed_ids(&request)?;
         let started_at = run.as_ref().map_or_else(|_| unix_now(), |run| run.started_at);
         let elapsed = Duration::from_secs(unix_now().saturating_sub(started_at));
         let limits = deadlines(
