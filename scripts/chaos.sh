@@ -83,7 +83,8 @@ out = ["| target | fault | expected | got | seconds | reason (first 160 characte
        "| --- | --- | --- | --- | --- | --- |"]
 for target, fault, expected, got, secs, reason in rows:
     mark = "" if got.startswith(expected.split(" ")[0]) else " **FAIL**"
-    out.append(f"| {target} | {fault} | {expected} | {got}{mark} | {secs} | {reason[:160].replace('|', '/')} |")
+    reason = reason[:160].replace("|", "/")
+    out.append(f"| {target} | {fault} | {expected} | {got}{mark} | {secs} | {reason} |")
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 EOF

@@ -204,7 +204,6 @@ pub(crate) fn deploy_order(
             parameters,
         }
     };
-    let https = config.regions.values().all(|r| !r.certificate_arn.is_empty());
     let global = StackSpec {
         template: Template::Global,
         name: config.stack_name("global"),
@@ -216,10 +215,6 @@ pub(crate) fn deploy_order(
             ("PeerRegion".into(), config.standby_region.clone()),
             ("DomainName".into(), config.domain_name.clone()),
             ("HostedZoneId".into(), config.hosted_zone_id.clone()),
-            (
-                "HealthCheckProtocol".into(),
-                if https { "HTTPS" } else { "HTTP" }.into(),
-            ),
         ]),
     };
     vec![
@@ -413,12 +408,6 @@ mod tests {
     }
 
     #[test]
-    fn no_certificate_means_http_health_checks() {
-        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
-        assert_eq!(plan[4].parameters["HealthCheckProtocol"], "HTTP");
-    }
-
-    #[test]
     fn every_stack_is_named_for_the_env_and_the_global_one_carries_the_dns_settings() {
         let mut c = config();
         c.hosted_zone_id = "Z123".into();
@@ -453,22 +442,24 @@ mod tests {
     }
 
     #[test]
-    fn certificates_in_both_regions_mean_https_health_checks() {
+    fn each_region_stack_gets_its_own_certificate() {
         let mut c = config();
         for region in c.regions.values_mut() {
             region.certificate_arn = "arn:aws:acm:us-east-1:123:certificate/x".into();
         }
+        c.regions.get_mut("us-east-2").unwrap().certificate_arn = "arn:aws:acm:us-east-2:123:certificate/y".into();
         let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
-        assert_eq!(plan[4].parameters["HealthCheckProtocol"], "HTTPS");
         assert_eq!(
             plan[2].parameters["CertificateArn"],
             "arn:aws:acm:us-east-1:123:certificate/x"
         );
-        c.regions.get_mut("us-east-2").unwrap().certificate_arn.clear();
-        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         assert_eq!(
-            plan[4].parameters["HealthCheckProtocol"], "HTTP",
-            "one region without is not enough"
+            plan[3].parameters["CertificateArn"],
+            "arn:aws:acm:us-east-2:123:certificate/y"
+        );
+        assert!(
+            !plan[4].parameters.contains_key("HealthCheckProtocol"),
+            "the health checks are HTTPS in the template: no parameter"
         );
     }
 

@@ -129,19 +129,16 @@ fn two_https_health_checks_on_slash_health() {
     t.resource_count_is("AWS::Route53::HealthCheck", 2);
     let checks = t.find_resources(
         "AWS::Route53::HealthCheck",
-        &json!({"HealthCheckConfig": {"Type": {"Ref": "HealthCheckProtocol"}, "ResourcePath": "/health",
+        &json!({"HealthCheckConfig": {"Type": "HTTPS", "ResourcePath": "/health", "EnableSNI": true,
                                       "Port": 443, "FailureThreshold": 3}}),
     );
     assert_eq!(checks.len(), 2);
-    assert_eq!(t.parameter("HealthCheckProtocol")["Default"], json!("HTTPS"));
-    let https = conditions(&t, &[("Env", "prod")]);
-    for (id, r) in checks {
+    assert!(
+        !t.parameters().contains_key("HealthCheckProtocol"),
+        "no plain-HTTP switch: every listener on AWS serves HTTPS"
+    );
+    for (id, _) in checks {
         assert_eq!(t.condition_of(id), Some("IsRealAws"));
-        assert_eq!(
-            t.resolve(&r["Properties"], &https)["HealthCheckConfig"]["EnableSNI"],
-            json!(true),
-            "{id}"
-        );
     }
 }
 

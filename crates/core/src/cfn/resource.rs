@@ -182,6 +182,8 @@ impl<R: CustomResource> ErasedResource for R {
 
     fn run<'a>(&'a self, request: &'a Request, step: Step) -> BoxFuture<'a, Result<Outcome, HandlerError>> {
         Box::pin(async move {
+            #[cfg(debug_assertions)]
+            panic_if_chaos_asks(R::RESOURCE_TYPE, request.request_type);
             let raw = &request.resource_properties;
             let physical_id = request.physical_resource_id.as_deref().unwrap_or_default();
             match (step, request.request_type) {
@@ -198,5 +200,17 @@ impl<R: CustomResource> ErasedResource for R {
                 (Step::Start, RequestType::Delete) => self.delete(request, physical_id, props::parse(raw)?).await,
             }
         })
+    }
+}
+
+/// `make chaos` only, and only in a debug build (the local AWS runs those;
+/// a release build for AWS has no such switch): a Create or an Update of
+/// the resource type that `TANDEM_CHAOS_PANIC` names panics inside the
+/// handler, to show that the runner still answers FAILED, naming the panic.
+#[cfg(debug_assertions)]
+fn panic_if_chaos_asks(resource_type: &str, request_type: RequestType) {
+    let asked = std::env::var("TANDEM_CHAOS_PANIC").is_ok_and(|t| t == resource_type);
+    if asked && request_type != RequestType::Delete {
+        panic!("make chaos asked the {resource_type} handler to panic (TANDEM_CHAOS_PANIC)");
     }
 }
