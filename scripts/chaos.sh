@@ -47,8 +47,9 @@ fi
 mb_pid=
 cleanup() {
   local rc=$?
-  [[ -n $mb_pid ]] && kill "$mb_pid" 2>/dev/null && wait "$mb_pid" 2>/dev/null
-  TANDEM_LOCAL_AWS_PORT=4567 scripts/local-aws.sh down >/dev/null || true
+  set +e
+  if [[ -n $mb_pid ]]; then kill "$mb_pid" 2>/dev/null; wait "$mb_pid" 2>/dev/null; fi
+  TANDEM_LOCAL_AWS_PORT=4567 scripts/local-aws.sh down >>"$DIR/cleanup.log" 2>&1 || true
   if [[ $was_up == yes ]]; then scripts/local-aws.sh up >/dev/null || true; fi
   exit "$rc"
 }
@@ -63,6 +64,10 @@ for _ in $(seq 1 100); do
 done
 curl -fsS -m 1 http://127.0.0.1:4566/_microburst/health >/dev/null \
   || { echo "chaos: microburst did not start; see $DIR/microburst.log" >&2; exit 1; }
+# Its first forwarded request takes seconds (it loads its service models):
+# pass one through before anything with a short timeout asks.
+curl -fsS -m 30 http://127.0.0.1:4566/_ministack/health >/dev/null \
+  || { echo "chaos: microburst does not reach the local AWS; see $DIR/microburst.log" >&2; exit 1; }
 echo "chaos: microburst on 127.0.0.1:4566, in front of the local AWS on 4567"
 
 echo "chaos: make deploy ENV=local (behind the proxy, no faults)"
@@ -73,6 +78,8 @@ make --no-print-directory deploy ENV=local >"$DIR/deploy.log" 2>&1 \
 failed=0
 for suite in tests/chaos/*.sh; do
   [[ $suite == */lib.sh ]] && continue
+  # CHAOS_ONLY=rollback runs that suite alone.
+  [[ -n ${CHAOS_ONLY:-} && $suite != */$CHAOS_ONLY.sh ]] && continue
   "$suite" || failed=1
 done
 

@@ -27,6 +27,12 @@ faults() {
 # fired: the faults the proxy injected since the last `forget_fired`, one
 # `service operation` line each.
 fired() { curl -fsS -m 5 "$MB/fired?limit=10000" | jq -r '.[] | "\(.service) \(.operation)"'; }
+# reached SERVICE OPERATION: how many of those calls a pass-through rule (one
+# with no effect) let through to the local AWS since `forget_fired`.
+reached() {
+  curl -fsS -m 5 "$MB/fired?limit=10000" \
+    | jq --arg s "$1" --arg o "$2" '[.[] | select(.service == $s and .operation == $o and .action == "match")] | length'
+}
 forget_fired() { curl -fsS -m 5 -X DELETE "$MB/fired" >/dev/null; }
 
 # record TARGET FAULT EXPECTED GOT SECONDS REASON: one row of the matrix.

@@ -98,8 +98,28 @@ package_function() {
   echo "$key"
 }
 
+# no_secrets_in_logs: the functions' logs so far (every line they wrote,
+# which the local AWS copies into its log) hold no custom-resource
+# ResponseURL (a presigned URL: whoever has it can answer for the stack)
+# and no database password of the secrets that exist now.
+MINISTACK_LOG=.local/ministack/ministack.log
+no_secrets_in_logs() {
+  local lines region password
+  [[ -f $MINISTACK_LOG ]] || return 0
+  lines=$(grep -E '^\{"timestamp":' "$MINISTACK_LOG")
+  check "the functions logged something to check ($(wc -l <<<"$lines") lines)" eq "$([[ -n $lines ]] && echo yes)" yes
+  check "no function logged a ResponseURL" eq "$(grep -cE 'cfn-response/|X-Amz-Signature=' <<<"$lines")" 0
+  for region in us-east-1 us-east-2; do
+    password=$(aws secretsmanager get-secret-value --region "$region" --secret-id tandem-local/db \
+      --query SecretString --output text 2>/dev/null | jq -r '.password // empty' 2>/dev/null)
+    [[ -n $password ]] || continue
+    check "no function logged the database password ($region)" eq "$(grep -cF -- "$password" <<<"$lines")" 0
+  done
+}
+
 # summary: the closing tally; fails when anything failed.
 summary() {
+  no_secrets_in_logs
   echo "e2e: $PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]
 }

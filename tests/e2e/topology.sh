@@ -116,6 +116,9 @@ check "destroy without --yes and no terminal fails (make exits 2)" eq "$rc" 2
 check "and refuses, asking for confirmation" contains "$out" "destroy needs confirmation"
 check "and deletes nothing" one_of "$(stack_status $P tandem-local-global)" CREATE_COMPLETE UPDATE_COMPLETE
 
+# While this deploy's secrets exist: nothing so far logged them.
+no_secrets_in_logs
+
 t0=$SECONDS
 out=$(make --no-print-directory destroy ENV=local YES=1 2>&1); rc=$?
 destroy=$((SECONDS - t0))

@@ -13,7 +13,7 @@ use tandem_core::appspec::{appspec, sha256_hex};
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::clock::unix_now;
 use tandem_core::payload::Payload;
-use tandem_core::state::{AuditEntry, AuditKind, ReleaseState, StateTable, Written};
+use tandem_core::state::{AuditEntry, AuditKind, FAILED_OUTCOME, ReleaseState, StateTable, Written};
 
 /// What the shell needs besides the decision's [`Scope`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,14 +115,16 @@ impl Rollback {
             outcome: "decided".into(),
             region: scope.region.clone(),
         };
-        if self.table.audit(&entry).await? == Written::AlreadyDone {
+        // A redelivery of an event whose handling failed is decided again;
+        // the incident's claim in carry_out still allows one action.
+        if self.table.audit_decision(&entry).await? == Written::AlreadyDone {
             tracing::info!(%key, "this event was handled already: nothing more");
             return Ok(json!({"decision": "AlreadyHandled", "event": key}));
         }
         let outcome = self.carry_out(&plan).await;
         let text = match &outcome {
             Ok(done) => done.clone(),
-            Err(why) => format!("failed: {why}"),
+            Err(why) => format!("{FAILED_OUTCOME} {why}"),
         };
         self.table.set_audit_outcome(AuditKind::Rollback, &key, &text).await?;
         if !matches!(plan, Plan::Ignore { .. }) {

@@ -35,6 +35,9 @@ use items::is_condition_failure;
 pub const ROLES_KEY: (&str, &str) = ("region-roles", "current");
 /// The partition of the audit trail.
 pub const AUDIT_PK: &str = "audit";
+/// How an audit entry's outcome starts when its handling failed; a
+/// redelivered event may then be decided again ([`StateTable::audit_decision`]).
+pub const FAILED_OUTCOME: &str = "failed:";
 /// How long an audit entry is kept (DynamoDB's TTL removes it after).
 pub const AUDIT_RETENTION_SECS: u64 = 90 * 24 * 3600;
 
@@ -259,6 +262,25 @@ impl StateTable {
             .table_name(&self.name)
             .set_item(Some(entry.to_item()))
             .condition_expression("attribute_not_exists(pk)");
+        let written = self.conditional(put.send().await)?;
+        if written == Written::Done {
+            tracing::info!(kind = entry.kind.as_str(), key = %entry.key, decision = %entry.decision, reason = %entry.reason, "audited");
+        }
+        Ok(written)
+    }
+
+    /// Writes the decision on an event, as [`StateTable::audit`] does, but
+    /// over an entry whose outcome starts with [`FAILED_OUTCOME`] too: Lambda
+    /// redelivers an event whose handling failed, and that redelivery is
+    /// decided and carried out again. The action itself still happens once:
+    /// its claim (an [`StateTable::audit`] under the incident's own key) is
+    /// written once, whatever the event's entry says.
+    pub async fn audit_decision(&self, entry: &AuditEntry) -> Result<Written, StateError> {
+        let put = (self.client.put_item())
+            .table_name(&self.name)
+            .set_item(Some(entry.to_item()))
+            .condition_expression("attribute_not_exists(pk) OR begins_with(outcome, :failed)")
+            .expression_attribute_values(":failed", AttributeValue::S(FAILED_OUTCOME.into()));
         let written = self.conditional(put.send().await)?;
         if written == Written::Done {
             tracing::info!(kind = entry.kind.as_str(), key = %entry.key, decision = %entry.decision, reason = %entry.reason, "audited");

@@ -136,6 +136,25 @@ async fn an_audit_entry_is_written_once_per_key() {
 }
 
 #[tokio::test]
+async fn a_decision_is_written_once_unless_its_handling_failed() {
+    let put = mock!(Client::put_item)
+        .match_requests(|input| {
+            assert_eq!(
+                input.condition_expression(),
+                Some("attribute_not_exists(pk) OR begins_with(outcome, :failed)")
+            );
+            let values = input.expression_attribute_values().unwrap();
+            assert_eq!(values[":failed"].as_s().unwrap(), FAILED_OUTCOME);
+            true
+        })
+        .then_output(|| PutItemOutput::builder().build());
+    let done = mock!(Client::put_item).then_error(condition_failed_put);
+    let table = StateTable::new(mock_client!(aws_sdk_dynamodb, [&put, &done]), TABLE);
+    assert_eq!(table.audit_decision(&entry()).await.unwrap(), Written::Done);
+    assert_eq!(table.audit_decision(&entry()).await.unwrap(), Written::AlreadyDone);
+}
+
+#[tokio::test]
 async fn a_release_starts_once_and_finishes_only_from_in_progress() {
     let start = mock!(Client::put_item)
         .match_requests(|input| {
