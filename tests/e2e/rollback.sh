@@ -97,4 +97,5 @@ for sk in "${FAKES[@]}"; do
     --key "{\"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$sk\"}}"
 done
 
+no_secrets_in_logs --require
 summary
