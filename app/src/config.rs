@@ -7,6 +7,7 @@
 //! | `TANDEM_DB_SECRET` | name or ARN of the Secrets Manager secret that holds the database's `username`, `password`, `host`, `port` and optional `dbname` | none: `GET /db` answers 503 saying so |
 //! | `TANDEM_DB_TLS` | `required` or `disabled`: TLS to the database | `required` |
 //! | `TANDEM_DB_CA_FILE` | a PEM bundle that the database's certificate must chain to (RDS: its CA bundle) | the built-in web roots |
+//! | `TANDEM_TLS` | `self-signed`: serve HTTPS with a certificate made at start (the ALB's HTTPS target groups), or `off` | `off` |
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -40,6 +41,17 @@ pub struct Config {
     pub db_secret: Option<String>,
     /// TLS to the database.
     pub db_tls: DbTls,
+    /// Whether the service itself serves HTTPS.
+    pub serve_tls: ServeTls,
+}
+
+/// What the service serves: plain HTTP, or HTTPS with its own certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeTls {
+    /// Plain HTTP (the local AWS, tests).
+    Off,
+    /// HTTPS with a key and self-signed certificate made at start.
+    SelfSigned,
 }
 
 /// A setting that cannot be used, named with the fix.
@@ -51,6 +63,9 @@ pub enum ConfigError {
     /// `TANDEM_DB_TLS` is neither `required` nor `disabled`.
     #[error("TANDEM_DB_TLS is {0:?}; use \"required\" (the default) or \"disabled\"")]
     Tls(String),
+    /// `TANDEM_TLS` is neither `self-signed` nor `off`.
+    #[error("TANDEM_TLS is {0:?}; use \"self-signed\" (HTTPS to the load balancer) or \"off\" (the default)")]
+    ServeTls(String),
     /// `TANDEM_DB_CA_FILE` is set while TLS is disabled.
     #[error("TANDEM_DB_CA_FILE is set but TANDEM_DB_TLS is \"disabled\"; unset one of them")]
     CaWithoutTls,
@@ -81,8 +96,14 @@ impl Config {
             Some("disabled") => DbTls::Disabled,
             Some(other) => return Err(ConfigError::Tls(other.to_owned())),
         };
+        let serve_tls = match get("TANDEM_TLS").map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("off") => ServeTls::Off,
+            Some("self-signed") => ServeTls::SelfSigned,
+            Some(other) => return Err(ConfigError::ServeTls(other.to_owned())),
+        };
         Ok(Self {
             listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
+            serve_tls,
             image_tag: get("TANDEM_IMAGE_TAG").unwrap_or_else(|| DEFAULT_IMAGE_TAG.to_owned()),
             db_secret: get("TANDEM_DB_SECRET"),
             db_tls,
@@ -159,5 +180,17 @@ mod tests {
         assert!(err.to_string().contains("\"required\""), "{err}");
         let err = config(&[("TANDEM_DB_TLS", "disabled"), ("TANDEM_DB_CA_FILE", "/x.pem")]).unwrap_err();
         assert_eq!(err, ConfigError::CaWithoutTls);
+    }
+
+    #[test]
+    fn https_to_the_load_balancer_is_asked_for_by_name() {
+        assert_eq!(config(&[]).unwrap().serve_tls, ServeTls::Off);
+        assert_eq!(config(&[("TANDEM_TLS", "off")]).unwrap().serve_tls, ServeTls::Off);
+        assert_eq!(
+            config(&[("TANDEM_TLS", "Self-Signed")]).unwrap().serve_tls,
+            ServeTls::SelfSigned
+        );
+        let e = config(&[("TANDEM_TLS", "yes")]).unwrap_err().to_string();
+        assert!(e.contains("TANDEM_TLS is \"yes\"") && e.contains("self-signed"), "{e}");
     }
 }

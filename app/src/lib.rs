@@ -6,6 +6,7 @@
 //!   connection fails, so a failover's new endpoint is picked up.
 //! - [`secret`]: where the credentials and endpoint come from
 //!   ([`secret::SecretSource`]: Secrets Manager, or memory in tests).
+//! - [`tls`]: HTTPS to the load balancer, with a certificate made at start.
 //! - [`config`]: the environment variables it reads.
 //!
 //! `main.rs` only wires these together.
@@ -16,3 +17,4 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod secret;
+pub mod tls;

@@ -1,6 +1,7 @@
-//! HTTP probes: one `GET`, bounded in time, over plain HTTP (the deploy
-//! hook's green targets, inside the VPC) or HTTPS (the failover function's
-//! public `/health` of each region's load balancer).
+//! HTTP probes: one `GET`, bounded in time, over plain HTTP or HTTPS: the
+//! deploy hook's green tasks, inside the VPC, by their private address
+//! ([`HttpProber::for_tasks`]), and the failover function's public `/health`
+//! of each region's load balancer ([`HttpProber::new`]).
 
 use bytes::Bytes;
 use http_body_util::Empty;
@@ -34,6 +35,16 @@ pub struct HttpProber {
     http: Client<HttpConnector, Empty<Bytes>>,
     https: Arc<OnceLock<Result<HttpsClient, String>>>,
     timeout: Duration,
+    trust: Trust,
+}
+
+/// Which certificates an `https://` probe accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trust {
+    /// Those that chain to the system's roots and name the host.
+    SystemRoots,
+    /// Any: a task's own certificate, made at its start (see [`HttpProber::for_tasks`]).
+    AnyCertificate,
 }
 
 impl HttpProber {
@@ -45,6 +56,20 @@ impl HttpProber {
                 .build(tcp(timeout)),
             https: Arc::new(OnceLock::new()),
             timeout,
+            trust: Trust::SystemRoots,
+        }
+    }
+
+    /// Probes of this service's own tasks, by private address inside the
+    /// VPC: an `https://` probe accepts any certificate. Each task makes its
+    /// own self-signed certificate at start (the app's `TANDEM_TLS`), which
+    /// no root vouches for and no address names; the load balancer does not
+    /// check its targets' certificates either. The traffic is still
+    /// encrypted, and a probe only reads a status.
+    pub fn for_tasks(timeout: Duration) -> Self {
+        Self {
+            trust: Trust::AnyCertificate,
+            ..Self::new(timeout)
         }
     }
 
@@ -53,18 +78,17 @@ impl HttpProber {
     fn https(&self) -> Result<&HttpsClient, String> {
         self.https
             .get_or_init(|| {
-                let mut roots = rustls::RootCertStore::empty();
-                let native = rustls_native_certs::load_native_certs();
-                if !native.errors.is_empty() {
-                    tracing::warn!(errors = native.errors.len(), "some system TLS roots could not be read");
+                let provider = Arc::new(rustls::crypto::ring::default_provider());
+                let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| format!("TLS could not be set up for probes ({e})"))?;
+                let tls = match self.trust {
+                    Trust::SystemRoots => builder.with_root_certificates(system_roots()),
+                    Trust::AnyCertificate => builder
+                        .dangerous()
+                        .with_custom_certificate_verifier(Arc::new(any_certificate::AnyCertificate(provider))),
                 }
-                roots.add_parsable_certificates(native.certs);
-                let tls =
-                    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                        .with_safe_default_protocol_versions()
-                        .map_err(|e| format!("TLS could not be set up for probes ({e})"))?
-                        .with_root_certificates(roots)
-                        .with_no_client_auth();
+                .with_no_client_auth();
                 let connector = hyper_rustls::HttpsConnectorBuilder::new()
                     .with_tls_config(tls)
                     .https_only()
@@ -76,6 +100,66 @@ impl HttpProber {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+}
+
+/// The system's TLS roots (those that cannot be read are skipped, with a warning).
+fn system_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    if !native.errors.is_empty() {
+        tracing::warn!(errors = native.errors.len(), "some system TLS roots could not be read");
+    }
+    roots.add_parsable_certificates(native.certs);
+    roots
+}
+
+/// The verifier of [`HttpProber::for_tasks`].
+mod any_certificate {
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{DigitallySignedStruct, SignatureScheme};
+    use std::sync::Arc;
+
+    /// Accepts any certificate, but still checks the handshake's signatures
+    /// against it (so the other end holds the certificate's key).
+    #[derive(Debug)]
+    pub(super) struct AnyCertificate(pub(super) Arc<CryptoProvider>);
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
     }
 }
 
@@ -163,6 +247,48 @@ mod tests {
         let first = prober.https().map(std::ptr::from_ref).unwrap();
         let _ = prober.get(&format!("https://{endpoint}/health")).await;
         assert_eq!(prober.https().map(std::ptr::from_ref).unwrap(), first);
+    }
+
+    /// A loopback HTTPS server with a self-signed certificate (as a task
+    /// makes at start) that answers 200 to each of `times` connections.
+    async fn serve_self_signed(times: usize) -> String {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        let made = rcgen::generate_simple_self_signed(vec!["tandem-app".to_owned()]).unwrap();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.key_pair.serialize_der()));
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![made.cert.der().clone()], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            for _ in 0..times {
+                let (stream, _) = listener.accept().await.unwrap();
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    continue;
+                };
+                let mut buffer = [0u8; 1024];
+                let _ = tls.read(&mut buffer).await;
+                let _ = tls
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = tls.shutdown().await;
+            }
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn a_task_s_own_certificate_is_taken_only_by_the_task_prober() {
+        let endpoint = serve_self_signed(2).await;
+        let tasks = HttpProber::for_tasks(Duration::from_secs(5));
+        assert_eq!(tasks.get(&format!("https://{endpoint}/health")).await, Ok(200));
+        let public = HttpProber::new(Duration::from_secs(5));
+        let why = public.get(&format!("https://{endpoint}/health")).await.unwrap_err();
+        assert!(why.to_lowercase().contains("certificate"), "{why}");
     }
 
     #[tokio::test]

@@ -145,7 +145,8 @@ impl Hook {
         let mut probes = Vec::new();
         for endpoint in &endpoints {
             for expected in &self.settings.smoke_paths {
-                let answer = self.prober.get(&format!("http://{endpoint}{}", expected.path)).await;
+                let url = format!("{}://{endpoint}{}", self.settings.probe_scheme, expected.path);
+                let answer = self.prober.get(&url).await;
                 probes.push(Probe {
                     endpoint: endpoint.clone(),
                     expected: expected.clone(),

@@ -73,6 +73,7 @@ fn settings() -> Settings {
         interval: Duration::from_secs(5),
         probe_timeout: Duration::from_secs(5),
         state_table: Some("tandem-dev-state".into()),
+        probe_scheme: "http",
     }
 }
 

@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         elb: aws_sdk_elasticloadbalancingv2::Client::new(&config),
         codedeploy: aws_sdk_codedeploy::Client::new(&config),
         state: (settings.state_table.clone()).map(|name| StateTable::new(aws_sdk_dynamodb::Client::new(&config), name)),
-        prober: Arc::new(HttpProber::new(settings.probe_timeout)),
+        prober: Arc::new(HttpProber::for_tasks(settings.probe_timeout)),
         region: config.region().map(|r| r.to_string()).unwrap_or_default(),
         settings,
     };

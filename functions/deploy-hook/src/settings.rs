@@ -26,6 +26,9 @@ pub struct Settings {
     pub probe_timeout: Duration,
     /// The state table for the audit trail (`TANDEM_STATE_TABLE`).
     pub state_table: Option<String>,
+    /// `http` or `https`: how the tasks serve (`TANDEM_PROBE_SCHEME`; HTTPS
+    /// behind the ALB's HTTPS target groups on AWS).
+    pub probe_scheme: &'static str,
 }
 
 pub use tandem_core::settings::SettingError;
@@ -72,6 +75,19 @@ impl Settings {
             interval: secs("TANDEM_PROBE_INTERVAL_SECS", DEFAULT_INTERVAL_SECS, 60)?,
             probe_timeout: secs("TANDEM_PROBE_TIMEOUT_SECS", DEFAULT_PROBE_TIMEOUT_SECS, 30)?,
             state_table: lookup("TANDEM_STATE_TABLE").filter(|t| !t.trim().is_empty()),
+            probe_scheme: match lookup("TANDEM_PROBE_SCHEME").as_deref().map(str::trim) {
+                None | Some("" | "http") => "http",
+                Some("https") => "https",
+                Some(other) => {
+                    return Err(SettingError {
+                        name: "TANDEM_PROBE_SCHEME",
+                        reason: format!(
+                            "{} is neither \"http\" nor \"https\" (how the tasks serve)",
+                            tandem_core::text::quote(other)
+                        ),
+                    });
+                }
+            },
         })
     }
 }
@@ -169,5 +185,19 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s.interval, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_probes_follow_how_the_tasks_serve() {
+        let scheme = |v: Option<&str>| {
+            let mut vars = vec![("TANDEM_TEST_LISTENER_ARN", LISTENER)];
+            vars.extend(v.map(|v| ("TANDEM_PROBE_SCHEME", v)));
+            settings(&vars).map(|s| s.probe_scheme)
+        };
+        assert_eq!(scheme(None).unwrap(), "http");
+        assert_eq!(scheme(Some("https")).unwrap(), "https");
+        let e = scheme(Some("ftp")).unwrap_err();
+        assert_eq!(e.name, "TANDEM_PROBE_SCHEME");
+        assert!(e.reason.contains("\"ftp\""), "{}", e.reason);
     }
 }

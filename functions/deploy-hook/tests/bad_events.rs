@@ -93,6 +93,7 @@ fn hook(reports: &Reports) -> Hook {
             interval: Duration::from_secs(5),
             probe_timeout: Duration::from_secs(5),
             state_table: Some("tandem-local-state".into()),
+            probe_scheme: "http",
         },
         region: "us-east-1".into(),
     }

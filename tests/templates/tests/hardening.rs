@@ -328,3 +328,43 @@ fn the_global_stack_says_where_to_delegate_a_zone_it_made() {
         "an existing zone is optional"
     );
 }
+
+#[test]
+fn tls_reaches_the_tasks_outside_local() {
+    for (env, protocol, tls, scheme) in [
+        ("dev", "HTTPS", "self-signed", "https"),
+        ("prod", "HTTPS", "self-signed", "https"),
+        ("local", "HTTP", "off", "http"),
+    ] {
+        let t = region_in(env);
+        for group in ["BlueTargetGroup", "GreenTargetGroup"] {
+            let p = t.properties(group);
+            assert_eq!(p["Protocol"], protocol, "{env}: {group}");
+            assert_eq!(p["HealthCheckProtocol"], protocol, "{env}: {group}'s health check");
+        }
+        let release = region().resolved(&[
+            ("Env", env),
+            ("Role", "primary"),
+            ("DbOrigin", "writer"),
+            (
+                "CertificateArn",
+                if env == "local" {
+                    ""
+                } else {
+                    "arn:aws:acm:us-east-1:1:certificate/x"
+                },
+            ),
+            ("DeployHookCodeKey", "deploy-hook/1.zip"),
+        ]);
+        assert_eq!(
+            release.properties("Release")["Environment"]["TANDEM_TLS"],
+            tls,
+            "{env}: the app serves what the ALB expects"
+        );
+        assert_eq!(
+            release.properties("DeployHookFunction")["Environment"]["Variables"]["TANDEM_PROBE_SCHEME"],
+            scheme,
+            "{env}: the hook probes the tasks as they serve"
+        );
+    }
+}
