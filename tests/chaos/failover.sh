@@ -48,10 +48,22 @@ lock_error() {
     --query 'Items[?starts_with(sk.S, `lock#`)] | [0].[step.S, error.S]' --output text
 }
 roles_before=$(roles)
+# forget_locks: removes the failover locks, so that each cell starts as a
+# first request (a cell that fails after its claim leaves the lock held
+# until its lease runs out, by design: the next trigger after that resumes).
+forget_locks() {
+  local sk
+  for sk in $(aws dynamodb query --region $S --table-name tandem-local-state --key-condition-expression 'pk = :p' \
+      --expression-attribute-values '{":p":{"S":"failover"}}' --consistent-read --query 'Items[].sk.S' --output text); do
+    [[ $sk == lock#* ]] && aws dynamodb delete-item --region $S --table-name tandem-local-state \
+      --key "{\"pk\":{\"S\":\"failover\"},\"sk\":{\"S\":\"$sk\"}}"
+  done
+}
 
 # cell NAME RULE PROMOTIONS NEEDLE: one forced failover under RULE.
 cell() {
   local name=$1 rule=$2 want=$3 needle=$4 t0 took error said
+  forget_locks
   forget_fired
   faults "$rule" "$TAP"
   jq -nc --arg r "chaos: $name" '{action: "failover", reason: $r, force: true, dry_run: false}' >"$OUT/event.json"
@@ -64,6 +76,8 @@ cell() {
   check "failover under $name: PromoteReadReplica reached AWS $want time(s)" eq "$(promotions)" "$want"
   check "failover under $name: the roles were not written" eq "$(roles)" "$roles_before"
   check "failover under $name: the answer or the lock names the cause" contains "$said" "$needle"
+  check "failover under $name: the lock is left claimed (held to its lease), failed, or not taken" one_of \
+    "$(lock_error | cut -f1)" claimed failed None
   record failover "$name" "$want promotion(s), roles unchanged" \
     "$(promotions) promotion(s), roles $([[ $(roles) == "$roles_before" ]] && echo unchanged || echo CHANGED), error: $error" \
     "$took" "$said"
@@ -82,4 +96,5 @@ cell "RDS PromoteReadReplica throttled always" \
   '{"service": "rds", "operation": "PromoteReadReplica", "error": {"code": "Throttling", "status": 400}}' 0 "Throttling"
 cell "RDS PromoteReadReplica, connection reset always" \
   '{"service": "rds", "operation": "PromoteReadReplica", "reset": true}' 0 "connection closed"
+forget_locks
 summary

@@ -98,15 +98,25 @@ package_function() {
   echo "$key"
 }
 
-# no_secrets_in_logs [--require]: the functions' logs so far (every line they wrote,
-# which the local AWS copies into its log) hold no custom-resource
-# ResponseURL (a presigned URL: whoever has it can answer for the stack)
-# and no database password of the secrets that exist now.
+# no_secrets_in_logs [--require]: the functions' logs so far hold no
+# custom-resource ResponseURL (a presigned URL: whoever has it can answer for
+# the stack) and no database password of the secrets that exist now. The
+# logs: every function log group in both regions (CloudWatch Logs, where the
+# custom resources' invocations log), and what the local AWS copies into its
+# own log from the invocations it was asked for.
 MINISTACK_LOG=.local/ministack/ministack.log
 no_secrets_in_logs() {
-  local lines region password
-  [[ -f $MINISTACK_LOG ]] || return 0
-  lines=$(grep -E '^\{"timestamp":' "$MINISTACK_LOG")
+  local lines region group password
+  lines=$( {
+    [[ -f $MINISTACK_LOG ]] && grep -E '^\{"timestamp":' "$MINISTACK_LOG"
+    for region in us-east-1 us-east-2; do
+      for group in $(aws logs describe-log-groups --region "$region" --log-group-name-prefix /aws/lambda/tandem-local- \
+          --query 'logGroups[].logGroupName' --output text 2>/dev/null); do
+        aws logs filter-log-events --region "$region" --log-group-name "$group" \
+          --query 'events[].message' --output json 2>/dev/null | jq -r '.[]'
+      done
+    done
+  } | grep -E '^\{"timestamp":')
   # --require: this suite ran functions that log, so an empty log means the
   # check would pass for nothing (the log's format changed, say).
   if [[ ${1:-} == --require ]]; then

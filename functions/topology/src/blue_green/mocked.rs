@@ -27,11 +27,11 @@ use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use tandem_testing::mock_client;
 
-const REGION: &str = "us-east-1";
-const LIVE: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/tandem-dev-app:6";
-const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/tandem-dev-app:7";
+pub(super) const REGION: &str = "us-east-1";
+pub(super) const LIVE: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/tandem-dev-app:6";
+pub(super) const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/tandem-dev-app:7";
 
-fn request(kind: &str) -> Request {
+pub(super) fn request(kind: &str) -> Request {
     serde_json::from_value(serde_json::json!({
         "RequestType": kind, "ResponseURL": "http://127.0.0.1:4566/x",
         "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/tandem-dev-region/1",
@@ -46,7 +46,7 @@ fn wanted() -> String {
 }
 
 /// The service, serving `live` (tagged `fingerprint`) with `desired` tasks.
-fn service(live: &'static str, desired: i32) -> Rule {
+pub(super) fn service(live: &'static str, desired: i32) -> Rule {
     mock!(aws_sdk_ecs::Client::describe_services)
         .match_requests(|i| i.cluster() == Some("tandem-dev") && i.services() == ["tandem-dev-app"])
         .then_output(move || {
@@ -60,7 +60,7 @@ fn service(live: &'static str, desired: i32) -> Rule {
         })
 }
 
-fn live_tagged(fingerprint: Option<String>) -> Rule {
+pub(super) fn live_tagged(fingerprint: Option<String>) -> Rule {
     mock!(aws_sdk_ecs::Client::describe_task_definition)
         .match_requests(|i| i.task_definition() == Some(LIVE) && !i.include().is_empty())
         .then_output(move || {
@@ -175,7 +175,7 @@ fn update(needle: &'static str) -> Rule {
         .then_output(|| UpdateItemOutput::builder().build())
 }
 
-fn resource(ecs: &[&Rule], codedeploy: &[&Rule], dynamodb: &[&Rule]) -> BlueGreenDeployment {
+pub(super) fn resource(ecs: &[&Rule], codedeploy: &[&Rule], dynamodb: &[&Rule]) -> BlueGreenDeployment {
     BlueGreenDeployment::new(
         mock_client!(aws_sdk_ecs, ecs.iter().copied()),
         mock_client!(aws_sdk_codedeploy, codedeploy.iter().copied()),
@@ -184,7 +184,7 @@ fn resource(ecs: &[&Rule], codedeploy: &[&Rule], dynamodb: &[&Rule]) -> BlueGree
     )
 }
 
-fn used(rules: &[&Rule]) {
+pub(super) fn used(rules: &[&Rule]) {
     for (i, rule) in rules.iter().enumerate() {
         assert_eq!(rule.num_calls(), 1, "rule {i} was not called exactly once");
     }
@@ -219,6 +219,7 @@ async fn a_release_registers_deploys_follows_and_records_success() {
         &deployment(DeploymentStatus::Succeeded, None),
     ];
     let db = [
+        &put("#start"),
         &put("in-progress"),
         &update("d-NEW"),
         &put("started d-NEW"),
@@ -267,6 +268,7 @@ async fn the_first_release_scales_a_zero_task_service_before_deploying() {
     let ecs = [&service(LIVE, 0), &live_tagged(None), &register(), &scale];
     let cd = [&create_deployment(), &deployment(DeploymentStatus::Succeeded, None)];
     let db = [
+        &put("#start"),
         &put("in-progress"),
         &update("d-NEW"),
         &put("started"),
@@ -291,6 +293,7 @@ async fn a_failed_first_release_scales_the_service_back_to_zero() {
         .then_output(|| ListDeploymentTargetsOutput::builder().build());
     let cd = [&create_deployment(), &deployment(DeploymentStatus::Failed, None), &list];
     let db = [
+        &put("#start"),
         &put("in-progress"),
         &update("d-NEW"),
         &put("started"),
@@ -307,7 +310,12 @@ async fn a_failed_first_release_scales_the_service_back_to_zero() {
 async fn a_refused_deployment_fails_naming_codedeploy_and_records_it() {
     let ecs = [&service(LIVE, 2), &live_tagged(None), &register()];
     let cd = [&refused()];
-    let db = [&put("in-progress"), &update("failed"), &put("release failed")];
+    let db = [
+        &put("#start"),
+        &put("in-progress"),
+        &update("failed"),
+        &put("release failed"),
+    ];
     let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
     let reason = outcome.unwrap_err();
     assert!(
@@ -334,6 +342,7 @@ async fn a_deployment_that_fails_mid_way_names_the_failing_hook() {
         &details,
     ];
     let db = [
+        &put("#start"),
         &put("in-progress"),
         &update("d-NEW"),
         &put("started"),
@@ -363,6 +372,7 @@ async fn a_deployment_stopped_mid_way_fails_the_release() {
         &list,
     ];
     let db = [
+        &put("#start"),
         &put("in-progress"),
         &update("d-NEW"),
         &put("started"),

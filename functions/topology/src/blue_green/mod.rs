@@ -22,8 +22,10 @@
 //!
 //! - **Create / Update** with an image: if the same settings are live (the
 //!   live task definition carries their fingerprint, as after a stack
-//!   rollback), success with no action. Otherwise it records the release as
-//!   in progress (a conditional write: once per request), registers a
+//!   rollback), success with no action. Otherwise it claims the request (a
+//!   conditional write: a second delivery of the same request follows the
+//!   first one's release instead, `duplicate.rs`), records the release as
+//!   in progress, registers a
 //!   revision, scales a zero-task service up (the first release only),
 //!   starts a deployment with an AppSpec naming the hook for
 //!   `AfterAllowTestTraffic`, `BeforeAllowTraffic` and `AfterAllowTraffic`,
@@ -42,6 +44,7 @@
 //! definition and the AppSpec; `calls.rs` makes the ECS and CodeDeploy calls.
 
 mod calls;
+mod duplicate;
 pub mod plan;
 pub mod props;
 pub mod spec;
@@ -157,6 +160,17 @@ impl BlueGreenDeployment {
         scale_to: Option<i32>,
     ) -> Result<Outcome, HandlerError> {
         let table = self.table(props);
+        // One delivery of a request releases; a later one follows it.
+        if !duplicate::claim(&table, &request.request_id, props, &self.region).await? {
+            return duplicate::follow_first(
+                &table,
+                props,
+                &self.region,
+                &request.request_id,
+                duplicate::WAIT_FOR_FIRST,
+            )
+            .await;
+        }
         let task_definition = calls::register(&self.ecs, spec, fingerprint).await?;
         let mut record = ReleaseRecord {
             release_id: request.request_id.clone(),
@@ -359,6 +373,9 @@ impl CustomResource for BlueGreenDeployment {
     }
 }
 
+#[cfg(test)]
+#[path = "duplicate_tests.rs"]
+mod duplicate_tests;
 #[cfg(test)]
 #[path = "mocked.rs"]
 mod mocked;
