@@ -145,3 +145,54 @@ pub fn samples(prefixes: &[&str]) -> Vec<Vec<u8>> {
     );
     found.into_iter().map(|(_, bytes)| bytes).collect()
 }
+
+/// Reads `bytes` as a function's `main` does (`Payload`) and, when they are
+/// JSON, hands them to `parse`: never a panic, and an error is one line of at
+/// most 1,000 characters. The check [`parser_properties!`](crate::parser_properties) runs.
+pub fn parses_or_says_why_in_one_line<E: std::fmt::Display>(
+    bytes: &[u8],
+    parse: impl Fn(&Value) -> Result<(), E>,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let payload = tandem_core::payload::Payload::from_slice(bytes);
+    if let Ok(value) = payload.to_value()
+        && let Err(error) = parse(&value)
+    {
+        let message = error.to_string();
+        proptest::prop_assert!(
+            !message.contains('\n') && message.chars().count() <= 1000,
+            "{}",
+            message
+        );
+    }
+    Ok(())
+}
+
+/// The three properties of an event parser, as proptest tests: any JSON
+/// value, any bytes, and the samples in `events/` whose names start with one
+/// of `$prefixes`, mutated; each goes through `$check` (a
+/// `fn(&[u8]) -> Result<(), TestCaseError>`, such as one built on
+/// [`parses_or_says_why_in_one_line`]). The caller depends on `proptest`.
+#[macro_export]
+macro_rules! parser_properties {
+    ($check:path, $prefixes:expr) => {
+        proptest::proptest! {
+            /// Any JSON value, biased to the fields the parsers branch on.
+            #[test]
+            fn the_parser_takes_any_json_value(value in $crate::arbitrary::json()) {
+                $check(value.to_string().as_bytes())?;
+            }
+
+            /// Any bytes at all.
+            #[test]
+            fn the_parser_takes_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+                $check(&bytes)?;
+            }
+
+            /// The function's samples, mutated.
+            #[test]
+            fn the_parser_takes_mutated_samples(bytes in $crate::arbitrary::mutated($crate::arbitrary::samples($prefixes))) {
+                $check(&bytes)?;
+            }
+        }
+    };
+}

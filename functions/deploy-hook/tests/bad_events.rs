@@ -18,7 +18,6 @@ use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use deploy_hook::hook::Hook;
 use deploy_hook::settings::{Settings, SmokePath};
-use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -149,35 +148,7 @@ fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
             payload.text("LifecycleEventHookExecutionId"),
         );
     }
-    if let Ok(value) = payload.to_value()
-        && let Err(error) = deploy_hook::event::parse(&value)
-    {
-        let message = error.to_string();
-        prop_assert!(
-            !message.contains('\n') && message.chars().count() <= 1000,
-            "{}",
-            message
-        );
-    }
-    Ok(())
+    arbitrary::parses_or_says_why_in_one_line(bytes, |value| deploy_hook::event::parse(value).map(drop))
 }
 
-proptest! {
-    /// Any JSON value, biased to the fields the parser branches on.
-    #[test]
-    fn the_parser_takes_any_json_value(value in arbitrary::json()) {
-        check_parse(value.to_string().as_bytes())?;
-    }
-
-    /// Any bytes at all.
-    #[test]
-    fn the_parser_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        check_parse(&bytes)?;
-    }
-
-    /// The function's samples, mutated.
-    #[test]
-    fn the_parser_takes_mutated_samples(bytes in arbitrary::mutated(arbitrary::samples(&["deploy-hook-"]))) {
-        check_parse(&bytes)?;
-    }
-}
+tandem_testing::parser_properties!(check_parse, &["deploy-hook-"]);

@@ -9,7 +9,6 @@
 use failover::decide::Limits;
 use failover::settings::Settings;
 use failover::shell::{Failover, Invocation};
-use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,36 +91,7 @@ async fn every_bad_event_is_refused_naming_the_problem() {
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.
 fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
-    let payload = Payload::from_slice(bytes);
-    if let Ok(value) = payload.to_value()
-        && let Err(error) = failover::event::parse(&value)
-    {
-        let message = error.to_string();
-        prop_assert!(
-            !message.contains('\n') && message.chars().count() <= 1000,
-            "{}",
-            message
-        );
-    }
-    Ok(())
+    arbitrary::parses_or_says_why_in_one_line(bytes, |value| failover::event::parse(value).map(drop))
 }
 
-proptest! {
-    /// Any JSON value, biased to the fields the parser branches on.
-    #[test]
-    fn the_parser_takes_any_json_value(value in arbitrary::json()) {
-        check_parse(value.to_string().as_bytes())?;
-    }
-
-    /// Any bytes at all.
-    #[test]
-    fn the_parser_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        check_parse(&bytes)?;
-    }
-
-    /// The function's samples, mutated.
-    #[test]
-    fn the_parser_takes_mutated_samples(bytes in arbitrary::mutated(arbitrary::samples(&["failover-"]))) {
-        check_parse(&bytes)?;
-    }
-}
+tandem_testing::parser_properties!(check_parse, &["failover-"]);

@@ -5,7 +5,6 @@
 //! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
 //! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
-use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rollback::decide::Scope;
 use rollback::shell::{Rollback, Settings};
@@ -62,36 +61,7 @@ async fn every_bad_event_is_refused_naming_the_problem() {
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.
 fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
-    let payload = Payload::from_slice(bytes);
-    if let Ok(value) = payload.to_value()
-        && let Err(error) = rollback::event::parse(&value)
-    {
-        let message = error.to_string();
-        prop_assert!(
-            !message.contains('\n') && message.chars().count() <= 1000,
-            "{}",
-            message
-        );
-    }
-    Ok(())
+    arbitrary::parses_or_says_why_in_one_line(bytes, |value| rollback::event::parse(value).map(drop))
 }
 
-proptest! {
-    /// Any JSON value, biased to the fields the parser branches on.
-    #[test]
-    fn the_parser_takes_any_json_value(value in arbitrary::json()) {
-        check_parse(value.to_string().as_bytes())?;
-    }
-
-    /// Any bytes at all.
-    #[test]
-    fn the_parser_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        check_parse(&bytes)?;
-    }
-
-    /// The function's samples, mutated.
-    #[test]
-    fn the_parser_takes_mutated_samples(bytes in arbitrary::mutated(arbitrary::samples(&["rollback-"]))) {
-        check_parse(&bytes)?;
-    }
-}
+tandem_testing::parser_properties!(check_parse, &["rollback-"]);

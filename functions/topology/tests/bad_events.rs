@@ -16,7 +16,7 @@ use tandem_core::cfn::sender::Transport;
 use tandem_core::cfn::{Invocation, Runner, Settings};
 use tandem_core::payload::Payload;
 use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
-use tandem_testing::{Script, arbitrary, mock_client, regional_clients};
+use tandem_testing::{Script, mock_client, regional_clients};
 use topology::{blue_green, cross_region_outputs, vpc_peering};
 
 /// Records every response body PUT to a ResponseURL.
@@ -123,24 +123,7 @@ fn check_runner(bytes: &[u8]) -> Result<(), proptest::test_runner::TestCaseError
     Ok(())
 }
 
-proptest! {
-    /// Any JSON value, biased to the request's fields.
-    #[test]
-    fn the_runner_takes_any_json_value(value in arbitrary::json()) {
-        check_runner(value.to_string().as_bytes())?;
-    }
-
-    /// Any bytes at all.
-    #[test]
-    fn the_runner_takes_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
-        check_runner(&bytes)?;
-    }
-
-    /// The function's samples, mutated.
-    #[test]
-    fn the_runner_takes_mutated_samples(
-        bytes in arbitrary::mutated(arbitrary::samples(&["cross-region-outputs-", "vpc-peering-", "blue-green-", "malformed-"]))
-    ) {
-        check_runner(&bytes)?;
-    }
-}
+tandem_testing::parser_properties!(
+    check_runner,
+    &["cross-region-outputs-", "vpc-peering-", "blue-green-", "malformed-"]
+);
