@@ -57,15 +57,7 @@ async fn get_tls(addr: SocketAddr, certificate: &CertificateDer<'static>, path: 
         .connect(name, tcp)
         .await
         .map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
-    let request = hyper::Request::get(path)
-        .header("host", "tandem-app")
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+    let response = send_get(TokioIo::new(stream), path).await?;
     let status = response.status().as_u16();
     let body = response
         .into_body()
@@ -79,7 +71,18 @@ async fn get_tls(addr: SocketAddr, certificate: &CertificateDer<'static>, path: 
 /// `GET path` in plain HTTP: the status, or why there is none.
 async fn get_plain(addr: SocketAddr, path: &str) -> Result<u16, String> {
     let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), send_get(TokioIo::new(tcp), path))
+        .await
+        .map_err(|_| "no answer in 5 s".to_owned())??;
+    Ok(response.status().as_u16())
+}
+
+/// `GET path` over `io` (HTTP/1.1): the response.
+async fn send_get<I>(io: I, path: &str) -> Result<hyper::Response<hyper::body::Incoming>, String>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
@@ -87,11 +90,7 @@ async fn get_plain(addr: SocketAddr, path: &str) -> Result<u16, String> {
         .header("host", "tandem-app")
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
-    let response = tokio::time::timeout(std::time::Duration::from_secs(5), sender.send_request(request))
-        .await
-        .map_err(|_| "no answer in 5 s".to_owned())?
-        .map_err(|e| e.to_string())?;
-    Ok(response.status().as_u16())
+    sender.send_request(request).await.map_err(|e| e.to_string())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

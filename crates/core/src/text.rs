@@ -90,6 +90,19 @@ fn shortened(inner: &str, quote: char) -> String {
     format!("{quote}{head}…{quote} ({count} characters)")
 }
 
+/// What kind of JSON value `value` is, as a sentence says it ("an array").
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,7 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
     let Some(object) = event.as_object() else {
         return Err(EventError(format!(
             "the event is {}, not a JSON object: send a schedule tick, a forwarded alarm or {{\"action\": \"failover\"|\"status\"}}",
-            kind(event)
+            tandem_core::text::json_kind(event)
         )));
     };
     if let Some(action) = object.get("action") {
@@ -149,17 +149,6 @@ fn shown(value: &Value) -> String {
     match value {
         Value::String(text) => quote(text),
         other => shorten_values(&format!("`{other}`")),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

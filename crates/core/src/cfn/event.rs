@@ -45,7 +45,7 @@ pub(crate) fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
         // serde would try to read an array as the fields in order, and say so confusingly.
         return Err(RunnerError::NotARequest(format!(
             "could not read the request: the event is {}, not a JSON object; {NOT_CLOUDFORMATION}",
-            json_kind(&event)
+            crate::text::json_kind(&event)
         )));
     }
     let error = match serde_path_to_error::deserialize::<_, Request>(&event) {
@@ -64,18 +64,6 @@ pub(crate) fn parse_event(event: Value) -> Result<Parsed, RunnerError> {
 /// The fix for an event that is not CloudFormation's custom-resource request.
 const NOT_CLOUDFORMATION: &str =
     "CloudFormation always sends it whole, with string ids, so check what invoked the function";
-
-/// What kind of JSON value `value` is, as a sentence says it.
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 fn text_field(event: &Value, name: &str) -> Option<String> {
     event.get(name).and_then(Value::as_str).map(str::to_owned)
