@@ -86,6 +86,9 @@ done
 python3 - "$DIR/results.tsv" "$DIR/RESULTS.md" <<'EOF'
 import sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+bad = [r for r in rows if len(r) != 6]
+if bad:
+    sys.exit(f"chaos: {len(bad)} result rows do not have 6 fields, such as {bad[0]}")
 out = ["| target | fault | expected | got | seconds | reason (first 160 characters) |",
        "| --- | --- | --- | --- | --- | --- |"]
 for target, fault, expected, got, secs, reason in rows:

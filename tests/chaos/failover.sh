@@ -88,8 +88,10 @@ echo "e2e chaos: the failover function under faults"
 cell "none" '{"service": "sts", "operation": "none"}' 1 "PromoteReadReplica"
 cell "DynamoDB PutItem (the lock) throttled always" \
   '{"service": "dynamodb", "operation": "PutItem", "error": {"code": "ThrottlingException", "status": 400}}' 0 "Throttling"
+# The promotion is asked for once; recording its step then fails: the lock
+# stays claimed to its lease, and the roles are not written.
 cell "DynamoDB UpdateItem (the lock's steps) throttled always" \
-  '{"service": "dynamodb", "operation": "UpdateItem", "error": {"code": "ThrottlingException", "status": 400}}' 0 "Throttling"
+  '{"service": "dynamodb", "operation": "UpdateItem", "error": {"code": "ThrottlingException", "status": 400}}' 1 "Throttling"
 cell "RDS DescribeDBInstances throttled always" \
   '{"service": "rds", "operation": "DescribeDBInstances", "error": {"code": "Throttling", "status": 400}}' 0 "Throttling"
 cell "RDS PromoteReadReplica throttled always" \

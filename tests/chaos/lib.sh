@@ -37,5 +37,7 @@ forget_fired() { curl -fsS -m 5 -X DELETE "$MB/fired" >/dev/null; }
 
 # record TARGET FAULT EXPECTED GOT SECONDS REASON: one row of the matrix.
 record() {
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$(tr '\n\t' '  ' <<<"$6")" >>"$RESULTS"
+  local field row=()
+  for field in "$@"; do row+=("$(tr '\n\t' '  ' <<<"$field" | sed 's/ *$//')"); done
+  (IFS=$'\t'; echo "${row[*]}") >>"$RESULTS"
 }
