@@ -103,5 +103,4 @@ for sk in "${SEEDED[@]}"; do
   aws dynamodb delete-item --region $P --table-name $TABLE \
     --key "{\"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$sk\"}}"
 done
-no_secrets_in_logs --require
-summary
+LOGS_REQUIRED=1 summary
