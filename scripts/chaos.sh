@@ -30,7 +30,7 @@ want=$(sha256sum requirements-chaos.txt | cut -d' ' -f1)
 if [[ ! -x .venv-chaos/bin/microburst || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
   echo "chaos: installing microburst into .venv-chaos/"
   python3 -m venv .venv-chaos
-  .venv-chaos/bin/pip install --quiet --disable-pip-version-check -r requirements-chaos.txt
+  .venv-chaos/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-chaos.txt
   echo "$want" >"$stamp"
 fi
 

@@ -47,7 +47,8 @@ if [[ ! -x .venv-checkov/bin/checkov || "$(cat "$ck_stamp" 2>/dev/null)" != "$ck
   installed=yes
   echo "setup: installing checkov into .venv-checkov/"
   python3 -m venv .venv-checkov
-  .venv-checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+  # Every package is pinned in the file: no resolver run (--no-deps).
+  .venv-checkov/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-checkov.txt
   echo "$ck_want" > "$ck_stamp"
 fi
 
