@@ -76,8 +76,9 @@ check "make diff ENV=local exits 0" eq "$rc" 0
 check "make diff previews every stack with no changes" eq "$(grep -c ': no changes$' <<<"$out")" 5
 out=$(make --no-print-directory status ENV=local 2>&1); rc=$?
 check "make status ENV=local exits 0" eq "$rc" 0
-check "make status shows the roles" contains "$out" "roles: primary us-east-1, standby us-east-2"
-check "and every stack settled" eq "$(grep -cE '^tandem-local-[a-z]+ \(us-east-[12]\): (CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
+check "make status shows the roles" contains "$out" "tandem local: primary us-east-1, standby us-east-2 (from"
+check "and every stack settled" eq "$(grep -cE '^  tandem-local-[a-z]+ +us-east-[12] +(CREATE|UPDATE)_COMPLETE$' <<<"$out")" 5
+check "and nothing needs a person" contains "$out" "needs a person: nothing"
 out=$(TANDEM_CLOUDFORMATION_ROLE_ARN=arn:aws:iam::123456789012:role/tandem-ci-dev-cloudformation make -s diff ENV=local 2>&1) && rc=0 || rc=$?
 check "a CloudFormation service role is refused for the local AWS, before any change set" eq "$rc" 2
 check "naming the variable and the fix" contains "$out" "TANDEM_CLOUDFORMATION_ROLE_ARN is set for the local AWS, which has no service roles: unset it for ENV=local"

@@ -87,7 +87,7 @@ pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow:
     for name in &names {
         cargo.args(["-p", name]);
     }
-    println!("building {} ({build:?})", names.join(", "));
+    crate::say!("building {} ({build:?})", names.join(", "));
     run(&mut cargo)?;
     let out_dir = root.join(".local").join("dist").join(env);
     names

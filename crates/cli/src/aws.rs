@@ -1,6 +1,7 @@
 //! The clients the CLI uses, one set per region, built once.
 
 use crate::config::Config;
+use crate::identity::Who;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudformation::config::Credentials;
@@ -49,8 +50,10 @@ pub(crate) struct Regional {
     pub(crate) lambda: aws_sdk_lambda::Client,
     /// RDS and CloudWatch (the local drill's stand-in replica and its lag).
     pub(crate) rds: aws_sdk_rds::Client,
-    /// CloudWatch.
+    /// CloudWatch (the alarms `tandem status` shows).
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+    /// CloudWatch Logs (`tandem logs`).
+    pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     /// Secrets Manager (a failback points each region's secret at the writer).
     pub(crate) secrets: aws_sdk_secretsmanager::Client,
 }
@@ -108,6 +111,7 @@ impl Aws {
                     lambda: lambda_client(&c),
                     rds: aws_sdk_rds::Client::new(&c),
                     cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
+                    logs: aws_sdk_cloudwatchlogs::Client::new(&c),
                     secrets: aws_sdk_secretsmanager::Client::new(&c),
                 };
                 (region.clone(), clients)
@@ -126,14 +130,20 @@ impl Aws {
         &self.regions[region]
     }
 
-    /// Fails with the fix when there are no usable credentials.
-    pub(crate) async fn check_credentials(&self, env: &str) -> anyhow::Result<String> {
+    /// Who the credentials are, or a failure naming where they came from
+    /// (`source`, [`crate::identity::credentials_source`]) and the fix.
+    pub(crate) async fn check_credentials(&self, env: &str, region: &str, source: &str) -> anyhow::Result<Who> {
         let sts = aws_sdk_sts::Client::new(&self.base);
         match sts.get_caller_identity().send().await {
-            Ok(identity) => Ok(identity.arn().unwrap_or("unknown identity").to_owned()),
+            Ok(identity) => Ok(Who {
+                account: identity.account().unwrap_or("unknown").to_owned(),
+                arn: identity.arn().unwrap_or("unknown identity").to_owned(),
+                source: source.to_owned(),
+            }),
             Err(e) => anyhow::bail!(
-                "no usable AWS credentials for env {env}: export AWS_PROFILE (or AWS_ACCESS_KEY_ID and \
-                 AWS_SECRET_ACCESS_KEY) for the target account; the SDK said: {}",
+                "no usable AWS credentials for env {env} in {region} (credentials from {source}): export \
+                 AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the target account; the SDK \
+                 said: {}",
                 error_text(&e)
             ),
         }

@@ -19,6 +19,34 @@ pub(crate) enum Body<'b> {
     Previous,
 }
 
+/// One resource change a change set would make (`tandem diff`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct ChangeView {
+    /// `Add`, `Modify`, `Remove`…
+    pub(crate) action: String,
+    /// The resource's logical id.
+    pub(crate) logical_id: String,
+    /// The resource type.
+    pub(crate) resource_type: String,
+    /// Whether the change replaces the resource: `always`, `maybe`, or `null` for no.
+    pub(crate) replacement: Option<&'static str>,
+}
+
+impl ChangeView {
+    /// One line for a person.
+    pub(crate) fn line(&self) -> String {
+        let replacement = match self.replacement {
+            Some("always") => "  (replacement)",
+            Some(_) => "  (may replace)",
+            None => "",
+        };
+        format!(
+            "  {:<7} {:<28} {}{replacement}",
+            self.action, self.logical_id, self.resource_type
+        )
+    }
+}
+
 /// One change set to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Proposal<'b> {
@@ -52,7 +80,7 @@ impl Stacks<'_> {
         let (kind, existing) = match start_for(status.as_deref()) {
             Start::Create => (ChangeSetType::Create, None),
             Start::DeleteThenCreate => {
-                println!(
+                crate::say!(
                     "  {} ({}): ROLLBACK_COMPLETE after a failed first create; deleting it to start again",
                     spec.name, self.region
                 );
@@ -146,25 +174,22 @@ impl Stacks<'_> {
         }
     }
 
-    /// The changes a prepared change set would make, one line each.
-    pub(crate) async fn changes(&self, stack: &str, change_set: &str) -> Result<Vec<String>, StackError> {
+    /// The resource changes of change set `change_set` of `stack`.
+    pub(crate) async fn changes(&self, stack: &str, change_set: &str) -> Result<Vec<ChangeView>, StackError> {
         let out = self.read_change_set(stack, change_set).await?;
         Ok(out
             .changes()
             .iter()
             .filter_map(|c| c.resource_change())
-            .map(|r| {
-                let replacement = match r.replacement().map(|x| x.as_str()) {
-                    Some("True") => "  (replacement)",
-                    Some("Conditional") => "  (may replace)",
-                    _ => "",
-                };
-                format!(
-                    "  {:<7} {:<28} {}{replacement}",
-                    r.action().map(|a| a.as_str()).unwrap_or("?"),
-                    r.logical_resource_id().unwrap_or("?"),
-                    r.resource_type().unwrap_or("?")
-                )
+            .map(|r| ChangeView {
+                action: r.action().map_or("?", |a| a.as_str()).to_owned(),
+                logical_id: r.logical_resource_id().unwrap_or("?").to_owned(),
+                resource_type: r.resource_type().unwrap_or("?").to_owned(),
+                replacement: match r.replacement().map(|x| x.as_str()) {
+                    Some("True") => Some("always"),
+                    Some("Conditional") => Some("maybe"),
+                    _ => None,
+                },
             })
             .collect())
     }

@@ -19,6 +19,8 @@ pub(crate) struct Context {
     pub(crate) aws: Aws,
     /// The region roles now.
     pub(crate) roles: Roles,
+    /// Where the roles came from: the state table, or the configuration.
+    pub(crate) roles_source: &'static str,
     /// How often to poll CloudFormation.
     pub(crate) poll: Duration,
     /// The service role CloudFormation acts as, from
@@ -73,10 +75,14 @@ impl Context {
             config.is_local(),
         )?;
         let aws = Aws::connect(&config).await;
-        if !config.is_local() {
-            let identity = aws.check_credentials(env).await?;
-            println!("tandem {env}: acting as {identity}");
-        }
+        let source = crate::identity::credentials_source(config.is_local(), |name| std::env::var(name).ok());
+        let who = if config.is_local() {
+            crate::identity::Who::local(source)
+        } else {
+            aws.check_credentials(env, &config.primary_region, &source).await?
+        };
+        crate::say!("tandem {env}: acting as {}", who.describe());
+        crate::identity::remember(who);
         let default = Roles {
             primary: config.primary_region.clone(),
             standby: config.standby_region.clone(),
@@ -86,12 +92,13 @@ impl Context {
             observed.push(read_roles(&aws, region, &config.state_table()).await);
         }
         let (roles, source) = roles::decide(&default, &observed);
-        println!(
+        crate::say!(
             "tandem {env}: primary {}, standby {} (from {source})",
-            roles.primary, roles.standby
+            roles.primary,
+            roles.standby
         );
         if let Some(role) = &cloudformation_role {
-            println!("tandem {env}: CloudFormation acts as {role}");
+            crate::say!("tandem {env}: CloudFormation acts as {role}");
         }
         let poll = Duration::from_millis(if config.is_local() { 300 } else { 3000 });
         Ok(Self {
@@ -99,6 +106,7 @@ impl Context {
             config,
             aws,
             roles,
+            roles_source: source,
             poll,
             cloudformation_role,
         })

@@ -1,10 +1,13 @@
 //! `tandem`: the operator's command line.
 //!
-//! `deploy`, `diff`, `release`, `destroy` and `status` work on one
-//! environment (`config/<env>.toml`) across both regions. Failover and drill
-//! commands arrive with the issues that build them.
+//! Every command works on one environment (`config/<env>.toml`) across
+//! both regions. Exit codes: 0 done (or nothing needs a person), 1 an
+//! error, 2 a usage error, 3 the command ran and the answer is "no" (status:
+//! something needs a person; failover: not promoted; diff: nothing to change
+//! is 0 as well).
 
 mod artifacts;
+mod audit;
 mod aws;
 mod commands;
 mod config;
@@ -12,16 +15,22 @@ mod context;
 mod events;
 mod failback;
 mod failover;
+mod identity;
+mod logs;
 mod plan;
 mod presign;
 mod release;
 mod roles;
 mod stacks;
+mod status;
 mod templates;
+mod ui;
+mod when;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
+use ui::Output;
 
 /// tandem runs a containerised web service in two AWS regions: blue/green
 /// releases, automatic rollback, and failover to the standby region.
@@ -45,6 +54,9 @@ enum Command {
         /// dev, prod or local.
         #[arg(long)]
         env: String,
+        /// text for a person; json for scripts (tandem.diff/1, see the README).
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
     },
     /// Ship an image to both regions, the primary first, blue/green through CodeDeploy.
     Release {
@@ -54,6 +66,9 @@ enum Command {
         /// The image tag, already pushed to the primary region's ECR repository tandem-<env>-app.
         #[arg(long)]
         image: String,
+        /// text for a person; json for scripts (tandem.release/1, see the README).
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
     },
     /// Delete every stack of the environment, in reverse order.
     Destroy {
@@ -94,11 +109,61 @@ enum Command {
         #[arg(long)]
         env: String,
     },
-    /// Show the region roles, the stacks and their outputs.
+    /// One screen: roles, stacks, releases, alarms in ALARM, failover, last decisions. Exits 3 when something needs a person.
     Status {
         /// dev, prod or local.
         #[arg(long)]
         env: String,
+        /// text for a person; json for scripts (tandem.status/1, with the stacks' outputs; see the README).
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// The functions' logs from both regions, merged by time.
+    Logs {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+        /// Only this function (default: all of them).
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(logs::FUNCTIONS))]
+        function: Option<String>,
+        /// Only this region (default: both).
+        #[arg(long, conflicts_with = "both")]
+        region: Option<String>,
+        /// Both regions (the default).
+        #[arg(long)]
+        both: bool,
+        /// How far back: 90s, 15m, 24h, 7d.
+        #[arg(long, default_value = "15m")]
+        since: String,
+        /// Keep polling for new lines (with backoff) until Ctrl-C.
+        #[arg(long)]
+        follow: bool,
+        /// Only lines that contain this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// The raw log events, one JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every automated decision in both regions, merged by time: what, why, what was done, how it went.
+    Audit {
+        /// dev, prod or local.
+        #[arg(long)]
+        env: String,
+        /// How far back: 90s, 15m, 24h, 7d.
+        #[arg(long, default_value = "24h")]
+        since: String,
+        /// Only this kind: release, rollback, failover or hook.
+        #[arg(long)]
+        kind: Option<String>,
+        /// text for a person; json for scripts (tandem.audit/1, see the README).
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
+    },
+    /// Print a shell completion script: tandem completions bash > /etc/bash_completion.d/tandem
+    Completions {
+        /// bash, zsh or fish.
+        shell: clap_complete::Shell,
     },
     /// Print the region roles now, as `primary=<region>` and `standby=<region>` lines (for scripts).
     Roles {
@@ -123,17 +188,24 @@ fn confirm(env: &str) -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<bool> {
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "tandem", &mut std::io::stdout());
+        return Ok(true);
+    }
     let root = context::find_root()?;
     match cli.command {
+        Command::Completions { .. } => Ok(true),
         Command::Deploy { env } => {
             let ctx = context::Context::load(&root, &env).await?;
             commands::deploy::run(&ctx).await.map(|_| true)
         }
-        Command::Diff { env } => {
+        Command::Diff { env, output } => {
+            ui::set_output(output);
             let ctx = context::Context::load(&root, &env).await?;
             commands::diff::run(&ctx).await.map(|_| true)
         }
-        Command::Release { env, image } => {
+        Command::Release { env, image, output } => {
+            ui::set_output(output);
             release::check_tag(&image)?;
             let ctx = context::Context::load(&root, &env).await?;
             commands::release::run(&ctx, &image).await?;
@@ -164,9 +236,56 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let ctx = context::Context::load(&root, &env).await?;
             commands::drill::run(&ctx).await
         }
-        Command::Status { env } => {
+        Command::Status { env, output } => {
+            ui::set_output(output);
             let ctx = context::Context::load(&root, &env).await?;
             commands::status::run(&ctx).await
+        }
+        Command::Logs {
+            env,
+            function,
+            region,
+            both: _,
+            since,
+            follow,
+            filter,
+            json,
+        } => {
+            let since_secs = when::parse_since(&since).map_err(anyhow::Error::msg)?;
+            // The context's notes go to stderr: stdout carries only log lines.
+            ui::set_output(Output::Json);
+            let ctx = context::Context::load(&root, &env).await?;
+            let regions: Vec<String> = match region {
+                Some(r) if ctx.config.regions.contains_key(&r) => vec![r],
+                Some(r) => anyhow::bail!(
+                    "--region {r} is not one of {}'s regions: use {}",
+                    ctx.config.env,
+                    ctx.config.regions.keys().cloned().collect::<Vec<_>>().join(" or ")
+                ),
+                None => ctx.config.regions.keys().cloned().collect(),
+            };
+            let functions = function.map_or_else(|| logs::FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(), |f| vec![f]);
+            let request = commands::logs::Request {
+                functions,
+                regions,
+                since_secs,
+                follow,
+                filter: filter.filter(|f| !f.is_empty()),
+                json,
+            };
+            commands::logs::run(&ctx, &request).await
+        }
+        Command::Audit {
+            env,
+            since,
+            kind,
+            output,
+        } => {
+            ui::set_output(output);
+            let since_secs = when::parse_since(&since).map_err(anyhow::Error::msg)?;
+            let kind = kind.as_deref().map(audit::parse_kind).transpose().map_err(anyhow::Error::msg)?;
+            let ctx = context::Context::load(&root, &env).await?;
+            commands::audit::run(&ctx, kind, since_secs).await
         }
         Command::Roles { env } => {
             let ctx = context::Context::load(&root, &env).await?;
@@ -182,8 +301,50 @@ async fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(3),
         Err(e) => {
-            eprintln!("tandem: error: {}", format!("{e:#}").replace('\n', " "));
+            let who = identity::error_suffix().unwrap_or_default();
+            eprintln!("tandem: error: {}{who}", format!("{e:#}").replace('\n', " "));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_cover_every_command_and_the_output_formats() {
+        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tandem", &mut script);
+            let script = String::from_utf8(script).unwrap();
+            for word in ["deploy", "status", "logs", "audit", "completions", "--since", "--follow", "json"] {
+                assert!(script.contains(word), "{shell}: {word} missing");
+            }
+        }
+    }
+
+    #[test]
+    fn output_is_text_unless_asked_and_json_only_where_documented() {
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("tandem").chain(args.iter().copied()));
+        match parse(&["status", "--env", "dev"]).unwrap().command {
+            Command::Status { output, .. } => assert_eq!(output, Output::Text),
+            other => panic!("{other:?}"),
+        }
+        for command in ["status", "diff", "audit"] {
+            assert!(parse(&[command, "--env", "dev", "--output", "json"]).is_ok(), "{command}");
+        }
+        assert!(parse(&["release", "--env", "dev", "--image", "v1", "--output", "json"]).is_ok());
+        assert!(parse(&["deploy", "--env", "dev", "--output", "json"]).is_err());
+        let e = parse(&["status", "--env", "dev", "--output", "yaml"]).unwrap_err().to_string();
+        assert!(e.contains("yaml") && e.contains("text") && e.contains("json"), "{e}");
+        let e = parse(&["logs", "--env", "dev", "--function", "app"]).unwrap_err().to_string();
+        assert!(e.contains("deploy-hook"), "{e}");
+        assert!(parse(&["logs", "--env", "dev", "--region", "us-east-1", "--both"]).is_err());
     }
 }

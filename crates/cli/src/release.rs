@@ -253,56 +253,12 @@ pub(crate) fn judge(
         },
         Ended::Failed { status, cause } => Err(ReleaseError::Failed(format!(
             "the release of {tag} failed in {region} ({role}): the stack ended {status}, first failure: {}; {record_says}; \
-             traffic stays on the previous image; fix that cause (see the hook decisions above, make status ENV={env} \
-             and the log group /aws/lambda/tandem-{env}-deploy-hook) and release again{untouched}",
+             traffic stays on the previous image; fix that cause (see the hook decisions above, tandem audit --env {env} --kind hook \
+             and tandem logs --env {env} --function deploy-hook) and release again{untouched}",
             cause.as_deref().unwrap_or("no resource reported a failure"),
             env = progress.env,
         ))),
     }
-}
-
-/// `secs` (Unix seconds) as `YYYY-MM-DD HH:MM:SS UTC`.
-pub(crate) fn format_utc(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
-    let t = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
-}
-
-/// The lines `tandem status` prints for a region's last release.
-pub(crate) fn status_lines(record: Option<&ReleaseRecord>) -> Vec<String> {
-    let Some(r) = record else {
-        return vec!["    last release               no release yet".to_owned()];
-    };
-    let mut lines = vec![
-        format!("    last release               {} {}", r.image, r.state.as_str()),
-        format!("      started                  {}", format_utc(r.started_at)),
-    ];
-    if let Some(at) = r.finished_at {
-        lines.push(format!("      finished                 {}", format_utc(at)));
-    }
-    if let Some(d) = &r.deployment_id {
-        lines.push(format!("      deployment               {d}"));
-    }
-    lines.push(format!("      task definition          {}", r.task_definition));
-    if let Some(reason) = &r.reason {
-        lines.push(format!("      reason                   {reason}"));
-    }
-    lines
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! (with anything else worth watching meanwhile), deletion.
 
 use crate::events::{self, EventView, Phase};
+use crate::ui::Waiting;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::StackEvent;
 use std::collections::HashSet;
@@ -226,22 +227,27 @@ impl<'a> Stacks<'a> {
         // earlier second than this machine's clock.
         let since = i64::try_from(unix_now().saturating_sub(2)).unwrap_or(i64::MAX);
         let mut seen = HashSet::new();
+        let mut waiting = Waiting::new(format!("{stack} in {} to settle", self.region));
         loop {
             let Some(view) = self.describe(stack).await? else {
                 return Ok(Settled::Gone);
             };
             let history = self.events_since(stack, since).await;
+            waiting.clear();
             for e in &history {
                 if seen.insert(e.id.clone()) {
-                    println!("{}", events::format_event(self.region, e));
+                    crate::say!("{}", events::format_event(self.region, e));
                 }
             }
             watch.poll().await;
             let status = view.status;
             match events::phase(&status) {
-                Phase::InProgress => tokio::time::sleep(self.poll).await,
+                Phase::InProgress => {
+                    waiting.tick();
+                    tokio::time::sleep(self.poll).await;
+                }
                 Phase::Succeeded => {
-                    println!(
+                    crate::say!(
                         "  {stack} ({}): {status} in {:.1}s",
                         self.region,
                         started.elapsed().as_secs_f32()
@@ -298,7 +304,7 @@ fn view(e: &StackEvent) -> EventView {
 #[path = "change_sets.rs"]
 mod change_sets;
 
-pub(crate) use change_sets::{Body, Proposal};
+pub(crate) use change_sets::{Body, ChangeView, Proposal};
 
 #[cfg(test)]
 #[path = "stacks_tests.rs"]

@@ -5,33 +5,87 @@ use super::{stacks_for, template_for};
 use crate::artifacts;
 use crate::context::Context;
 use crate::plan::deploy_order;
+use crate::say;
+use crate::stacks::ChangeView;
+use crate::ui;
+use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// The schema name of [`DiffReport`].
+pub(crate) const DIFF_SCHEMA: &str = "tandem.diff/1";
+
+/// `tandem diff --output json`.
+#[derive(Debug, Serialize)]
+pub(crate) struct DiffReport {
+    /// [`DIFF_SCHEMA`].
+    pub(crate) schema: &'static str,
+    /// The environment.
+    pub(crate) env: String,
+    /// Whether any stack would change (or cannot be previewed yet).
+    pub(crate) changes: bool,
+    /// Every stack, in deploy order.
+    pub(crate) stacks: Vec<StackDiff>,
+}
+
+/// What a deploy would do to one stack.
+#[derive(Debug, Serialize)]
+pub(crate) struct StackDiff {
+    /// The stack.
+    pub(crate) name: String,
+    /// Its region.
+    pub(crate) region: String,
+    /// `no-changes`, `changes`, or `cannot-preview` (its inputs come from a
+    /// stack that does not exist yet).
+    pub(crate) state: &'static str,
+    /// The resource changes.
+    pub(crate) changes: Vec<ChangeView>,
+    /// Why it cannot be previewed, when it cannot.
+    pub(crate) reason: Option<String>,
+}
 
 /// Prints each stack's pending changes; returns whether there are any.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
-    let mut any = false;
+    let mut stacks = Vec::new();
     for spec in deploy_order(&ctx.config, &ctx.roles, &keys, &super::health_urls(ctx).await?) {
-        let stacks = stacks_for(ctx, &spec);
+        let helper = stacks_for(ctx, &spec);
         let sent = template_for(ctx, &spec).await?;
-        match stacks.prepare(&spec, sent.body(), &ctx.config.env).await {
-            Ok(None) => println!("{} ({}): no changes", spec.name, spec.region),
+        let mut diff = StackDiff {
+            name: spec.name.clone(),
+            region: spec.region.clone(),
+            state: "no-changes",
+            changes: Vec::new(),
+            reason: None,
+        };
+        match helper.prepare(&spec, sent.body(), &ctx.config.env).await {
+            Ok(None) => say!("{} ({}): no changes", spec.name, spec.region),
             Ok(Some(change_set)) => {
-                any = true;
-                println!("{} ({}):", spec.name, spec.region);
-                for line in stacks.changes(&spec.name, &change_set).await? {
-                    println!("{line}");
-                }
-                stacks.discard(&spec.name, &change_set).await;
+                diff.state = "changes";
+                say!("{} ({}):", spec.name, spec.region);
+                let changes = helper.changes(&spec.name, &change_set).await;
+                helper.discard(&spec.name, &change_set).await;
+                diff.changes = changes?;
+                diff.changes.iter().for_each(|c| say!("{}", c.line()));
             }
             // A stack whose inputs come from an earlier stack cannot be
             // previewed before that one exists.
             Err(e) => {
-                any = true;
-                println!("{} ({}): cannot preview yet: {}", spec.name, spec.region, e.reason);
+                diff.state = "cannot-preview";
+                say!("{} ({}): cannot preview yet: {}", spec.name, spec.region, e.reason);
+                diff.reason = Some(e.reason);
             }
         }
+        stacks.push(diff);
     }
-    Ok(any)
+    let changes = stacks.iter().any(|s| s.state != "no-changes");
+    if ui::json() {
+        ui::emit_json(&DiffReport {
+            schema: DIFF_SCHEMA,
+            env: ctx.config.env.clone(),
+            changes,
+            stacks,
+        })?;
+    }
+    Ok(changes)
 }

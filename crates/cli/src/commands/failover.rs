@@ -14,7 +14,8 @@ pub(crate) async fn run(ctx: &Context, reason: &str, force: bool, dry_run: bool)
         if dry_run { " (dry run: decide only)" } else { "" }
     );
     let event = manual_event("failover", reason, force, dry_run);
-    match invoke(&ctx.aws.region(region).lambda, &function, region, &event).await? {
+    let asked = invoke(&ctx.aws.region(region).lambda, &function, region, &event);
+    match crate::ui::while_waiting(&format!("{function} in {region} to decide and promote"), asked).await? {
         Ok(answer) => {
             println!(
                 "decision: {}\nreason:   {}\noutcome:  {}",

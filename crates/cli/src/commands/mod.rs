@@ -1,11 +1,13 @@
 //! One module per `tandem` command.
 
+pub(crate) mod audit;
 pub(crate) mod deploy;
 pub(crate) mod destroy;
 pub(crate) mod diff;
 pub(crate) mod drill;
 pub(crate) mod failback;
 pub(crate) mod failover;
+pub(crate) mod logs;
 pub(crate) mod release;
 pub(crate) mod status;
 

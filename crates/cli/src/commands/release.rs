@@ -34,19 +34,73 @@ pub(crate) struct Target<'a> {
     pub(crate) state: StateTable,
 }
 
+/// The schema name of [`ReleaseReport`].
+pub(crate) const RELEASE_SCHEMA: &str = "tandem.release/1";
+
+/// `tandem release --output json`: what happened in each region reached.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ReleaseReport {
+    /// [`RELEASE_SCHEMA`].
+    pub(crate) schema: &'static str,
+    /// The environment.
+    pub(crate) env: String,
+    /// The image tag.
+    pub(crate) tag: String,
+    /// Whether both regions run it now.
+    pub(crate) released: bool,
+    /// Each region reached, in order: the primary first.
+    pub(crate) regions: Vec<RegionOutcome>,
+    /// Why the release stopped, when it did.
+    pub(crate) error: Option<String>,
+}
+
+/// How the release went in one region.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RegionOutcome {
+    /// The region.
+    pub(crate) region: String,
+    /// `primary` or `standby`.
+    pub(crate) role: String,
+    /// The outcome's line ("released", "already runs", or the failure).
+    pub(crate) outcome: String,
+    /// Whether it runs the tag now.
+    pub(crate) ok: bool,
+}
+
 /// Releases `tag` to the primary region, then the standby; stops at the
-/// first region that fails.
+/// first region that fails. With `--output json`, prints a
+/// [`ReleaseReport`] either way.
 pub(crate) async fn run(ctx: &Context, tag: &str) -> Result<(), ReleaseError> {
+    let mut report = ReleaseReport {
+        schema: RELEASE_SCHEMA,
+        env: ctx.config.env.clone(),
+        tag: tag.to_owned(),
+        released: false,
+        regions: Vec::new(),
+        error: None,
+    };
+    let result = release_both(ctx, tag, &mut report).await;
+    report.released = result.is_ok();
+    report.error = result.as_ref().err().map(ToString::to_string);
+    if crate::ui::json() {
+        // A report that cannot be printed still leaves the release's own result.
+        crate::ui::emit_json(&report).ok();
+    }
+    result
+}
+
+async fn release_both(ctx: &Context, tag: &str, report: &mut ReleaseReport) -> Result<(), ReleaseError> {
     check_tag(tag)?;
     let order = release_order(&ctx.roles);
     let stack = ctx.config.stack_name(Template::Region.part());
     let repository = ctx.config.repository_name();
-    println!(
+    crate::say!(
         "releasing {tag}: {} (primary), then {} (standby)",
-        order[0].0, order[1].0
+        order[0].0,
+        order[1].0
     );
     for (step, (region, role)) in order.iter().enumerate() {
-        println!("\n[{}/{}] {stack} in {region} ({role})", step + 1, order.len());
+        crate::say!("\n[{}/{}] {stack} in {region} ({role})", step + 1, order.len());
         let clients = ctx.aws.region(region);
         let target = Target {
             region,
@@ -59,9 +113,19 @@ pub(crate) async fn run(ctx: &Context, tag: &str) -> Result<(), ReleaseError> {
             state: ctx.state(region),
         };
         let next = order.get(step + 1).map(|(r, _)| *r);
-        println!("{}", release_region(&target, tag, next).await?);
+        let outcome = release_region(&target, tag, next).await;
+        report.regions.push(RegionOutcome {
+            region: (*region).to_owned(),
+            role: (*role).to_owned(),
+            outcome: match &outcome {
+                Ok(line) => line.clone(),
+                Err(e) => e.to_string(),
+            },
+            ok: outcome.is_ok(),
+        });
+        crate::say!("{}", outcome?);
     }
-    println!("\nreleased {tag} to {} and {}", order[0].0, order[1].0);
+    crate::say!("\nreleased {tag} to {} and {}", order[0].0, order[1].0);
     Ok(())
 }
 
@@ -87,7 +151,7 @@ pub(crate) async fn release_region(t: &Target<'_>, tag: &str, next: Option<&str>
         .and_then(|c| c.parameters.get(IMAGE_TAG))
         .filter(|v| !v.is_empty())
         .map_or("no release yet", String::as_str);
-    println!("  {:<10} now: {running}", t.region);
+    crate::say!("  {:<10} now: {running}", t.region);
     check_image(t, tag).await?;
     let before = last_release(t).await;
     let proposal = Proposal {
@@ -158,7 +222,7 @@ async fn last_release(t: &Target<'_>) -> Option<ReleaseRecord> {
     match t.state.last_release(t.region).await {
         Ok(record) => record,
         Err(e) => {
-            println!("  {:<10} cannot read the release record: {e}", t.region);
+            crate::say!("  {:<10} cannot read the release record: {e}", t.region);
             None
         }
     }
@@ -179,7 +243,7 @@ impl Watcher<'_, '_> {
     /// Prints what changed in `record` and the deployment's hook decisions.
     async fn show(&mut self, record: Option<&ReleaseRecord>) {
         if let Some(line) = self.progress.record_line(record) {
-            println!("{line}");
+            crate::say!("{line}");
         }
         if let Some(r) = record.filter(|r| self.progress.is_this_release(r)) {
             self.deployment.clone_from(&r.deployment_id);
@@ -190,7 +254,7 @@ impl Watcher<'_, '_> {
         match self.target.state.hook_audits(deployment).await {
             Ok(audits) => {
                 for line in self.progress.hook_lines(&audits) {
-                    println!("{line}");
+                    crate::say!("{line}");
                 }
             }
             Err(e) => self.warn(&e.to_string()),
@@ -201,7 +265,7 @@ impl Watcher<'_, '_> {
     fn warn(&mut self, error: &str) {
         if !self.warned {
             self.warned = true;
-            println!(
+            crate::say!(
                 "  {:<10} cannot read the release progress ({error}); the stack's outcome still decides",
                 self.target.region
             );

@@ -1,92 +1,144 @@
-//! `tandem status`: the region roles, each stack's status, its outputs,
-//! each region's last release, and the failover picture: each region's
-//! probes of the other, the failover lock, and the last decisions.
+//! `tandem status`: observes both regions (the roles, each stack, each
+//! region's newest release, the alarms in ALARM, the failover probes and
+//! locks, the last decisions) into a [`StatusReport`], then prints it on
+//! one screen or as JSON. Exits non-zero when something needs a person
+//! ([`crate::status::attention`]).
 
 use super::stacks_for;
+use crate::audit::merge;
 use crate::context::Context;
 use crate::plan::{Template, deploy_order};
-use crate::release::status_lines;
+use crate::say;
+use crate::status::{
+    AlarmView, FailoverView, ReleaseView, RolesView, STATUS_SCHEMA, StackStatus, StatusReport, attention, render,
+};
+use crate::ui;
+use aws_sdk_cloudwatch::types::StateValue;
 use std::collections::BTreeMap;
-use tandem_core::state::AuditKind;
+use tandem_core::aws::error_text;
+use tandem_core::clock::unix_now;
 
-/// Prints the status; returns whether every stack exists and is settled.
+/// How many decisions the status shows.
+pub(crate) const LAST_DECISIONS: usize = 5;
+/// How far back the status looks for them.
+pub(crate) const DECISIONS_WINDOW_SECS: u64 = 30 * 86_400;
+
+/// Prints the status; returns whether nothing needs a person.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
-    println!("roles: primary {}, standby {}", ctx.roles.primary, ctx.roles.standby);
-    let mut healthy = true;
-    for spec in deploy_order(&ctx.config, &ctx.roles, &BTreeMap::new(), &BTreeMap::new()) {
-        match stacks_for(ctx, &spec).describe(&spec.name).await? {
-            None => {
-                healthy = false;
-                println!("{} ({}): not deployed", spec.name, spec.region);
-            }
-            Some(view) => {
-                let settled = crate::events::phase(&view.status) == crate::events::Phase::Succeeded;
-                healthy &= settled;
-                println!("{} ({}): {}", spec.name, spec.region, view.status);
-                // Why a stack is not settled, as CloudFormation says it (a CI job summary shows it).
-                if let Some(reason) = view.reason.as_ref().filter(|_| !settled) {
-                    println!("    reason                     {reason}");
-                }
-                for (key, value) in view.outputs {
-                    println!("    {key:<26} {value}");
-                }
-                if spec.template == Template::Region {
-                    match ctx.state(&spec.region).last_release(&spec.region).await {
-                        Ok(record) => status_lines(record.as_ref()).iter().for_each(|l| println!("{l}")),
-                        Err(e) => println!("    last release               cannot be read: {e}"),
-                    }
-                }
-            }
-        }
+    let mut report = observe(ctx).await?;
+    report.attention = attention(&report);
+    if ui::json() {
+        ui::emit_json(&report)?;
+    } else {
+        render(&report).iter().for_each(|l| say!("{l}"));
     }
-    failover(ctx).await;
-    Ok(healthy)
+    Ok(report.attention.is_empty())
 }
 
-/// The failover lines; a region whose table cannot be read says so.
-async fn failover(ctx: &Context) {
-    println!("failover");
+/// Reads everything the report holds; what cannot be read is named in
+/// `unreadable` rather than failing the whole status.
+async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
+    let mut unreadable = Vec::new();
+    let mut stacks = Vec::new();
+    let mut releases = Vec::new();
+    for spec in deploy_order(&ctx.config, &ctx.roles, &BTreeMap::new(), &BTreeMap::new()) {
+        let view = stacks_for(ctx, &spec).describe(&spec.name).await?;
+        if spec.template == Template::Region {
+            match ctx.state(&spec.region).last_release(&spec.region).await {
+                Ok(record) => releases.push(ReleaseView::of(&spec.region, record.as_ref())),
+                Err(e) => unreadable.push(format!("the release record in {}: {e}", spec.region)),
+            }
+        }
+        stacks.push(StackStatus {
+            name: spec.name.clone(),
+            region: spec.region.clone(),
+            status: view.as_ref().map(|v| v.status.clone()),
+            reason: view.as_ref().and_then(|v| v.reason.clone()),
+            outputs: view.map(|v| v.outputs).unwrap_or_default(),
+        });
+    }
+    let mut alarms = Vec::new();
+    let mut failover = Vec::new();
     let mut decisions = Vec::new();
+    let since = unix_now().saturating_sub(DECISIONS_WINDOW_SECS);
     for region in ctx.config.regions.keys() {
+        match firing(ctx, region).await {
+            Ok(mut list) => alarms.append(&mut list),
+            Err(why) => unreadable.push(why),
+        }
         let table = ctx.state(region);
         let version = match table.roles().await {
             Ok(roles) => roles.map_or(0, |r| r.updated_at),
             Err(e) => {
-                println!("  {region}: cannot be read: {e}");
+                unreadable.push(format!("the state table in {region}: {e}"));
                 continue;
             }
         };
+        let mut view = FailoverView {
+            region: region.clone(),
+            probe: None,
+            lock: None,
+        };
         match table.probe(region).await {
-            Ok(Some(p)) => println!(
-                "  {region} probes the other region: {} failed in a row (last at {}){}",
-                p.failures,
-                p.last_at,
-                p.last_error.map(|e| format!(": {e}")).unwrap_or_default()
-            ),
-            Ok(None) => println!("  {region} probes the other region: none yet"),
-            Err(e) => println!("  {region} probes: cannot be read: {e}"),
+            Ok(probe) => view.probe = probe.as_ref().map(Into::into),
+            Err(e) => unreadable.push(format!("the probes in {region}: {e}")),
         }
         match table.failover_lock(version).await {
-            Ok(Some(l)) => println!(
-                "  {region} failover lock: step {}, held by {} until {}{}",
-                l.step.as_str(),
-                l.holder,
-                l.lease_until,
-                l.error.map(|e| format!(", error: {e}")).unwrap_or_default()
-            ),
-            Ok(None) => println!("  {region} failover lock: free"),
-            Err(e) => println!("  {region} failover lock: cannot be read: {e}"),
+            Ok(lock) => view.lock = lock.as_ref().map(Into::into),
+            Err(e) => unreadable.push(format!("the failover lock in {region}: {e}")),
         }
-        if let Ok(mut entries) = table.recent_audits(AuditKind::Failover, 5).await {
-            decisions.append(&mut entries);
+        failover.push(view);
+        match table.audit_trail(None, since).await {
+            Ok(entries) => decisions.push(entries),
+            Err(e) => unreadable.push(format!("the audit trail in {region}: {e}")),
         }
     }
-    decisions.sort_by_key(|d| std::cmp::Reverse(d.at));
-    println!(
-        "  last failover decisions{}",
-        if decisions.is_empty() { ": none" } else { "" }
-    );
-    for d in decisions.iter().take(5) {
-        println!("    {} {} {}: {} ({})", d.at, d.region, d.decision, d.reason, d.outcome);
+    let mut decisions = merge(decisions);
+    decisions.reverse();
+    decisions.truncate(LAST_DECISIONS);
+    Ok(StatusReport {
+        schema: STATUS_SCHEMA,
+        env: ctx.config.env.clone(),
+        roles: RolesView {
+            primary: ctx.roles.primary.clone(),
+            standby: ctx.roles.standby.clone(),
+            source: ctx.roles_source.to_owned(),
+        },
+        stacks,
+        releases,
+        alarms,
+        failover,
+        decisions,
+        unreadable,
+        attention: Vec::new(),
+    })
+}
+
+/// The environment's alarms (`tandem-<env>-…`) in ALARM in `region`.
+async fn firing(ctx: &Context, region: &str) -> Result<Vec<AlarmView>, String> {
+    let cloudwatch = &ctx.aws.region(region).cloudwatch;
+    let mut pages = (cloudwatch.describe_alarms())
+        .alarm_name_prefix(format!("tandem-{}-", ctx.config.env))
+        .state_value(StateValue::Alarm)
+        .into_paginator()
+        .send();
+    let mut list = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("the alarms in {region} ({})", error_text(&e)))?;
+        for alarm in page.metric_alarms() {
+            // The filter is the service's; a state read here guards against one that ignores it.
+            if alarm.state_value() != Some(&StateValue::Alarm) {
+                continue;
+            }
+            list.push(AlarmView {
+                region: region.to_owned(),
+                name: alarm.alarm_name().unwrap_or_default().to_owned(),
+                reason: alarm.state_reason().unwrap_or_default().to_owned(),
+                since: alarm
+                    .state_updated_timestamp()
+                    .and_then(|t| u64::try_from(t.secs()).ok()),
+            });
+        }
     }
+    Ok(list)
 }

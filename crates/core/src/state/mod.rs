@@ -321,6 +321,33 @@ impl StateTable {
         Ok(entries)
     }
 
+    /// Every decision made at or after `since` (Unix seconds), of `kind` or
+    /// of every kind, oldest first: the whole trail, page after page (what
+    /// `tandem audit` and `tandem status` read).
+    pub async fn audit_trail(&self, kind: Option<AuditKind>, since: u64) -> Result<Vec<AuditEntry>, StateError> {
+        let prefix = kind.map_or_else(String::new, |k| AuditEntry::sort_key(k, ""));
+        let mut pages = (self.client.query())
+            .table_name(&self.name)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .filter_expression("#at >= :since")
+            .expression_attribute_names("#at", "at")
+            .expression_attribute_values(":pk", AttributeValue::S(AUDIT_PK.into()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix))
+            .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        let mut entries = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.failed("read", &e))?;
+            for item in page.items() {
+                entries.push(AuditEntry::from_item(item).map_err(|why| self.unreadable("audit entry", why))?);
+            }
+        }
+        entries.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
+        Ok(entries)
+    }
+
     /// Sets the outcome of the audit entry of `kind` for `key` (written
     /// first with its decision, before the action it records).
     pub async fn set_audit_outcome(&self, kind: AuditKind, key: &str, outcome: &str) -> Result<Written, StateError> {

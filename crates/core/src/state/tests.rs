@@ -307,6 +307,45 @@ async fn the_hook_decisions_of_a_deployment_come_back_oldest_first() {
 }
 
 #[tokio::test]
+async fn the_audit_trail_reads_every_page_from_a_time_on_oldest_first() {
+    let at = |key: &str, at: u64| AuditEntry {
+        key: key.into(),
+        at,
+        ..entry()
+    };
+    let (newest, oldest, middle) = (at("c", 1_795_680_300), at("a", 1_795_680_100), at("b", 1_795_680_200));
+    let asked = |input: &aws_sdk_dynamodb::operation::query::QueryInput, prefix: &str| {
+        let values = input.expression_attribute_values().unwrap();
+        values[":prefix"].as_s().unwrap() == prefix
+            && values[":since"].as_n().unwrap() == "1795680000"
+            && input.filter_expression() == Some("#at >= :since")
+    };
+    let first = mock!(Client::query)
+        .match_requests(move |input| asked(input, "rollback#") && input.exclusive_start_key().is_none())
+        .then_output(move || {
+            QueryOutput::builder()
+                .items(newest.to_item())
+                .items(oldest.to_item())
+                .set_last_evaluated_key(Some(oldest.to_item()))
+                .build()
+        });
+    let second = mock!(Client::query)
+        .match_requests(move |input| asked(input, "rollback#") && input.exclusive_start_key().is_some())
+        .then_output(move || QueryOutput::builder().items(middle.to_item()).build());
+    let every_kind = mock!(Client::query)
+        .match_requests(move |input| asked(input, ""))
+        .then_output(|| QueryOutput::builder().build());
+    let table = StateTable::new(mock_client!(aws_sdk_dynamodb, [&first, &second, &every_kind]), TABLE);
+    let keys: Vec<String> = (table.audit_trail(Some(AuditKind::Rollback), 1_795_680_000).await)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+    assert!(table.audit_trail(None, 1_795_680_000).await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn roles_change_only_from_the_version_read() {
     let read = mock!(Client::get_item)
         .match_requests(|input| {

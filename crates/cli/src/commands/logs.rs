@@ -1,0 +1,167 @@
+//! `tandem logs`: the functions' CloudWatch Logs from both regions, merged
+//! by time, one readable line each (or the raw events with `--json`);
+//! `--follow` polls with backoff until Ctrl-C.
+
+use crate::context::Context;
+use crate::logs::{
+    FOLLOW_FIRST, FOLLOW_LOOKBACK_MS, RawEvent, filter_pattern, format_line, log_group, merge, next_wait, read_event,
+};
+use crate::say;
+use std::collections::{HashMap, HashSet};
+use tandem_core::aws::{error_text, is_not_found};
+use tandem_core::clock::unix_now_ms;
+
+/// The most events read from one log group in one poll; a longer window
+/// says it was cut short (narrow it with `--since`, `--function` or `--filter`).
+pub(crate) const MOST_PER_GROUP: usize = 10_000;
+
+/// What to read.
+pub(crate) struct Request {
+    /// The functions' short names.
+    pub(crate) functions: Vec<String>,
+    /// The regions.
+    pub(crate) regions: Vec<String>,
+    /// How far back to start (seconds).
+    pub(crate) since_secs: u64,
+    /// Keep polling until Ctrl-C.
+    pub(crate) follow: bool,
+    /// Only lines containing this text.
+    pub(crate) filter: Option<String>,
+    /// Print the raw events, one JSON object a line.
+    pub(crate) json: bool,
+}
+
+/// What the reads so far have shown and said, so that following shows each
+/// event and each note once.
+#[derive(Default)]
+struct Seen {
+    /// Event ids shown, with their CloudWatch timestamps (to forget old ones).
+    events: HashMap<String, u64>,
+    /// Notes printed (a missing log group, a failed read).
+    notes: HashSet<String>,
+}
+
+impl Seen {
+    fn note(&mut self, note: String) {
+        if self.notes.insert(note.clone()) {
+            eprintln!("tandem logs: {note}");
+        }
+    }
+}
+
+/// Prints the lines; `--follow` goes on until Ctrl-C.
+pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool> {
+    let mut seen = Seen::default();
+    let start = unix_now_ms().saturating_sub(request.since_secs * 1000);
+    let shown = show(&read(ctx, request, start, &mut seen).await?, request.json);
+    if !request.follow {
+        if shown == 0 && !request.json {
+            say!("no log lines from {} in the window asked for", request.functions.join(", "));
+        }
+        return Ok(true);
+    }
+    eprintln!("tandem logs: following; Ctrl-C stops");
+    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
+    let mut wait = FOLLOW_FIRST;
+    loop {
+        let poll = async {
+            tokio::time::sleep(wait).await;
+            let from = unix_now_ms().saturating_sub(FOLLOW_LOOKBACK_MS);
+            let events = read(ctx, request, from, &mut seen).await;
+            // Ids older than two windows cannot come back.
+            seen.events.retain(|_, at| *at + 2 * FOLLOW_LOOKBACK_MS >= from);
+            events
+        };
+        tokio::select! {
+            _ = &mut stop => {
+                eprintln!("tandem logs: stopped");
+                return Ok(true);
+            }
+            events = poll => {
+                let shown = show(&events?, request.json);
+                wait = next_wait(wait, shown > 0);
+            }
+        }
+    }
+}
+
+/// Prints `events`; returns how many lines it printed.
+fn show(events: &[RawEvent], json: bool) -> usize {
+    if json {
+        for e in events {
+            println!("{}", serde_json::to_string(e).unwrap_or_default());
+        }
+        return events.len();
+    }
+    let lines = merge(events.iter().filter_map(read_event).collect());
+    for line in &lines {
+        println!("{}", format_line(line));
+    }
+    lines.len()
+}
+
+/// Every new event from `start_ms` on, in every asked-for group, oldest
+/// first by each line's own time. A missing group (nothing deployed or
+/// invoked there yet) is a note, not an error.
+async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) -> anyhow::Result<Vec<RawEvent>> {
+    let mut events = Vec::new();
+    for region in &request.regions {
+        let client = &ctx.aws.region(region).logs;
+        for function in &request.functions {
+            let group = log_group(&ctx.config.env, function);
+            let mut call = (client.filter_log_events())
+                .log_group_name(&group)
+                .start_time(i64::try_from(start_ms).unwrap_or(i64::MAX));
+            if let Some(text) = &request.filter {
+                call = call.filter_pattern(filter_pattern(text));
+            }
+            let mut pages = call.into_paginator().send();
+            let mut read = 0;
+            while let Some(page) = pages.next().await {
+                let page = match page {
+                    Ok(page) => page,
+                    Err(e) if is_not_found(&e) => {
+                        seen.note(format!("no log group {group} in {region} yet (not deployed, or never invoked)"));
+                        break;
+                    }
+                    Err(e) => {
+                        let why = format!(
+                            "could not read {group} in {region} ({}): check that the credentials may call \
+                             logs:FilterLogEvents there, then retry",
+                            error_text(&e)
+                        );
+                        if request.follow {
+                            seen.note(why);
+                            break;
+                        }
+                        anyhow::bail!(why);
+                    }
+                };
+                for e in page.events() {
+                    let id = e.event_id().unwrap_or_default().to_owned();
+                    let timestamp = u64::try_from(e.timestamp().unwrap_or_default()).unwrap_or_default();
+                    if seen.events.insert(id.clone(), timestamp).is_none() {
+                        events.push(RawEvent {
+                            region: region.clone(),
+                            function: function.clone(),
+                            event_id: id,
+                            timestamp,
+                            message: e.message().unwrap_or_default().to_owned(),
+                        });
+                    }
+                    read += 1;
+                }
+                if read >= MOST_PER_GROUP {
+                    seen.note(format!(
+                        "{group} in {region}: stopped after {MOST_PER_GROUP} events; narrow the window with \
+                         --since, --function or --filter"
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    let key = |e: &RawEvent| read_event(e).map_or(e.timestamp, |l| l.at_ms);
+    events.sort_by_cached_key(|e| (key(e), e.region.clone(), e.function.clone()));
+    Ok(events)
+}

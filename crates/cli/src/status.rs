@@ -1,0 +1,235 @@
+//! `tandem status`, the pure part: what was observed (a [`StatusReport`],
+//! also the `--output json` document), the rule for what needs a person
+//! (the exit code), and the one-screen text. The shell that observes is
+//! `commands::status`.
+
+use crate::audit::AuditView;
+use crate::events::{Phase, phase};
+use crate::when::format_utc;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tandem_core::state::{FailoverLock, FailoverStep, ProbeRecord, ReleaseRecord};
+
+/// The schema name of [`StatusReport`].
+pub(crate) const STATUS_SCHEMA: &str = "tandem.status/1";
+
+/// Everything `tandem status` observed, in both regions.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StatusReport {
+    /// [`STATUS_SCHEMA`].
+    pub(crate) schema: &'static str,
+    /// The environment.
+    pub(crate) env: String,
+    /// The region roles now.
+    pub(crate) roles: RolesView,
+    /// Every stack, in deploy order.
+    pub(crate) stacks: Vec<StackStatus>,
+    /// Each region's release in flight, or its last one.
+    pub(crate) releases: Vec<ReleaseView>,
+    /// The environment's alarms that are in ALARM now.
+    pub(crate) alarms: Vec<AlarmView>,
+    /// Each region's probes of the other, and its failover lock.
+    pub(crate) failover: Vec<FailoverView>,
+    /// The last five decisions of every kind, newest first.
+    pub(crate) decisions: Vec<AuditView>,
+    /// What could not be read, each with why.
+    pub(crate) unreadable: Vec<String>,
+    /// What needs a person ([`attention`]); empty means the exit code is 0.
+    pub(crate) attention: Vec<String>,
+}
+
+/// The region roles, and where they came from.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct RolesView {
+    /// Takes traffic and holds the writer.
+    pub(crate) primary: String,
+    /// Holds the replica.
+    pub(crate) standby: String,
+    /// "the state table" or "the configuration (…)".
+    pub(crate) source: String,
+}
+
+/// One stack.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct StackStatus {
+    /// Its name.
+    pub(crate) name: String,
+    /// Its region.
+    pub(crate) region: String,
+    /// CloudFormation's status; `null` when the stack does not exist.
+    pub(crate) status: Option<String>,
+    /// CloudFormation's reason for the status, when it gives one.
+    pub(crate) reason: Option<String>,
+    /// The stack's outputs.
+    pub(crate) outputs: BTreeMap<String, String>,
+}
+
+/// A region's newest release.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ReleaseView {
+    /// The region.
+    pub(crate) region: String,
+    /// The image tag; `null` when the region has had no release.
+    pub(crate) image: Option<String>,
+    /// `in-progress`, `succeeded`, `failed` or `rolled-back`.
+    pub(crate) state: Option<&'static str>,
+    /// The release id (the same in both regions).
+    pub(crate) release_id: Option<String>,
+    /// The CodeDeploy deployment, once started.
+    pub(crate) deployment_id: Option<String>,
+    /// When it started and ended (Unix seconds).
+    pub(crate) started_at: Option<u64>,
+    /// When it ended, if it has.
+    pub(crate) finished_at: Option<u64>,
+    /// Why it ended as it did.
+    pub(crate) reason: Option<String>,
+}
+
+impl ReleaseView {
+    /// The view of `region`'s newest release `record`.
+    pub(crate) fn of(region: &str, record: Option<&ReleaseRecord>) -> Self {
+        Self {
+            region: region.to_owned(),
+            image: record.map(|r| r.image.clone()),
+            state: record.map(|r| r.state.as_str()),
+            release_id: record.map(|r| r.release_id.clone()),
+            deployment_id: record.and_then(|r| r.deployment_id.clone()),
+            started_at: record.map(|r| r.started_at),
+            finished_at: record.and_then(|r| r.finished_at),
+            reason: record.and_then(|r| r.reason.clone()),
+        }
+    }
+}
+
+/// An alarm in ALARM.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct AlarmView {
+    /// The region.
+    pub(crate) region: String,
+    /// The alarm's name.
+    pub(crate) name: String,
+    /// CloudWatch's reason for the state.
+    pub(crate) reason: String,
+    /// When it entered ALARM (Unix seconds), when CloudWatch says.
+    pub(crate) since: Option<u64>,
+}
+
+/// One region's failover picture.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FailoverView {
+    /// The region.
+    pub(crate) region: String,
+    /// Its probes of the other region; `null` before the first.
+    pub(crate) probe: Option<ProbeView>,
+    /// The failover lock of the current roles; `null` when free.
+    pub(crate) lock: Option<LockView>,
+}
+
+/// A region's probes of the other.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ProbeView {
+    /// Failed probes in a row.
+    pub(crate) failures: u32,
+    /// When the last was counted (Unix seconds).
+    pub(crate) last_at: u64,
+    /// Why the last failed, if it did.
+    pub(crate) last_error: Option<String>,
+}
+
+impl From<&ProbeRecord> for ProbeView {
+    fn from(p: &ProbeRecord) -> Self {
+        Self {
+            failures: p.failures,
+            last_at: p.last_at,
+            last_error: p.last_error.clone(),
+        }
+    }
+}
+
+/// A failover lock.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct LockView {
+    /// How far the promotion got: `claimed` … `done`, or `failed`.
+    pub(crate) step: &'static str,
+    /// The invocation that holds it.
+    pub(crate) holder: String,
+    /// Until when (Unix seconds).
+    pub(crate) lease_until: u64,
+    /// Why the promotion was decided.
+    pub(crate) reason: String,
+    /// Why it failed, when it did.
+    pub(crate) error: Option<String>,
+}
+
+impl From<&FailoverLock> for LockView {
+    fn from(l: &FailoverLock) -> Self {
+        Self {
+            step: l.step.as_str(),
+            holder: l.holder.clone(),
+            lease_until: l.lease_until,
+            reason: l.reason.clone(),
+            error: l.error.clone(),
+        }
+    }
+}
+
+/// What needs a person, one sentence each with the next step: a stack that
+/// is missing or failed, an alarm in ALARM, a failover lock that is held
+/// (a promotion under way, or one that failed), and anything that could
+/// not be read. A stack still in progress does not: it is settling.
+pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
+    let env = &report.env;
+    let mut list = Vec::new();
+    for s in &report.stacks {
+        match &s.status {
+            None => list.push(format!(
+                "{} ({}) is not deployed: run make deploy ENV={env}",
+                s.name, s.region
+            )),
+            Some(status) if phase(status) == Phase::Failed => list.push(format!(
+                "{} ({}) is {status}{}: fix the cause in its events, then run make deploy ENV={env}",
+                s.name,
+                s.region,
+                s.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            )),
+            Some(_) => {}
+        }
+    }
+    for a in &report.alarms {
+        list.push(format!(
+            "alarm {} in {} is firing ({}): tandem logs --env {env} --since 1h shows what the functions did about it",
+            a.name, a.region, a.reason
+        ));
+    }
+    for f in &report.failover {
+        let Some(lock) = f.lock.as_ref().filter(|l| l.step != FailoverStep::Done.as_str()) else {
+            continue;
+        };
+        list.push(if lock.step == FailoverStep::Failed.as_str() {
+            format!(
+                "the failover to {} failed{}: read tandem audit --env {env} --kind failover, then retry with \
+                 tandem failover --env {env}",
+                f.region,
+                lock.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default()
+            )
+        } else {
+            format!(
+                "a failover to {} is under way (step {}, lease until {}): watch tandem logs --env {env} \
+                 --function failover --follow",
+                f.region,
+                lock.step,
+                format_utc(lock.lease_until)
+            )
+        });
+    }
+    list.extend(report.unreadable.iter().map(|u| format!("{u}: check the credentials and the region, then retry")));
+    list
+}
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod tests;
+
+#[path = "status_text.rs"]
+mod text;
+pub(crate) use text::render;

@@ -1,0 +1,189 @@
+//! Tests of the exit-code rule, the one-screen text, and the JSON shape.
+
+use super::*;
+
+fn healthy() -> StatusReport {
+    let stack = |name: &str, region: &str| StackStatus {
+        name: name.into(),
+        region: region.into(),
+        status: Some("UPDATE_COMPLETE".into()),
+        reason: None,
+        outputs: BTreeMap::from([("AlbDnsName".to_owned(), "alb.example".to_owned())]),
+    };
+    StatusReport {
+        schema: STATUS_SCHEMA,
+        env: "dev".into(),
+        roles: RolesView {
+            primary: "us-east-1".into(),
+            standby: "us-east-2".into(),
+            source: "the state table".into(),
+        },
+        stacks: vec![
+            stack("tandem-dev-bootstrap", "us-east-1"),
+            stack("tandem-dev-region", "us-east-1"),
+        ],
+        releases: vec![
+            ReleaseView {
+                region: "us-east-1".into(),
+                image: Some("v7".into()),
+                state: Some("succeeded"),
+                release_id: Some("r-7".into()),
+                deployment_id: Some("d-7".into()),
+                started_at: Some(1_795_680_000),
+                finished_at: Some(1_795_680_300),
+                reason: None,
+            },
+            ReleaseView::of("us-east-2", None),
+        ],
+        alarms: vec![],
+        failover: vec![FailoverView {
+            region: "us-east-2".into(),
+            probe: Some(ProbeView {
+                failures: 0,
+                last_at: 1_795_680_000,
+                last_error: None,
+            }),
+            lock: None,
+        }],
+        decisions: vec![],
+        unreadable: vec![],
+        attention: vec![],
+    }
+}
+
+fn lock(step: FailoverStep, error: Option<&str>) -> Option<LockView> {
+    Some(LockView {
+        step: step.as_str(),
+        holder: "req-1".into(),
+        lease_until: 1_795_680_900,
+        reason: "the primary's /health failed 3 times".into(),
+        error: error.map(str::to_owned),
+    })
+}
+
+#[test]
+fn a_settled_environment_needs_nobody() {
+    let r = healthy();
+    assert!(attention(&r).is_empty());
+    let text = render(&r).join("\n");
+    assert!(text.ends_with("needs a person: nothing"), "{text}");
+    assert!(text.contains("us-east-1  v7 succeeded, started 2026-11-26 08:00:00 UTC"), "{text}");
+    assert!(text.contains("us-east-2  no release yet"), "{text}");
+    assert!(text.contains("alarms in ALARM: none"), "{text}");
+    assert!(text.contains("us-east-2 failover lock: free"), "{text}");
+}
+
+#[test]
+fn a_stack_still_settling_needs_nobody_but_a_missing_or_failed_one_does() {
+    let mut r = healthy();
+    r.stacks[0].status = Some("UPDATE_IN_PROGRESS".into());
+    assert!(attention(&r).is_empty());
+    r.stacks[0].status = None;
+    r.stacks[1].status = Some("UPDATE_ROLLBACK_COMPLETE".into());
+    r.stacks[1].reason = Some("DbInstance failed".into());
+    let needs = attention(&r);
+    assert_eq!(needs.len(), 2, "{needs:?}");
+    assert!(needs[0].starts_with("tandem-dev-bootstrap (us-east-1) is not deployed: run make deploy ENV=dev"));
+    assert!(needs[1].contains("is UPDATE_ROLLBACK_COMPLETE (DbInstance failed)"), "{}", needs[1]);
+}
+
+#[test]
+fn an_alarm_in_alarm_needs_a_person_and_says_where_to_look() {
+    let mut r = healthy();
+    r.alarms.push(AlarmView {
+        region: "us-east-1".into(),
+        name: "tandem-dev-5xx-rate".into(),
+        reason: "Threshold Crossed".into(),
+        since: Some(1_795_680_000),
+    });
+    let needs = attention(&r);
+    assert_eq!(needs.len(), 1);
+    assert!(needs[0].starts_with("alarm tandem-dev-5xx-rate in us-east-1 is firing (Threshold Crossed)"));
+    assert!(needs[0].contains("tandem logs --env dev"), "{}", needs[0]);
+    let text = render(&r).join("\n");
+    assert!(text.contains("NEEDS A PERSON\n  - alarm tandem-dev-5xx-rate"), "{text}");
+}
+
+#[test]
+fn a_held_or_failed_lock_needs_a_person_and_a_done_one_does_not() {
+    for (step, error, says) in [
+        (FailoverStep::Claimed, None, "a failover to us-east-2 is under way (step claimed"),
+        (FailoverStep::PromoteRequested, None, "step promote-requested"),
+        (FailoverStep::SecretUpdated, None, "step secret-updated"),
+        (
+            FailoverStep::Failed,
+            Some("PromoteReadReplica refused"),
+            "the failover to us-east-2 failed (PromoteReadReplica refused)",
+        ),
+    ] {
+        let mut r = healthy();
+        r.failover[0].lock = lock(step, error);
+        let needs = attention(&r);
+        assert_eq!(needs.len(), 1, "{step:?}");
+        assert!(needs[0].contains(says), "{step:?}: {}", needs[0]);
+    }
+    let mut r = healthy();
+    r.failover[0].lock = lock(FailoverStep::Done, None);
+    assert!(attention(&r).is_empty());
+    r.failover[0].lock = lock(FailoverStep::Failed, Some("x"));
+    assert!(render(&r).join("\n").contains("us-east-2 failover lock: step failed, held by req-1"));
+}
+
+#[test]
+fn what_could_not_be_read_needs_a_person() {
+    let mut r = healthy();
+    r.unreadable.push("alarms in us-east-2 (AccessDenied: no)".into());
+    assert_eq!(
+        attention(&r),
+        ["alarms in us-east-2 (AccessDenied: no): check the credentials and the region, then retry"]
+    );
+}
+
+#[test]
+fn decisions_read_with_region_decision_and_kind() {
+    let mut r = healthy();
+    r.decisions.push(crate::audit::AuditView {
+        at: 60,
+        time: "1970-01-01 00:01:00 UTC".into(),
+        region: "us-east-2".into(),
+        kind: "failover",
+        key: "promotion#0".into(),
+        decision: "Promote".into(),
+        reason: "down".into(),
+        action: "PromoteReadReplica".into(),
+        outcome: "failed: refused".into(),
+    });
+    let text = render(&r).join("\n");
+    assert!(
+        text.contains("  1970-01-01 00:01:00 UTC us-east-2 Promote (failover): down -> failed: refused"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_json_shape_is_the_documented_one() {
+    let mut r = healthy();
+    r.attention = attention(&r);
+    let value = serde_json::to_value(&r).unwrap();
+    let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "alarms",
+            "attention",
+            "decisions",
+            "env",
+            "failover",
+            "releases",
+            "roles",
+            "schema",
+            "stacks",
+            "unreadable"
+        ]
+    );
+    assert_eq!(value["schema"], "tandem.status/1");
+    assert_eq!(value["stacks"][0]["outputs"]["AlbDnsName"], "alb.example");
+    assert_eq!(value["releases"][1]["image"], serde_json::Value::Null);
+    assert_eq!(value["failover"][0]["lock"], serde_json::Value::Null);
+}
