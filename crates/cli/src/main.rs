@@ -323,7 +323,7 @@ mod tests {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tandem", &mut script);
             let script = String::from_utf8(script).unwrap();
-            for word in ["deploy", "status", "logs", "audit", "completions", "--since", "--follow", "json"] {
+            for word in ["deploy", "status", "logs", "audit", "completions", "since", "follow", "json"] {
                 assert!(script.contains(word), "{shell}: {word} missing");
             }
         }
