@@ -67,11 +67,12 @@ pub(crate) fn read_event(event: &RawEvent) -> Option<LogLine> {
         request_id,
     };
     let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(text) else {
-        let request_id = text
-            .strip_prefix("REPORT RequestId: ")
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_owned);
-        return Some(line("-", text.replace('\t', "  "), event.timestamp, request_id));
+        // The runtime's REPORT: its request id goes to the id column.
+        if let Some((id, rest)) = text.strip_prefix("REPORT RequestId: ").and_then(|r| r.split_once('\t')) {
+            let message = format!("REPORT {}", rest.replace('\t', "  "));
+            return Some(line("-", message, event.timestamp, Some(id.to_owned())));
+        }
+        return Some(line("-", text.replace('\t', "  "), event.timestamp, None));
     };
     let at_ms = fields
         .get("timestamp")

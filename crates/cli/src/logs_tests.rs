@@ -54,7 +54,7 @@ fn the_runtimes_markers_are_dropped_and_its_report_kept_with_the_request_id() {
     .unwrap();
     assert_eq!(report.level, "-");
     assert_eq!(report.request_id.as_deref(), Some("r1"));
-    assert_eq!(report.message, "REPORT RequestId: r1  Duration: 12 ms  Billed Duration: 12 ms");
+    assert_eq!(report.message, "REPORT Duration: 12 ms  Billed Duration: 12 ms");
     let plain = read_event(&event("us-east-1", "rollback", T, "thread panicked\n")).unwrap();
     assert_eq!((plain.level.as_str(), plain.message.as_str()), ("-", "thread panicked"));
     // JSON that is not an object is a plain line too.

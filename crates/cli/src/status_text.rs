@@ -3,14 +3,11 @@
 use super::{StatusReport, attention};
 use crate::when::format_utc;
 
-/// The lines for a person: roles, stacks, releases, alarms, failover, the
+/// The lines for a person: stacks, releases, alarms, failover, the
 /// last decisions, and what needs a person (last, where the eye lands).
 pub(crate) fn render(r: &StatusReport) -> Vec<String> {
-    let mut out = vec![format!(
-        "tandem {}: primary {}, standby {} (from {})",
-        r.env, r.roles.primary, r.roles.standby, r.roles.source
-    )];
-    out.push("stacks".into());
+    // The roles line is the context's, printed first by every command.
+    let mut out = vec!["stacks".to_owned()];
     for s in &r.stacks {
         let status = s.status.as_deref().unwrap_or("not deployed");
         let reason = s.reason.as_deref().map(|r| format!("  {r}")).unwrap_or_default();

@@ -66,7 +66,8 @@ pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool
     loop {
         let poll = async {
             tokio::time::sleep(wait).await;
-            let from = unix_now_ms().saturating_sub(FOLLOW_LOOKBACK_MS);
+            // Never before the window asked for: older lines were not asked for.
+            let from = unix_now_ms().saturating_sub(FOLLOW_LOOKBACK_MS).max(start);
             let events = read(ctx, request, from, &mut seen).await;
             // Ids older than two windows cannot come back.
             seen.events.retain(|_, at| *at + 2 * FOLLOW_LOOKBACK_MS >= from);
@@ -117,6 +118,7 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
             }
             let mut pages = call.into_paginator().send();
             let mut read = 0;
+            let mut occurrences = HashMap::new();
             while let Some(page) = pages.next().await {
                 let page = match page {
                     Ok(page) => page,
@@ -138,8 +140,11 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
                     }
                 };
                 for e in page.events() {
-                    let id = e.event_id().unwrap_or_default().to_owned();
                     let timestamp = u64::try_from(e.timestamp().unwrap_or_default()).unwrap_or_default();
+                    let id = match e.event_id().filter(|id| !id.is_empty()) {
+                        Some(id) => id.to_owned(),
+                        None => stand_in_id(&mut occurrences, region, &group, e, timestamp),
+                    };
                     if seen.events.insert(id.clone(), timestamp).is_none() {
                         events.push(RawEvent {
                             region: region.clone(),
@@ -164,4 +169,24 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
     let key = |e: &RawEvent| read_event(e).map_or(e.timestamp, |l| l.at_ms);
     events.sort_by_cached_key(|e| (key(e), e.region.clone(), e.function.clone()));
     Ok(events)
+}
+
+/// An id for an event that came without one (the local AWS gives none):
+/// where and when it was written, its text's hash, and which occurrence of
+/// that it is in this read. A later read of an overlapping window counts the
+/// same occurrences in the same order, so the id is the same.
+fn stand_in_id(
+    occurrences: &mut HashMap<u64, u32>,
+    region: &str,
+    group: &str,
+    e: &aws_sdk_cloudwatchlogs::types::FilteredLogEvent,
+    timestamp: u64,
+) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (region, group, e.log_stream_name(), timestamp, e.message()).hash(&mut hasher);
+    let hash = hasher.finish();
+    let n = occurrences.entry(hash).or_insert(0);
+    *n += 1;
+    format!("{hash:016x}#{n}")
 }

@@ -53,7 +53,7 @@ async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
             name: spec.name.clone(),
             region: spec.region.clone(),
             status: view.as_ref().map(|v| v.status.clone()),
-            reason: view.as_ref().and_then(|v| v.reason.clone()),
+            reason: view.as_ref().and_then(|v| v.reason.clone()).filter(|r| !r.is_empty()),
             outputs: view.map(|v| v.outputs).unwrap_or_default(),
         });
     }

@@ -325,18 +325,21 @@ impl StateTable {
     /// of every kind, oldest first: the whole trail, page after page (what
     /// `tandem audit` and `tandem status` read).
     pub async fn audit_trail(&self, kind: Option<AuditKind>, since: u64) -> Result<Vec<AuditEntry>, StateError> {
-        let prefix = kind.map_or_else(String::new, |k| AuditEntry::sort_key(k, ""));
-        let mut pages = (self.client.query())
+        let mut query = (self.client.query())
             .table_name(&self.name)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .key_condition_expression("pk = :pk")
             .filter_expression("#at >= :since")
             .expression_attribute_names("#at", "at")
             .expression_attribute_values(":pk", AttributeValue::S(AUDIT_PK.into()))
-            .expression_attribute_values(":prefix", AttributeValue::S(prefix))
             .expression_attribute_values(":since", AttributeValue::N(since.to_string()))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
+            .consistent_read(true);
+        // DynamoDB refuses an empty key value, so every kind is the bare partition.
+        if let Some(kind) = kind {
+            query = query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", AttributeValue::S(AuditEntry::sort_key(kind, "")));
+        }
+        let mut pages = query.into_paginator().send();
         let mut entries = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| self.failed("read", &e))?;

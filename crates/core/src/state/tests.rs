@@ -314,11 +314,16 @@ async fn the_audit_trail_reads_every_page_from_a_time_on_oldest_first() {
         ..entry()
     };
     let (newest, oldest, middle) = (at("c", 1_795_680_300), at("a", 1_795_680_100), at("b", 1_795_680_200));
+    // Every kind is the bare partition: DynamoDB refuses an empty prefix.
     let asked = |input: &aws_sdk_dynamodb::operation::query::QueryInput, prefix: &str| {
         let values = input.expression_attribute_values().unwrap();
-        values[":prefix"].as_s().unwrap() == prefix
-            && values[":since"].as_n().unwrap() == "1795680000"
-            && input.filter_expression() == Some("#at >= :since")
+        let condition = input.key_condition_expression().unwrap();
+        let keyed = if prefix.is_empty() {
+            condition == "pk = :pk" && !values.contains_key(":prefix")
+        } else {
+            condition.ends_with("begins_with(sk, :prefix)") && values[":prefix"].as_s().unwrap() == prefix
+        };
+        keyed && values[":since"].as_n().unwrap() == "1795680000" && input.filter_expression() == Some("#at >= :since")
     };
     let first = mock!(Client::query)
         .match_requests(move |input| asked(input, "rollback#") && input.exclusive_start_key().is_none())
