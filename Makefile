@@ -21,7 +21,7 @@ ARCH  ?= arm64
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
-.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status roles bench chaos build package test lint fmt invoke clean
+.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status logs audit roles bench chaos build package test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -64,8 +64,14 @@ drill: setup ## A failover game day on the local AWS (deploys first): make drill
 destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
 	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)
 
-status: setup ## Region roles, stacks, outputs, releases and the failover picture: make status ENV=...
+status: setup ## One screen: roles, stacks, releases, alarms in ALARM, failover, last decisions; exits 3 when something needs a person: make status ENV=...
 	@$(TANDEM) status --env "$(ENV)"
+
+logs: setup ## The functions' logs from both regions, merged by time (FUNCTION=, SINCE=15m, FILTER=, FOLLOW=1): make logs ENV=...
+	@$(TANDEM) logs --env "$(ENV)" $(if $(FUNCTION),--function "$(FUNCTION)",) --since "$(or $(SINCE),15m)" $(if $(FILTER),--filter "$(FILTER)",) $(if $(FOLLOW),--follow,)
+
+audit: setup ## Every automated decision in both regions, merged by time (SINCE=24h, KIND=release|rollback|failover|hook): make audit ENV=...
+	@$(TANDEM) audit --env "$(ENV)" --since "$(or $(SINCE),24h)" $(if $(KIND),--kind "$(KIND)",)
 
 roles: setup ## Print primary=<region> and standby=<region> (for scripts and CI): make roles ENV=...
 	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi

@@ -48,22 +48,11 @@ lock_error() {
     --query 'Items[?starts_with(sk.S, `lock#`)] | [0].[step.S, error.S]' --output text
 }
 roles_before=$(roles)
-# forget_locks: removes the failover locks, so that each cell starts as a
-# first request (a cell that fails after its claim leaves the lock held
-# until its lease runs out, by design: the next trigger after that resumes).
-forget_locks() {
-  local sk
-  for sk in $(aws dynamodb query --region $S --table-name tandem-local-state --key-condition-expression 'pk = :p' \
-      --expression-attribute-values '{":p":{"S":"failover"}}' --consistent-read --query 'Items[].sk.S' --output text); do
-    [[ $sk == lock#* ]] && aws dynamodb delete-item --region $S --table-name tandem-local-state \
-      --key "{\"pk\":{\"S\":\"failover\"},\"sk\":{\"S\":\"$sk\"}}"
-  done
-}
-
 # cell NAME RULE PROMOTIONS NEEDLE: one forced failover under RULE.
 cell() {
   local name=$1 rule=$2 want=$3 needle=$4 t0 took error said
-  forget_locks
+  # Each cell starts as a first request.
+  forget_locks $S
   forget_fired
   faults "$rule" "$TAP"
   jq -nc --arg r "chaos: $name" '{action: "failover", reason: $r, force: true, dry_run: false}' >"$OUT/event.json"
@@ -98,5 +87,5 @@ cell "RDS PromoteReadReplica throttled always" \
   '{"service": "rds", "operation": "PromoteReadReplica", "error": {"code": "Throttling", "status": 400}}' 0 "Throttling"
 cell "RDS PromoteReadReplica, connection reset always" \
   '{"service": "rds", "operation": "PromoteReadReplica", "reset": true}' 0 "connection closed"
-forget_locks
+forget_locks $S
 summary

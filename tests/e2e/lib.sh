@@ -98,6 +98,17 @@ package_function() {
   echo "$key"
 }
 
+# forget_locks REGION: removes REGION's failover locks, as if no promotion
+# had been tried there (a failed drill leaves its lock, which needs a person).
+forget_locks() {
+  local sk
+  for sk in $(aws dynamodb query --region "$1" --table-name tandem-local-state --key-condition-expression 'pk = :p' \
+      --expression-attribute-values '{":p":{"S":"failover"}}' --consistent-read --query 'Items[].sk.S' --output text); do
+    [[ $sk == lock#* ]] && aws dynamodb delete-item --region "$1" --table-name tandem-local-state \
+      --key "{\"pk\":{\"S\":\"failover\"},\"sk\":{\"S\":\"$sk\"}}"
+  done
+}
+
 # no_secrets_in_logs [--require]: the functions' logs so far hold no
 # custom-resource ResponseURL (a presigned URL: whoever has it can answer for
 # the stack) and no database password of the secrets that exist now. The

@@ -4,7 +4,6 @@
 //! `commands::status`.
 
 use crate::audit::AuditView;
-use crate::events::{Phase, phase};
 use crate::when::format_utc;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -173,8 +172,18 @@ impl From<&FailoverLock> for LockView {
     }
 }
 
+/// Whether a stack in `status` needs a person: a `…_FAILED` status (an
+/// operation that could not finish or roll back), or `ROLLBACK_COMPLETE` (a
+/// create that failed: the stack must be deleted before it can be made
+/// again). `UPDATE_ROLLBACK_COMPLETE` does not: an update failed and was
+/// undone, and the stack serves and takes updates as before (a failed
+/// release ends so, and the release record says why).
+pub(crate) fn is_broken(status: &str) -> bool {
+    status.ends_with("_FAILED") || status == "ROLLBACK_COMPLETE"
+}
+
 /// What needs a person, one sentence each with the next step: a stack that
-/// is missing or failed, an alarm in ALARM, a failover lock that is held
+/// is missing or broken ([`is_broken`]), an alarm in ALARM, a failover lock that is held
 /// (a promotion under way, or one that failed), and anything that could
 /// not be read. A stack still in progress does not: it is settling.
 pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
@@ -186,7 +195,7 @@ pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
                 "{} ({}) is not deployed: run make deploy ENV={env}",
                 s.name, s.region
             )),
-            Some(status) if phase(status) == Phase::Failed => list.push(format!(
+            Some(status) if is_broken(status) => list.push(format!(
                 "{} ({}) is {status}{}: fix the cause in its events, then run make deploy ENV={env}",
                 s.name,
                 s.region,

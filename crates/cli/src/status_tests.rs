@@ -78,13 +78,33 @@ fn a_stack_still_settling_needs_nobody_but_a_missing_or_failed_one_does() {
     let mut r = healthy();
     r.stacks[0].status = Some("UPDATE_IN_PROGRESS".into());
     assert!(attention(&r).is_empty());
+    // A failed release's stack rolled back: it serves and updates as before.
+    r.stacks[0].status = Some("UPDATE_ROLLBACK_COMPLETE".into());
+    assert!(attention(&r).is_empty());
     r.stacks[0].status = None;
-    r.stacks[1].status = Some("UPDATE_ROLLBACK_COMPLETE".into());
+    r.stacks[1].status = Some("UPDATE_ROLLBACK_FAILED".into());
     r.stacks[1].reason = Some("DbInstance failed".into());
     let needs = attention(&r);
     assert_eq!(needs.len(), 2, "{needs:?}");
     assert!(needs[0].starts_with("tandem-dev-bootstrap (us-east-1) is not deployed: run make deploy ENV=dev"));
-    assert!(needs[1].contains("is UPDATE_ROLLBACK_COMPLETE (DbInstance failed)"), "{}", needs[1]);
+    assert!(needs[1].contains("is UPDATE_ROLLBACK_FAILED (DbInstance failed)"), "{}", needs[1]);
+}
+
+#[test]
+fn broken_stack_statuses_are_the_failed_ones_and_a_failed_create() {
+    for status in ["CREATE_FAILED", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "ROLLBACK_COMPLETE"] {
+        assert!(is_broken(status), "{status}");
+    }
+    for status in [
+        "CREATE_COMPLETE",
+        "UPDATE_COMPLETE",
+        "UPDATE_ROLLBACK_COMPLETE",
+        "UPDATE_IN_PROGRESS",
+        "ROLLBACK_IN_PROGRESS",
+        "IMPORT_COMPLETE",
+    ] {
+        assert!(!is_broken(status), "{status}");
+    }
 }
 
 #[test]
