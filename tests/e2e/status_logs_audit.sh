@@ -68,7 +68,8 @@ alarm $P tandem-local-latency-p99 OK "e2e operator: fast again"
 alarm $S tandem-local-latency-p99 OK "e2e operator: fast again"
 # The drill (tests/e2e/failover.sh) left a failed failover lock in us-east-2:
 # the local AWS refuses PromoteReadReplica. That needs a person too.
-if "$tandem" status --env local --output json 2>/dev/null | jq -e '.failover[] | select(.lock.step == "failed")' >/dev/null; then
+"$tandem" status --env local --output json >"$OUT/status-after.json" 2>/dev/null
+if jq -e '.failover[] | select(.lock.step == "failed")' "$OUT/status-after.json" >/dev/null; then
   "$tandem" status --env local >"$OUT/status-lock.txt" 2>&1; rc=$?
   check "with the alarms OK, the drill's failed failover lock still needs a person (exit 3)" eq "$rc" 3
   check "and status says which failover failed and what to do" contains "$(cat "$OUT/status-lock.txt")" \
