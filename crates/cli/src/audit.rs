@@ -118,8 +118,10 @@ mod tests {
             entry("us-east-2", AuditKind::Failover, "promotion#7", 200),
             entry("us-east-1", AuditKind::Rollback, "rollback#stop#d-1", 300),
         ];
-        let keys: Vec<(String, String)> =
-            merge(vec![east1, east2]).into_iter().map(|v| (v.region, v.key)).collect();
+        let keys: Vec<(String, String)> = merge(vec![east1, east2])
+            .into_iter()
+            .map(|v| (v.region, v.key))
+            .collect();
         assert_eq!(
             keys,
             [
@@ -132,7 +134,12 @@ mod tests {
 
     #[test]
     fn an_entry_reads_as_when_where_what_why_did_and_outcome() {
-        let view = AuditView::from(&entry("us-east-1", AuditKind::Rollback, "rollback#stop#d-1", 1_795_680_000 + 3_661));
+        let view = AuditView::from(&entry(
+            "us-east-1",
+            AuditKind::Rollback,
+            "rollback#stop#d-1",
+            1_795_680_000 + 3_661,
+        ));
         assert_eq!(
             format_entry(&view),
             [
@@ -152,7 +159,9 @@ mod tests {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["action", "at", "decision", "key", "kind", "outcome", "reason", "region", "time"]
+            [
+                "action", "at", "decision", "key", "kind", "outcome", "reason", "region", "time"
+            ]
         );
         assert_eq!(value["kind"], "hook");
         assert_eq!(value["time"], "1970-01-01 00:01:00 UTC");
@@ -162,6 +171,9 @@ mod tests {
     fn kinds_are_named_and_a_wrong_one_lists_the_right_ones() {
         assert_eq!(parse_kind("failover"), Ok(AuditKind::Failover));
         let e = parse_kind("rollbacks").unwrap_err();
-        assert!(e.contains("\"rollbacks\"") && e.contains("release, rollback, failover or hook"), "{e}");
+        assert!(
+            e.contains("\"rollbacks\"") && e.contains("release, rollback, failover or hook"),
+            "{e}"
+        );
     }
 }

@@ -140,12 +140,7 @@ impl Aws {
                 arn: identity.arn().unwrap_or("unknown identity").to_owned(),
                 source: source.to_owned(),
             }),
-            Err(e) => anyhow::bail!(
-                "no usable AWS credentials for env {env} in {region} (credentials from {source}): export \
-                 AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the target account; the SDK \
-                 said: {}",
-                error_text(&e)
-            ),
+            Err(e) => anyhow::bail!(crate::identity::no_credentials(env, region, source, &error_text(&e))),
         }
     }
 }

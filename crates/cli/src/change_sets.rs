@@ -82,7 +82,8 @@ impl Stacks<'_> {
             Start::DeleteThenCreate => {
                 crate::say!(
                     "  {} ({}): ROLLBACK_COMPLETE after a failed first create; deleting it to start again",
-                    spec.name, self.region
+                    spec.name,
+                    self.region
                 );
                 self.delete(&spec.name).await?;
                 (ChangeSetType::Create, None)

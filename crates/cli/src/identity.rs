@@ -46,7 +46,11 @@ pub(crate) fn credentials_source(local: bool, var: impl Fn(&str) -> Option<Strin
         return "the local AWS's fixed test credentials".to_owned();
     }
     if set("AWS_ACCESS_KEY_ID").is_some() {
-        let session = if set("AWS_SESSION_TOKEN").is_some() { " with a session token" } else { "" };
+        let session = if set("AWS_SESSION_TOKEN").is_some() {
+            " with a session token"
+        } else {
+            ""
+        };
         return format!("AWS_ACCESS_KEY_ID in the environment{session}");
     }
     if let Some(profile) = set("AWS_PROFILE") {
@@ -60,6 +64,15 @@ pub(crate) fn credentials_source(local: bool, var: impl Fn(&str) -> Option<Strin
         return "the container's credentials endpoint".to_owned();
     }
     "the default profile, SSO or an instance role (no AWS_PROFILE or AWS_ACCESS_KEY_ID is set)".to_owned()
+}
+
+/// The error when the credentials do not work: the environment, the
+/// region asked, where the credentials came from, the fix, and the SDK's words.
+pub(crate) fn no_credentials(env: &str, region: &str, source: &str, sdk_said: &str) -> String {
+    format!(
+        "no usable AWS credentials for env {env} in {region} (credentials from {source}): export AWS_PROFILE \
+         (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the target account; the SDK said: {sdk_said}"
+    )
 }
 
 static WHO: OnceLock<Who> = OnceLock::new();
@@ -108,6 +121,24 @@ mod tests {
         );
         assert!(source(&[("AWS_PROFILE", " ")]).starts_with("the default profile"));
         assert!(credentials_source(true, |_| Some("x".into())).contains("local AWS"));
+    }
+
+    #[test]
+    fn a_credentials_failure_names_the_env_region_source_and_fix() {
+        let e = no_credentials(
+            "prod",
+            "us-east-1",
+            &source(&[("AWS_PROFILE", "prod-typo")]),
+            "InvalidClientTokenId: The security token included in the request is invalid",
+        );
+        for part in [
+            "env prod in us-east-1",
+            "credentials from profile prod-typo (AWS_PROFILE)",
+            "export AWS_PROFILE",
+            "InvalidClientTokenId",
+        ] {
+            assert!(e.contains(part), "{part:?} not in {e}");
+        }
     }
 
     #[test]

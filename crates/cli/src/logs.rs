@@ -79,7 +79,11 @@ pub(crate) fn read_event(event: &RawEvent) -> Option<LogLine> {
         .and_then(Value::as_str)
         .and_then(parse_rfc3339_ms)
         .unwrap_or(event.timestamp);
-    let level = fields.get("level").and_then(Value::as_str).unwrap_or("-").to_ascii_uppercase();
+    let level = fields
+        .get("level")
+        .and_then(Value::as_str)
+        .unwrap_or("-")
+        .to_ascii_uppercase();
     let request_id = (fields.get("span").and_then(|s| s.get("requestId")))
         .or_else(|| fields.get("requestId"))
         .and_then(Value::as_str)
@@ -104,15 +108,17 @@ fn message_with_fields(fields: &Map<String, Value>) -> String {
 /// Both regions' lines in time order; lines of the same millisecond keep
 /// a fixed order (region, then function, then as read).
 pub(crate) fn merge(mut lines: Vec<LogLine>) -> Vec<LogLine> {
-    lines.sort_by(|a, b| {
-        (a.at_ms, &a.region, &a.function).cmp(&(b.at_ms, &b.region, &b.function))
-    });
+    lines.sort_by(|a, b| (a.at_ms, &a.region, &a.function).cmp(&(b.at_ms, &b.region, &b.function)));
     lines
 }
 
 /// One line for a person: time (UTC), region, function, level, message and request id.
 pub(crate) fn format_line(line: &LogLine) -> String {
-    let request = line.request_id.as_deref().map(|r| format!("  [{r}]")).unwrap_or_default();
+    let request = line
+        .request_id
+        .as_deref()
+        .map(|r| format!("  [{r}]"))
+        .unwrap_or_default();
     format!(
         "{} {:<9} {:<11} {:<5} {}{request}",
         format_log_time(line.at_ms),

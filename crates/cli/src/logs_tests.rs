@@ -43,8 +43,19 @@ fn non_string_fields_are_shown_as_json_and_a_bad_timestamp_falls_back() {
 
 #[test]
 fn the_runtimes_markers_are_dropped_and_its_report_kept_with_the_request_id() {
-    assert_eq!(read_event(&event("us-east-1", "rollback", T, "START RequestId: r1 Version: $LATEST")), None);
-    assert_eq!(read_event(&event("us-east-1", "rollback", T, "END RequestId: r1")), None);
+    assert_eq!(
+        read_event(&event(
+            "us-east-1",
+            "rollback",
+            T,
+            "START RequestId: r1 Version: $LATEST"
+        )),
+        None
+    );
+    assert_eq!(
+        read_event(&event("us-east-1", "rollback", T, "END RequestId: r1")),
+        None
+    );
     let report = read_event(&event(
         "us-east-1",
         "rollback",
@@ -58,7 +69,10 @@ fn the_runtimes_markers_are_dropped_and_its_report_kept_with_the_request_id() {
     let plain = read_event(&event("us-east-1", "rollback", T, "thread panicked\n")).unwrap();
     assert_eq!((plain.level.as_str(), plain.message.as_str()), ("-", "thread panicked"));
     // JSON that is not an object is a plain line too.
-    assert_eq!(read_event(&event("us-east-1", "x", T, "[1,2]")).unwrap().message, "[1,2]");
+    assert_eq!(
+        read_event(&event("us-east-1", "x", T, "[1,2]")).unwrap().message,
+        "[1,2]"
+    );
 }
 
 #[test]

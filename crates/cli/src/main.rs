@@ -264,7 +264,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 ),
                 None => ctx.config.regions.keys().cloned().collect(),
             };
-            let functions = function.map_or_else(|| logs::FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(), |f| vec![f]);
+            let functions = function.map_or_else(
+                || logs::FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
+                |f| vec![f],
+            );
             let request = commands::logs::Request {
                 functions,
                 regions,
@@ -283,7 +286,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             ui::set_output(output);
             let since_secs = when::parse_since(&since).map_err(anyhow::Error::msg)?;
-            let kind = kind.as_deref().map(audit::parse_kind).transpose().map_err(anyhow::Error::msg)?;
+            let kind = kind
+                .as_deref()
+                .map(audit::parse_kind)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             let ctx = context::Context::load(&root, &env).await?;
             commands::audit::run(&ctx, kind, since_secs).await
         }
@@ -319,11 +326,24 @@ mod tests {
 
     #[test]
     fn completions_cover_every_command_and_the_output_formats() {
-        for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
+        for shell in [
+            clap_complete::Shell::Bash,
+            clap_complete::Shell::Zsh,
+            clap_complete::Shell::Fish,
+        ] {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "tandem", &mut script);
             let script = String::from_utf8(script).unwrap();
-            for word in ["deploy", "status", "logs", "audit", "completions", "since", "follow", "json"] {
+            for word in [
+                "deploy",
+                "status",
+                "logs",
+                "audit",
+                "completions",
+                "since",
+                "follow",
+                "json",
+            ] {
                 assert!(script.contains(word), "{shell}: {word} missing");
             }
         }
@@ -337,13 +357,20 @@ mod tests {
             other => panic!("{other:?}"),
         }
         for command in ["status", "diff", "audit"] {
-            assert!(parse(&[command, "--env", "dev", "--output", "json"]).is_ok(), "{command}");
+            assert!(
+                parse(&[command, "--env", "dev", "--output", "json"]).is_ok(),
+                "{command}"
+            );
         }
         assert!(parse(&["release", "--env", "dev", "--image", "v1", "--output", "json"]).is_ok());
         assert!(parse(&["deploy", "--env", "dev", "--output", "json"]).is_err());
-        let e = parse(&["status", "--env", "dev", "--output", "yaml"]).unwrap_err().to_string();
+        let e = parse(&["status", "--env", "dev", "--output", "yaml"])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("yaml") && e.contains("text") && e.contains("json"), "{e}");
-        let e = parse(&["logs", "--env", "dev", "--function", "app"]).unwrap_err().to_string();
+        let e = parse(&["logs", "--env", "dev", "--function", "app"])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("deploy-hook"), "{e}");
         assert!(parse(&["logs", "--env", "dev", "--region", "us-east-1", "--both"]).is_err());
     }

@@ -228,4 +228,3 @@ fn a_failure_ignores_the_record_of_an_earlier_release() {
     assert!(e.contains("no release record was written for it"), "{e}");
     assert!(!e.contains("not touched"), "the standby is last: {e}");
 }
-

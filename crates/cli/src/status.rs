@@ -231,7 +231,12 @@ pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
             )
         });
     }
-    list.extend(report.unreadable.iter().map(|u| format!("{u}: check the credentials and the region, then retry")));
+    list.extend(
+        report
+            .unreadable
+            .iter()
+            .map(|u| format!("{u}: check the credentials and the region, then retry")),
+    );
     list
 }
 

@@ -67,7 +67,10 @@ fn a_settled_environment_needs_nobody() {
     assert!(attention(&r).is_empty());
     let text = render(&r).join("\n");
     assert!(text.ends_with("needs a person: nothing"), "{text}");
-    assert!(text.contains("us-east-1  v7 succeeded, started 2026-11-26 08:00:00 UTC"), "{text}");
+    assert!(
+        text.contains("us-east-1  v7 succeeded, started 2026-11-26 08:00:00 UTC"),
+        "{text}"
+    );
     assert!(text.contains("us-east-2  no release yet"), "{text}");
     assert!(text.contains("alarms in ALARM: none"), "{text}");
     assert!(text.contains("us-east-2 failover lock: free"), "{text}");
@@ -87,12 +90,22 @@ fn a_stack_still_settling_needs_nobody_but_a_missing_or_failed_one_does() {
     let needs = attention(&r);
     assert_eq!(needs.len(), 2, "{needs:?}");
     assert!(needs[0].starts_with("tandem-dev-bootstrap (us-east-1) is not deployed: run make deploy ENV=dev"));
-    assert!(needs[1].contains("is UPDATE_ROLLBACK_FAILED (DbInstance failed)"), "{}", needs[1]);
+    assert!(
+        needs[1].contains("is UPDATE_ROLLBACK_FAILED (DbInstance failed)"),
+        "{}",
+        needs[1]
+    );
 }
 
 #[test]
 fn broken_stack_statuses_are_the_failed_ones_and_a_failed_create() {
-    for status in ["CREATE_FAILED", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "ROLLBACK_COMPLETE"] {
+    for status in [
+        "CREATE_FAILED",
+        "ROLLBACK_FAILED",
+        "UPDATE_ROLLBACK_FAILED",
+        "DELETE_FAILED",
+        "ROLLBACK_COMPLETE",
+    ] {
         assert!(is_broken(status), "{status}");
     }
     for status in [
@@ -127,7 +140,11 @@ fn an_alarm_in_alarm_needs_a_person_and_says_where_to_look() {
 #[test]
 fn a_held_or_failed_lock_needs_a_person_and_a_done_one_does_not() {
     for (step, error, says) in [
-        (FailoverStep::Claimed, None, "a failover to us-east-2 is under way (step claimed"),
+        (
+            FailoverStep::Claimed,
+            None,
+            "a failover to us-east-2 is under way (step claimed",
+        ),
         (FailoverStep::PromoteRequested, None, "step promote-requested"),
         (FailoverStep::SecretUpdated, None, "step secret-updated"),
         (
@@ -146,7 +163,11 @@ fn a_held_or_failed_lock_needs_a_person_and_a_done_one_does_not() {
     r.failover[0].lock = lock(FailoverStep::Done, None);
     assert!(attention(&r).is_empty());
     r.failover[0].lock = lock(FailoverStep::Failed, Some("x"));
-    assert!(render(&r).join("\n").contains("us-east-2 failover lock: step failed, held by req-1"));
+    assert!(
+        render(&r)
+            .join("\n")
+            .contains("us-east-2 failover lock: step failed, held by req-1")
+    );
 }
 
 #[test]

@@ -75,9 +75,7 @@ pub(crate) fn parse_rfc3339_ms(text: &str) -> Option<u64> {
 /// A `--since` duration in seconds: a number and a unit, `s`, `m`, `h` or
 /// `d` (`90s`, `15m`, `24h`, `7d`).
 pub(crate) fn parse_since(text: &str) -> Result<u64, String> {
-    let bad = || {
-        format!("--since {text:?} is not a duration: use a number and a unit, such as 90s, 15m, 24h or 7d")
-    };
+    let bad = || format!("--since {text:?} is not a duration: use a number and a unit, such as 90s, 15m, 24h or 7d");
     let text = text.trim();
     let split = text.char_indices().last().map(|(i, _)| i).ok_or_else(bad)?;
     let (number, unit) = text.split_at(split);
@@ -115,7 +113,10 @@ mod tests {
             parse_rfc3339_ms("2026-11-26T09:01:01.042917Z"),
             Some((1_795_680_000 + 3_661) * 1000 + 42)
         );
-        assert_eq!(parse_rfc3339_ms("2026-11-26T09:01:01.5Z"), Some((1_795_680_000 + 3_661) * 1000 + 500));
+        assert_eq!(
+            parse_rfc3339_ms("2026-11-26T09:01:01.5Z"),
+            Some((1_795_680_000 + 3_661) * 1000 + 500)
+        );
         for bad in [
             "",
             "2026-11-26",
@@ -135,7 +136,17 @@ mod tests {
         assert_eq!(parse_since("15m"), Ok(900));
         assert_eq!(parse_since("24h"), Ok(86_400));
         assert_eq!(parse_since("7d"), Ok(604_800));
-        for bad in ["", "m", "15", "15 minutes", "-5m", "0m", "1.5h", "99999999999999999999d", "15µ"] {
+        for bad in [
+            "",
+            "m",
+            "15",
+            "15 minutes",
+            "-5m",
+            "0m",
+            "1.5h",
+            "99999999999999999999d",
+            "15µ",
+        ] {
             let e = parse_since(bad).unwrap_err();
             assert!(e.contains("--since") && e.contains("15m"), "{bad}: {e}");
         }

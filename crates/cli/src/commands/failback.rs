@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::failback::{Instance, Observed, STEPS, Step, describe_step, resume_at};
 use crate::plan::Roles;
+use crate::ui::Waiting;
 use anyhow::{Context as _, bail};
 use aws_sdk_rds::types::Tag;
 use std::io::{BufRead, IsTerminal, Write};
@@ -263,17 +264,21 @@ async fn rename(rds: &aws_sdk_rds::Client, from: &str, to: &str) -> anyhow::Resu
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("could not rename {from} to {to} ({}): retry failback", error_text(&e)))?;
+    let mut waiting = Waiting::new(format!("RDS to rename {from} to {to}"));
     while instance(rds, to).await? == Instance::Missing {
+        waiting.tick();
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
     Ok(())
 }
 
 async fn wait_writer(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<(String, i32)> {
+    let mut waiting = Waiting::new(format!("{id} to be promoted to an available writer"));
     loop {
         if let Some(endpoint) = db::writer_endpoint(rds, id).await.map_err(anyhow::Error::msg)? {
             return Ok(endpoint);
         }
+        waiting.tick();
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
 }

@@ -56,7 +56,10 @@ pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool
     let shown = show(&read(ctx, request, start, &mut seen).await?, request.json);
     if !request.follow {
         if shown == 0 && !request.json {
-            say!("no log lines from {} in the window asked for", request.functions.join(", "));
+            say!(
+                "no log lines from {} in the window asked for",
+                request.functions.join(", ")
+            );
         }
         return Ok(true);
     }
@@ -123,7 +126,9 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
                 let page = match page {
                     Ok(page) => page,
                     Err(e) if is_not_found(&e) => {
-                        seen.note(format!("no log group {group} in {region} yet (not deployed, or never invoked)"));
+                        seen.note(format!(
+                            "no log group {group} in {region} yet (not deployed, or never invoked)"
+                        ));
                         break;
                     }
                     Err(e) => {
