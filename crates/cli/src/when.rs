@@ -25,30 +25,24 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// `secs` (Unix seconds) as `YYYY-MM-DD HH:MM:SS UTC`.
-pub(crate) fn format_utc(secs: u64) -> String {
+/// `secs` (Unix seconds) as its civil date and time of day (UTC):
+/// (year, month, day, hours, minutes, seconds).
+fn civil(secs: u64) -> (i64, i64, i64, u64, u64, u64) {
     let (year, month, day) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2));
     let t = secs % 86_400;
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
+    (year, month, day, t / 3600, t % 3600 / 60, t % 60)
+}
+
+/// `secs` (Unix seconds) as `YYYY-MM-DD HH:MM:SS UTC`.
+pub(crate) fn format_utc(secs: u64) -> String {
+    let (year, month, day, h, m, s) = civil(secs);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC")
 }
 
 /// `ms` (Unix milliseconds) as `MM-DD HH:MM:SS.mmm` (UTC): a log line's time.
 pub(crate) fn format_log_time(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (_, month, day) = civil_from_days(i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2));
-    let t = secs % 86_400;
-    format!(
-        "{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60,
-        ms % 1000
-    )
+    let (_, month, day, h, m, s) = civil(ms / 1000);
+    format!("{month:02}-{day:02} {h:02}:{m:02}:{s:02}.{:03}", ms % 1000)
 }
 
 /// An RFC 3339 UTC timestamp (`2026-11-28T10:31:14.123456Z`, as the
