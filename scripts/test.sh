@@ -16,10 +16,6 @@ export TANDEM_REQUIRE_TOOLS=1
 # workspace crates (nothing to reuse) and pays for writing its caches.
 if [[ ${CI:-} == true ]]; then
   export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
-  # Nor from debug info: linking some forty test binaries, the functions and
-  # the CLI with it is most of a cold unit-test step. Panics still name the
-  # file and line; only a debugger would miss it.
-  export CARGO_PROFILE_DEV_DEBUG=${CARGO_PROFILE_DEV_DEBUG:-0}
   # Clippy, inside the build: `cargo clippy` is clippy-driver as cargo's
   # workspace wrapper over a check build, which compiles every dependency a
   # second time (metadata only) after the test build: five minutes of a cold

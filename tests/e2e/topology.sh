@@ -173,7 +173,12 @@ out=$(cd "$scratch" && env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_
   HOME="$scratch" AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
   "$tandem" status --env dev 2>&1); rc=$?
 check "tandem status with no credentials for a real env exits 1" eq "$rc" 1
-check "no credentials for a real env is refused naming the fix" contains "$out" "no usable AWS credentials for env dev: export AWS_PROFILE"
+check "no credentials for a real env is refused naming the region and where it looked" contains "$out" \
+  "no usable AWS credentials for env dev in us-east-1 (credentials from the default profile, SSO or an instance role (no AWS_PROFILE or AWS_ACCESS_KEY_ID is set)): export AWS_PROFILE"
+out=$(cd "$scratch" && env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL AWS_PROFILE=tandem-typo \
+  HOME="$scratch" AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  "$tandem" status --env dev 2>&1); rc=$?
+check "a wrong profile is named as the credentials source" eq "$rc,$(grep -c 'credentials from profile tandem-typo (AWS_PROFILE)' <<<"$out")" "1,1"
 rm -rf "$scratch"
 
 summary
