@@ -41,12 +41,12 @@ deploy: setup ## Deploy both regions through change sets: make deploy ENV=local|
 
 diff: setup ## Preview what a deploy would change: make diff ENV=...
 	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
-	@$(TANDEM) diff --env "$(ENV)"
+	@$(TANDEM) diff --env "$(ENV)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 release: setup ## Ship IMAGE to both regions, primary first: make release ENV=... IMAGE=...
 	@if [ -z "$(IMAGE)" ]; then echo "make release needs IMAGE=<tag>: the image tag pushed to the primary region's ECR repository tandem-$(ENV)-app" >&2; exit 2; fi
 	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
-	@$(TANDEM) release --env "$(ENV)" --image "$(IMAGE)"
+	@$(TANDEM) release --env "$(ENV)" --image "$(IMAGE)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 failover: setup ## Make the standby the primary now (FORCE=1 skips the lag check, DRY_RUN=1 decides only): make failover ENV=... REASON="..."
 	@$(TANDEM) failover --env "$(ENV)" $(if $(REASON),--reason "$(REASON)",) $(if $(FORCE),--force,) $(if $(DRY_RUN),--dry-run,)
@@ -64,14 +64,14 @@ drill: setup ## A failover game day on the local AWS (deploys first): make drill
 destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
 	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)
 
-status: setup ## One screen: roles, stacks, releases, alarms in ALARM, failover, last decisions; exits 3 when something needs a person: make status ENV=...
-	@$(TANDEM) status --env "$(ENV)"
+status: setup ## One screen: roles, stacks, releases, alarms in ALARM, failover, last decisions; exits 3 when something needs a person (OUTPUT=json for scripts): make status ENV=...
+	@$(TANDEM) status --env "$(ENV)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 logs: setup ## The functions' logs from both regions, merged by time (FUNCTION=, SINCE=15m, FILTER=, FOLLOW=1): make logs ENV=...
 	@$(TANDEM) logs --env "$(ENV)" $(if $(FUNCTION),--function "$(FUNCTION)",) --since "$(or $(SINCE),15m)" $(if $(FILTER),--filter "$(FILTER)",) $(if $(FOLLOW),--follow,)
 
 audit: setup ## Every automated decision in both regions, merged by time (SINCE=24h, KIND=release|rollback|failover|hook): make audit ENV=...
-	@$(TANDEM) audit --env "$(ENV)" --since "$(or $(SINCE),24h)" $(if $(KIND),--kind "$(KIND)",)
+	@$(TANDEM) audit --env "$(ENV)" --since "$(or $(SINCE),24h)" $(if $(KIND),--kind "$(KIND)",) $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 roles: setup ## Print primary=<region> and standby=<region> (for scripts and CI): make roles ENV=...
 	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi

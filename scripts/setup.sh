@@ -10,6 +10,9 @@
 # second: every make target runs it), and lists the versions only after an
 # install, since asking the Python tools for theirs takes seconds.
 set -euo pipefail
+# Everything it says goes to stderr: every make target runs it first, and
+# stdout is the target's own (`make -s status ENV=dev OUTPUT=json | jq`).
+exec >&2
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CFN_GUARD_VERSION=3.2.1

@@ -128,6 +128,9 @@ check "--kind narrows to one kind" eq "$(jq -c '[.kind, ([.entries[].kind] | uni
 out=$("$tandem" audit --env local --since 2 2>&1); rc=$?
 check "a bad --since is refused naming the fix" eq "$rc,$(grep -c 'use a number and a unit, such as 90s, 15m' <<<"$out")" "1,1"
 
+check "make status OUTPUT=json keeps stdout to the one document (CI job summaries read it)" eq \
+  "$(make -s status ENV=local OUTPUT=json 2>/dev/null | jq -r .schema)" tandem.status/1
+
 # diff and release: --output json.
 "$tandem" diff --env local --output json >"$OUT/diff.json" 2>/dev/null; rc=$?
 check "diff --output json: every stack, no changes" eq "$rc,$(jq -c '[.schema, .changes, (.stacks | length), ([.stacks[].state] | unique)]' "$OUT/diff.json")" \
