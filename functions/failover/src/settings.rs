@@ -107,6 +107,26 @@ pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
     })
 }
 
+/// The required variables of a standby in us-east-2 of environment `env`,
+/// with the values a deploy gives them (health URLs aside), as a lookup for
+/// [`from_lookup`]: every other setting at its default. Tests start from it.
+pub fn standby_example(env: &str) -> impl Fn(&str) -> Option<String> + use<> {
+    let vars = [
+        ("TANDEM_ENV", env.to_owned()),
+        ("AWS_REGION", "us-east-2".to_owned()),
+        ("TANDEM_PEER_REGION", "us-east-1".to_owned()),
+        ("TANDEM_CONFIGURED_PRIMARY", "us-east-1".to_owned()),
+        (
+            "TANDEM_OPS_TOPIC_ARN",
+            format!("arn:aws:sns:us-east-2:000000000000:tandem-{env}-ops"),
+        ),
+        ("TANDEM_DB_INSTANCE", format!("tandem-{env}-db-replica")),
+        ("TANDEM_OWN_HEALTH_URL", "https://own.example/health".to_owned()),
+        ("TANDEM_PEER_HEALTH_URL", "https://peer.example/health".to_owned()),
+    ];
+    move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
+}
+
 /// The settings from the process environment.
 pub fn from_env() -> Result<Settings, SettingError> {
     from_lookup(|name| std::env::var(name).ok())

@@ -2,7 +2,6 @@
 //! SNS (the local AWS has no `PromoteReadReplica`): what it calls for each
 //! case, in order, and what it records.
 
-use crate::decide::Limits;
 use crate::settings::Settings;
 use crate::shell::{Failover, FailoverError, Invocation};
 use aws_sdk_cloudwatch::operation::get_metric_statistics::GetMetricStatisticsOutput;
@@ -36,27 +35,15 @@ use tandem_testing::mock_client;
 const DB: &str = "tandem-dev-db-replica";
 const SECRET: &str = "tandem-dev/db";
 
+/// A standby's settings in us-east-2 of dev, through the parser `main` uses.
 fn settings() -> Settings {
-    Settings {
-        region: "us-east-2".into(),
-        peer_region: "us-east-1".into(),
-        configured_primary: "us-east-1".into(),
-        topic_arn: "arn:aws:sns:us-east-2:1:tandem-dev-ops".into(),
-        db_instance: DB.into(),
-        db_secret: SECRET.into(),
-        own_health_url: "https://own.example/health".into(),
-        peer_health_url: "https://peer.example/health".into(),
-        limits: Limits {
-            threshold: 3,
-            rpo_secs: 60,
-        },
-        probe_interval_secs: 10,
-        probe_timeout_secs: 5,
-        round_secs: 50,
-        lease_secs: 660,
-        dry_run: false,
-        state_table: "tandem-dev-state".into(),
-    }
+    let settings = crate::settings::from_lookup(crate::settings::standby_example("dev"))
+        .expect("the example's settings are complete");
+    assert_eq!(
+        (settings.db_instance.as_str(), settings.db_secret.as_str()),
+        (DB, SECRET)
+    );
+    settings
 }
 
 /// Probe answers by URL; anything else is refused.

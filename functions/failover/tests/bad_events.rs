@@ -6,7 +6,6 @@
 //! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
 //! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
-use failover::decide::Limits;
 use failover::settings::Settings;
 use failover::shell::{Failover, Invocation};
 use proptest::test_runner::TestCaseError;
@@ -31,6 +30,12 @@ impl Prober for NoProbes {
     }
 }
 
+/// The local standby's settings, through the parser `main` uses.
+fn local_settings() -> Settings {
+    failover::settings::from_lookup(failover::settings::standby_example("local"))
+        .expect("the example's settings are complete")
+}
+
 /// The function `main` builds, with clients that expect no call at all.
 fn failover() -> Failover {
     let none: [&aws_smithy_mocks::Rule; 0] = [];
@@ -41,26 +46,7 @@ fn failover() -> Failover {
         sns: mock_client!(aws_sdk_sns, none),
         table: StateTable::new(mock_client!(aws_sdk_dynamodb, none), "tandem-local-state"),
         prober: Arc::new(NoProbes),
-        settings: Settings {
-            region: "us-east-2".into(),
-            peer_region: "us-east-1".into(),
-            configured_primary: "us-east-1".into(),
-            topic_arn: "arn:aws:sns:us-east-2:000000000000:tandem-local-ops".into(),
-            db_instance: "tandem-local-db-replica".into(),
-            db_secret: "tandem-local/db".into(),
-            own_health_url: "https://own.example/health".into(),
-            peer_health_url: "https://peer.example/health".into(),
-            limits: Limits {
-                threshold: 3,
-                rpo_secs: 60,
-            },
-            probe_interval_secs: 10,
-            probe_timeout_secs: 5,
-            round_secs: 50,
-            lease_secs: 660,
-            dry_run: false,
-            state_table: "tandem-local-state".into(),
-        },
+        settings: local_settings(),
     }
 }
 

@@ -2,12 +2,10 @@
 //! delivery's release: no second task definition, no second deployment.
 
 use super::duplicate::{WAIT_FOR_FIRST, follow_first};
-use super::mocked::{LIVE, NEW, REGION, live_tagged, request, resource, service, used};
+use super::mocked::{LIVE, NEW, REGION, live_tagged, release_query, request, resource, service, used};
 use super::props::fixture;
 use super::*;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::operation::query::QueryOutput;
-use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
@@ -29,24 +27,7 @@ fn claimed_already() -> Rule {
 
 /// The first delivery's release record of `req-1`.
 fn first_delivery(state: &'static str, deployment: Option<&'static str>, reason: Option<&'static str>) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
-        let mut item = std::collections::HashMap::from([
-            ("pk".to_owned(), AttributeValue::S("release#us-east-1".into())),
-            ("sk".to_owned(), AttributeValue::S("0001795680000#req-1".into())),
-            ("release_id".to_owned(), AttributeValue::S("req-1".into())),
-            ("region".to_owned(), AttributeValue::S(REGION.into())),
-            ("image".to_owned(), AttributeValue::S("v1".into())),
-            ("task_definition".to_owned(), AttributeValue::S(NEW.into())),
-            ("state".to_owned(), AttributeValue::S(state.into())),
-            ("started_at".to_owned(), AttributeValue::N("1795680000".into())),
-        ]);
-        for (key, value) in [("deployment_id", deployment), ("reason", reason)] {
-            if let Some(v) = value {
-                item.insert(key.into(), AttributeValue::S(v.into()));
-            }
-        }
-        QueryOutput::builder().items(item).build()
-    })
+    release_query("req-1", state, deployment, reason)
 }
 
 #[tokio::test]

@@ -388,23 +388,37 @@ async fn a_deployment_stopped_mid_way_fails_the_release() {
     used(&[&ecs[..], &cd[..], &db[..]].concat());
 }
 
-fn last_release(state: &'static str, deployment: Option<&'static str>) -> Rule {
+/// The state table's answer to "the newest release in us-east-1": release
+/// `id` of image v1 in `state`, with its deployment and reason when given.
+pub(super) fn release_query(
+    id: &'static str,
+    state: &'static str,
+    deployment: Option<&'static str>,
+    reason: Option<&'static str>,
+) -> Rule {
     mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
         let mut item = std::collections::HashMap::from([
             ("pk".to_owned(), AttributeValue::S("release#us-east-1".into())),
-            ("sk".to_owned(), AttributeValue::S("0001795680000#req-0".into())),
-            ("release_id".to_owned(), AttributeValue::S("req-0".into())),
+            ("sk".to_owned(), AttributeValue::S(format!("0001795680000#{id}"))),
+            ("release_id".to_owned(), AttributeValue::S(id.into())),
             ("region".to_owned(), AttributeValue::S(REGION.into())),
             ("image".to_owned(), AttributeValue::S("v1".into())),
             ("task_definition".to_owned(), AttributeValue::S(NEW.into())),
             ("state".to_owned(), AttributeValue::S(state.into())),
             ("started_at".to_owned(), AttributeValue::N("1795680000".into())),
         ]);
-        if let Some(d) = deployment {
-            item.insert("deployment_id".into(), AttributeValue::S(d.into()));
+        for (key, value) in [("deployment_id", deployment), ("reason", reason)] {
+            if let Some(v) = value {
+                item.insert(key.into(), AttributeValue::S(v.into()));
+            }
         }
         QueryOutput::builder().items(item).build()
     })
+}
+
+/// An earlier release, `req-0`, in `state`.
+fn last_release(state: &'static str, deployment: Option<&'static str>) -> Rule {
+    release_query("req-0", state, deployment, None)
 }
 
 #[tokio::test]
