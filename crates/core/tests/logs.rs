@@ -115,6 +115,10 @@ async fn logs_never_contain_the_response_url_or_a_secret_property_and_stay_bound
         "{logs}"
     );
     assert!(
+        logs.contains(r#""request_type":"Create""#) && !logs.contains("Request {"),
+        "the request is logged field by field, not as a Debug dump: {logs}"
+    );
+    assert!(
         logs.contains("<redacted>"),
         "the secret's name is logged, its value hidden: {logs}"
     );

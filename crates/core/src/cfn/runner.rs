@@ -198,8 +198,14 @@ impl Runner {
                 quote(&request.resource_type)
             ));
         };
+        // Field by field, one readable value each (never the ResponseURL).
         tracing::info!(
-            request = ?request,
+            request_type = %request.request_type,
+            resource_type = %request.resource_type,
+            logical_id = %request.logical_resource_id,
+            physical_id = request.physical_resource_id.as_deref().unwrap_or("none yet"),
+            stack = %request.stack_id,
+            request_id = %request.request_id,
             properties = %super::props::for_log(&request.resource_properties, resource.secret_properties()),
             continuing = matches!(run.step, Step::Poll(_)),
             "custom-resource request"
