@@ -40,13 +40,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             request_id: event.context.request_id.clone(),
             until: tokio::time::Instant::now() + left,
         };
-        failover.handle_payload(&event.payload, &call).await.map_err(|e| {
+        // The error itself, not a `Diagnostic`: the runtime logs it with `{:?}`,
+        // which is its sentence (a `Diagnostic` would print as a struct dump),
+        // and turns it into the named type and sentence Lambda records.
+        failover.handle_payload(&event.payload, &call).await.inspect_err(|e| {
             tracing::error!(error = %e, "the event was not handled");
-            // A named type and the one-sentence reason, not a Rust type path.
-            lambda_runtime::Diagnostic {
-                error_type: e.kind().to_owned(),
-                error_message: e.to_string(),
-            }
         })
     }))
     .await

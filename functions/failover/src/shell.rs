@@ -67,6 +67,17 @@ impl FailoverError {
     }
 }
 
+/// What Lambda records for a failed invocation: the named kind and the one
+/// sentence, not a Rust type path.
+impl From<FailoverError> for lambda_runtime::Diagnostic {
+    fn from(error: FailoverError) -> Self {
+        Self {
+            error_type: error.kind().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
 /// One invocation: who it is and how long it may run.
 #[derive(Debug, Clone)]
 pub struct Invocation {

@@ -631,3 +631,19 @@ async fn without_the_primarys_url_nothing_is_probed_and_nothing_fails_over() {
     assert!(answer["reason"].as_str().unwrap().contains("0 of 3"), "{answer}");
     used(&dynamodb);
 }
+
+#[test]
+fn a_failed_invocation_is_a_named_type_and_one_sentence_in_the_log_and_in_lambda() {
+    let error = FailoverError::Step("the failover to us-east-2 stopped: could not promote x".into());
+    // lambda_runtime logs a handler's error with `{:?}`.
+    assert_eq!(
+        format!("{error:?}"),
+        "the failover to us-east-2 stopped: could not promote x"
+    );
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "tandem.FailoverStep");
+    assert_eq!(
+        diagnostic.error_message,
+        "the failover to us-east-2 stopped: could not promote x"
+    );
+}
