@@ -92,7 +92,13 @@ pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool
 /// Prints `events`; returns how many lines it printed.
 fn show(events: &[RawEvent], json: bool) -> usize {
     if json {
-        for e in events {
+        // By each line's own time, as the text lines are merged.
+        let mut events: Vec<&RawEvent> = events.iter().collect();
+        events.sort_by_cached_key(|e| {
+            let at = read_event(e).map_or(e.timestamp, |l| l.at_ms);
+            (at, e.region.clone(), e.function.clone())
+        });
+        for e in &events {
             println!("{}", serde_json::to_string(e).unwrap_or_default());
         }
         return events.len();
@@ -104,8 +110,8 @@ fn show(events: &[RawEvent], json: bool) -> usize {
     lines.len()
 }
 
-/// Every new event from `start_ms` on, in every asked-for group, oldest
-/// first by each line's own time. A missing group (nothing deployed or
+/// Every new event from `start_ms` on, in every asked-for group, as read
+/// ([`show`] puts them in time order). A missing group (nothing deployed or
 /// invoked there yet) is a note, not an error.
 async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) -> anyhow::Result<Vec<RawEvent>> {
     let mut events = Vec::new();
@@ -171,8 +177,6 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
             }
         }
     }
-    let key = |e: &RawEvent| read_event(e).map_or(e.timestamp, |l| l.at_ms);
-    events.sort_by_cached_key(|e| (key(e), e.region.clone(), e.function.clone()));
     Ok(events)
 }
 

@@ -313,14 +313,6 @@ impl StateTable {
             .collect()
     }
 
-    /// The newest `limit` decisions of `kind`, newest first.
-    pub async fn recent_audits(&self, kind: AuditKind, limit: usize) -> Result<Vec<AuditEntry>, StateError> {
-        let mut entries = self.audits_from(kind, "").await?;
-        entries.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| b.key.cmp(&a.key)));
-        entries.truncate(limit);
-        Ok(entries)
-    }
-
     /// Every decision made at or after `since` (Unix seconds), of `kind` or
     /// of every kind, oldest first: the whole trail, page after page (what
     /// `tandem audit` and `tandem status` read).
