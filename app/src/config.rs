@@ -5,9 +5,15 @@
 //! | `PORT` | the TCP port to listen on, on every address (`0.0.0.0`) | `8080` |
 //! | `TANDEM_IMAGE_TAG` | the image tag that `GET /version` answers | `dev` |
 //! | `TANDEM_DB_SECRET` | name or ARN of the Secrets Manager secret that holds the database's `username`, `password`, `host`, `port` and optional `dbname` | none: `GET /db` answers 503 saying so |
+//! | `TANDEM_DB_ENDPOINT_SECRET` | a secret `{"host", "port"}` or `{}` that overrides the writer the credentials secret names (a failover points it at the promoted writer) | none |
 //! | `TANDEM_DB_TLS` | `required` or `disabled`: TLS to the database | `required` |
 //! | `TANDEM_DB_CA_FILE` | a PEM bundle that the database's certificate must chain to (RDS: its CA bundle) | the built-in web roots |
 //! | `TANDEM_TLS` | `self-signed`: serve HTTPS with a certificate made at start (the ALB's HTTPS target groups), or `off` | `off` |
+//! | `TANDEM_ENV` | the environment: names the state tables the write fence reads | none: no write fence |
+//! | `TANDEM_REGION` | this region (else `AWS_REGION`) | required with `TANDEM_ENV` |
+//! | `TANDEM_PEER_REGION` | the other region | required with `TANDEM_ENV` |
+//! | `TANDEM_CONFIGURED_PRIMARY` | the primary while no roles are recorded | required with `TANDEM_ENV` |
+//! | `TANDEM_FENCE_TTL_MS` | how long one answer of the write fence is kept | `1000` |
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -39,10 +45,29 @@ pub struct Config {
     pub image_tag: String,
     /// The secret that holds the database's credentials and endpoint.
     pub db_secret: Option<String>,
+    /// The secret whose host and port override the endpoint, if any.
+    pub db_endpoint_secret: Option<String>,
     /// TLS to the database.
     pub db_tls: DbTls,
     /// Whether the service itself serves HTTPS.
     pub serve_tls: ServeTls,
+    /// The write fence's tables, when the app runs in a tandem region.
+    pub fence: Option<FenceConfig>,
+}
+
+/// Where the write fence reads: the state tables of this region and the peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FenceConfig {
+    /// The environment (the tables are `tandem-<env>-state`).
+    pub env: String,
+    /// This region.
+    pub region: String,
+    /// The other region.
+    pub peer_region: String,
+    /// The primary while no roles are recorded.
+    pub configured_primary: String,
+    /// How long one answer is kept.
+    pub ttl: std::time::Duration,
 }
 
 /// What the service serves: plain HTTP, or HTTPS with its own certificate.
@@ -66,6 +91,14 @@ pub enum ConfigError {
     /// `TANDEM_TLS` is neither `self-signed` nor `off`.
     #[error("TANDEM_TLS is {0:?}; use \"self-signed\" (HTTPS to the load balancer) or \"off\" (the default)")]
     ServeTls(String),
+    /// `TANDEM_ENV` is set without the regions the write fence needs.
+    #[error(
+        "TANDEM_ENV is set but {0} is not: the write fence reads both regions' state tables; set it (ECS tasks get it from the region stack)"
+    )]
+    FenceRegion(&'static str),
+    /// `TANDEM_FENCE_TTL_MS` is not a number of milliseconds.
+    #[error("TANDEM_FENCE_TTL_MS is {0:?}; use a whole number of milliseconds, such as 1000")]
+    FenceTtl(String),
     /// `TANDEM_DB_CA_FILE` is set while TLS is disabled.
     #[error("TANDEM_DB_CA_FILE is set but TANDEM_DB_TLS is \"disabled\"; unset one of them")]
     CaWithoutTls,
@@ -101,11 +134,35 @@ impl Config {
             Some("self-signed") => ServeTls::SelfSigned,
             Some(other) => return Err(ConfigError::ServeTls(other.to_owned())),
         };
+        let fence = match get("TANDEM_ENV") {
+            None => None,
+            Some(env) => {
+                let region = get("TANDEM_REGION")
+                    .or_else(|| get("AWS_REGION"))
+                    .ok_or(ConfigError::FenceRegion("TANDEM_REGION (or AWS_REGION)"))?;
+                let peer_region = get("TANDEM_PEER_REGION").ok_or(ConfigError::FenceRegion("TANDEM_PEER_REGION"))?;
+                let configured_primary =
+                    get("TANDEM_CONFIGURED_PRIMARY").ok_or(ConfigError::FenceRegion("TANDEM_CONFIGURED_PRIMARY"))?;
+                let ttl = match get("TANDEM_FENCE_TTL_MS") {
+                    None => 1000,
+                    Some(text) => text.parse().map_err(|_| ConfigError::FenceTtl(text))?,
+                };
+                Some(FenceConfig {
+                    env,
+                    region,
+                    peer_region,
+                    configured_primary,
+                    ttl: std::time::Duration::from_millis(ttl),
+                })
+            }
+        };
         Ok(Self {
+            fence,
             listen: SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)),
             serve_tls,
             image_tag: get("TANDEM_IMAGE_TAG").unwrap_or_else(|| DEFAULT_IMAGE_TAG.to_owned()),
             db_secret: get("TANDEM_DB_SECRET"),
+            db_endpoint_secret: get("TANDEM_DB_ENDPOINT_SECRET"),
             db_tls,
         })
     }
@@ -180,6 +237,44 @@ mod tests {
         assert!(err.to_string().contains("\"required\""), "{err}");
         let err = config(&[("TANDEM_DB_TLS", "disabled"), ("TANDEM_DB_CA_FILE", "/x.pem")]).unwrap_err();
         assert_eq!(err, ConfigError::CaWithoutTls);
+    }
+
+    #[test]
+    fn the_write_fence_reads_both_regions_tables_once_the_env_is_set() {
+        assert_eq!(config(&[]).unwrap().fence, None);
+        let c = config(&[
+            ("TANDEM_ENV", "dev"),
+            ("AWS_REGION", "us-east-1"),
+            ("TANDEM_PEER_REGION", "us-east-2"),
+            ("TANDEM_CONFIGURED_PRIMARY", "us-east-1"),
+        ])
+        .unwrap();
+        let fence = c.fence.unwrap();
+        assert_eq!(
+            (fence.env.as_str(), fence.region.as_str(), fence.peer_region.as_str()),
+            ("dev", "us-east-1", "us-east-2")
+        );
+        assert_eq!(fence.ttl, std::time::Duration::from_secs(1));
+        let e = config(&[("TANDEM_ENV", "dev"), ("TANDEM_REGION", "us-east-1")]).unwrap_err();
+        assert!(e.to_string().contains("TANDEM_PEER_REGION is not"), "{e}");
+        let e = config(&[
+            ("TANDEM_ENV", "dev"),
+            ("TANDEM_REGION", "us-east-1"),
+            ("TANDEM_PEER_REGION", "us-east-2"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("TANDEM_CONFIGURED_PRIMARY is not"), "{e}");
+        let e = config(&[("TANDEM_ENV", "dev"), ("TANDEM_PEER_REGION", "us-east-2")]).unwrap_err();
+        assert!(e.to_string().contains("TANDEM_REGION (or AWS_REGION) is not"), "{e}");
+        let e = config(&[
+            ("TANDEM_ENV", "dev"),
+            ("TANDEM_REGION", "us-east-1"),
+            ("TANDEM_PEER_REGION", "us-east-2"),
+            ("TANDEM_CONFIGURED_PRIMARY", "us-east-1"),
+            ("TANDEM_FENCE_TTL_MS", "soon"),
+        ])
+        .unwrap_err();
+        assert_eq!(e, ConfigError::FenceTtl("soon".into()));
     }
 
     #[test]

@@ -34,6 +34,14 @@ pub enum DbError {
         /// The driver's account of it.
         reason: String,
     },
+    /// A write was refused or failed.
+    #[error("the write to the database writer at {endpoint} failed: {reason}")]
+    Write {
+        /// `host:port` of the writer.
+        endpoint: String,
+        /// The driver's account of it.
+        reason: String,
+    },
     /// The attempt did not finish in time.
     #[error("the database writer at {endpoint} did not answer within {} s", ATTEMPT_TIMEOUT.as_secs())]
     Timeout {
@@ -56,7 +64,13 @@ pub struct Database {
     source: Arc<dyn SecretSource>,
     tls: DbTls,
     current: Mutex<Option<Writer>>,
+    /// The epoch the pool was built at: a new epoch means the writer may
+    /// have moved (a failover), so the secret is read again.
+    epoch: Mutex<Option<u64>>,
 }
+
+/// The table the app's writes go to (`POST /writes`).
+pub const WRITES_TABLE: &str = "tandem_writes";
 
 impl Database {
     /// A database whose settings come from `source`; nothing is read until
@@ -66,6 +80,7 @@ impl Database {
             source,
             tls,
             current: Mutex::new(None),
+            epoch: Mutex::new(None),
         }
     }
 
@@ -100,6 +115,65 @@ impl Database {
                 attempt(&writer).await
             }
         }
+    }
+
+    /// Inserts one row into [`WRITES_TABLE`] (made if missing) for `region`
+    /// at `epoch`, the epoch the write gate opened at; returns its id. A
+    /// new epoch rebuilds the pool from a fresh read of the secret first.
+    pub async fn write(&self, region: &str, epoch: u64) -> Result<u64, DbError> {
+        {
+            let mut seen = self.epoch.lock().await;
+            if seen.is_some_and(|e| e != epoch) {
+                tracing::info!(epoch, "a new epoch: re-reading the secret before writing");
+                let generation = self.current.lock().await.as_ref().map(|w| w.generation);
+                if generation.is_some() {
+                    self.writer(generation).await?;
+                }
+            }
+            *seen = Some(epoch);
+        }
+        let mut conn = self.conn().await?;
+        let endpoint = conn.opts().ip_or_hostname().to_owned();
+        let failed = |e: mysql_async::Error| DbError::Write {
+            endpoint: endpoint.clone(),
+            reason: tandem_core::text::shorten_values(&e.to_string()),
+        };
+        let work = async {
+            conn.query_drop(format!(
+                "CREATE TABLE IF NOT EXISTS {WRITES_TABLE} (id BIGINT AUTO_INCREMENT PRIMARY KEY, \
+                 region VARCHAR(32) NOT NULL, epoch BIGINT NOT NULL, \
+                 at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))"
+            ))
+            .await
+            .map_err(failed)?;
+            conn.exec_drop(
+                format!("INSERT INTO {WRITES_TABLE} (region, epoch) VALUES (?, ?)"),
+                (region, epoch),
+            )
+            .await
+            .map_err(failed)?;
+            Ok(conn.last_insert_id().unwrap_or(0))
+        };
+        tokio::time::timeout(ATTEMPT_TIMEOUT, work).await.unwrap_or_else(|_| {
+            Err(DbError::Timeout {
+                endpoint: endpoint.clone(),
+            })
+        })
+    }
+
+    /// Whether the writer takes writes: `@@read_only` is off (a read replica,
+    /// or a writer an operator set read-only, has it on).
+    pub async fn read_only(&self) -> Result<bool, DbError> {
+        let mut conn = self.conn().await?;
+        let endpoint = conn.opts().ip_or_hostname().to_owned();
+        let flag: Option<i64> = conn
+            .query_first("SELECT @@global.read_only")
+            .await
+            .map_err(|e| DbError::Failed {
+                endpoint,
+                reason: tandem_core::text::shorten_values(&e.to_string()),
+            })?;
+        Ok(flag.unwrap_or(0) != 0)
     }
 
     /// The current writer, built from a fresh read of the secret when there

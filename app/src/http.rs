@@ -2,6 +2,7 @@
 //! the requests in flight finish.
 
 use crate::db::Database;
+use crate::fence::Gate;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,6 +20,10 @@ pub struct AppState {
     pub db: Arc<Database>,
     /// What `GET /version` answers.
     pub image_tag: Arc<str>,
+    /// Whether this region may write now.
+    pub gate: Arc<Gate>,
+    /// This region (recorded with each write).
+    pub region: Arc<str>,
 }
 
 /// The service's routes:
@@ -28,12 +33,63 @@ pub struct AppState {
 /// - `GET /db`: `SELECT 1` on the writer: 200 `{"status":"ok"}`, or 503
 ///   `{"status":"unavailable","reason":"..."}`.
 /// - `GET /version`: 200 `{"version":"<image tag>"}`.
+/// - `GET /writable`: 200 `{"status":"writable","epoch":N}` when the write
+///   fence is open and the writer is not read-only; otherwise 503 with
+///   `status` `fenced`, `standby`, `read-only` or `unavailable` and a `reason`.
+/// - `POST /writes`: one row into the writes table, 201 `{"id":…,"region":…,
+///   "epoch":…}`; 503 `{"status":"fenced"|"standby","reason":…}` while the
+///   region is fenced or the standby (nothing reaches the database), or
+///   `unavailable`.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/db", get(db))
         .route("/version", get(version))
+        .route("/writable", get(writable))
+        .route("/writes", axum::routing::post(write))
         .with_state(state)
+}
+
+fn unavailable(status: &str, reason: String) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({"status": status, "reason": reason})),
+    )
+        .into_response()
+}
+
+async fn writable(State(state): State<AppState>) -> Response {
+    let epoch = match state.gate.check().await {
+        Ok(epoch) => epoch,
+        Err(refused) => return unavailable(refused.status, refused.reason),
+    };
+    match state.db.read_only().await {
+        Ok(false) => Json(json!({"status": "writable", "epoch": epoch})).into_response(),
+        Ok(true) => unavailable(
+            "read-only",
+            "the database answers @@read_only = 1: it is a replica, or was set read-only".into(),
+        ),
+        Err(e) => unavailable("unavailable", e.to_string()),
+    }
+}
+
+async fn write(State(state): State<AppState>) -> Response {
+    let epoch = match state.gate.check().await {
+        Ok(epoch) => epoch,
+        Err(refused) => return unavailable(refused.status, refused.reason),
+    };
+    match state.db.write(&state.region, epoch).await {
+        Ok(id) => (
+            StatusCode::CREATED,
+            Json(json!({"id": id, "region": &*state.region, "epoch": epoch})),
+        )
+            .into_response(),
+        Err(e) => {
+            let reason = e.to_string();
+            tracing::warn!(reason = %reason, "POST /writes: the write failed");
+            unavailable("unavailable", reason)
+        }
+    }
 }
 
 async fn health() -> Json<serde_json::Value> {

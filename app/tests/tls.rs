@@ -35,6 +35,8 @@ async fn serve_tls() -> (
     let app = router(AppState {
         db,
         image_tag: "v7".into(),
+        gate: Arc::new(tandem_app::fence::Gate::unfenced()),
+        region: "us-east-1".into(),
     });
     let server = tokio::spawn(tls::serve(listener, app, config, async move {
         let _ = stopped.await;

@@ -10,8 +10,10 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value};
 use std::fmt;
 
+mod endpoint;
 mod sources;
 
+pub use endpoint::{WithEndpoint, merge};
 pub use sources::{MemorySecret, NoSecret, SecretsManagerSource};
 
 /// Reads the current value of the database secret (its `SecretString`).

@@ -100,6 +100,8 @@ pub(crate) fn app_router(db: Arc<Database>, tag: &str) -> axum::Router {
     http::router(AppState {
         db,
         image_tag: tag.into(),
+        gate: Arc::new(tandem_app::fence::Gate::unfenced()),
+        region: "us-east-1".into(),
     })
 }
 
@@ -150,12 +152,19 @@ impl TestApp {
 
 /// `GET path` on a new HTTP/1.1 connection: the status and the body.
 pub(crate) async fn get(addr: SocketAddr, path: &str) -> Result<(StatusCode, String), String> {
+    send(addr, hyper::Method::GET, path).await
+}
+
+/// `method path` (no body) on a new HTTP/1.1 connection: the status and the body.
+pub(crate) async fn send(addr: SocketAddr, method: hyper::Method, path: &str) -> Result<(StatusCode, String), String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| format!("handshake: {e}"))?;
     tokio::spawn(conn);
-    let request = Request::get(path)
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
         .header(hyper::header::HOST, addr.to_string())
         .body(Empty::<Bytes>::new())
         .unwrap();

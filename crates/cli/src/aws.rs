@@ -133,7 +133,8 @@ impl Aws {
     /// Who the credentials are, or a failure naming where they came from
     /// (`source`, [`crate::identity::credentials_source`]) and the fix.
     pub(crate) async fn check_credentials(&self, env: &str, region: &str, source: &str) -> anyhow::Result<Who> {
-        let sts = aws_sdk_sts::Client::new(&self.base);
+        // The region's own STS endpoint: the global one lives in us-east-1.
+        let sts = aws_sdk_sts::Client::new(&config_for_region(&self.base, region));
         match sts.get_caller_identity().send().await {
             Ok(identity) => Ok(Who {
                 account: identity.account().unwrap_or("unknown").to_owned(),

@@ -4,7 +4,9 @@
 use crate::aws::Aws;
 use crate::config::Config;
 use crate::plan::Roles;
+use crate::reach::{REACH_TIMEOUT, Reach, credentials_region, unreachable_sentence};
 use crate::roles;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tandem_core::state::{RolesRecord, StateTable};
@@ -23,6 +25,9 @@ pub(crate) struct Context {
     pub(crate) roles_source: &'static str,
     /// How often to poll CloudFormation.
     pub(crate) poll: Duration,
+    /// The regions that did not answer the first read, with why; the
+    /// command acts on the others only ([`crate::reach`]).
+    pub(crate) unreachable: BTreeMap<String, String>,
     /// The service role CloudFormation acts as, from
     /// [`CLOUDFORMATION_ROLE_VARIABLE`]; `None`: the caller's credentials.
     pub(crate) cloudformation_role: Option<String>,
@@ -75,22 +80,54 @@ impl Context {
             config.is_local(),
         )?;
         let aws = Aws::connect(&config).await;
+        // Each region's roles at once, each within a short limit: a region
+        // that is down must not hold up the command, nor stop it.
+        let table = config.state_table();
+        let reads =
+            futures_util::future::join_all(config.regions.keys().map(|region| read_roles(&aws, region, &table))).await;
+        let mut observed = Vec::new();
+        let mut reach = BTreeMap::new();
+        for (region, (record, answered)) in config.regions.keys().zip(reads) {
+            observed.push(record);
+            reach.insert(region.clone(), answered);
+        }
+        let unreachable: BTreeMap<String, String> = reach
+            .iter()
+            .filter_map(|(r, a)| match a {
+                Reach::Unreachable(why) => Some((r.clone(), why.clone())),
+                Reach::Answered => None,
+            })
+            .collect();
         let source = crate::identity::credentials_source(config.is_local(), |name| std::env::var(name).ok());
         let who = if config.is_local() {
             crate::identity::Who::local(source)
         } else {
-            aws.check_credentials(env, &config.primary_region, &source).await?
+            let preferred = [config.primary_region.as_str(), config.standby_region.as_str()];
+            let Some(region) = credentials_region(&preferred, &reach) else {
+                anyhow::bail!(
+                    "neither region answered ({}): check the network and the credentials, then retry",
+                    unreachable
+                        .iter()
+                        .map(|(r, why)| format!("{r}: {why}"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+            };
+            aws.check_credentials(env, region, &source).await?
         };
         crate::say!("tandem {env}: acting as {}", who.describe());
         crate::identity::remember(who);
+        for (region, why) in &unreachable {
+            let other = config.regions.keys().find(|r| !unreachable.contains_key(*r));
+            crate::say!(
+                "tandem {env}: {}",
+                unreachable_sentence(region, why, other.map(String::as_str))
+            );
+        }
         let default = Roles {
             primary: config.primary_region.clone(),
             standby: config.standby_region.clone(),
         };
-        let mut observed = Vec::new();
-        for region in config.regions.keys() {
-            observed.push(read_roles(&aws, region, &config.state_table()).await);
-        }
         let (roles, source) = roles::decide(&default, &observed);
         crate::say!(
             "tandem {env}: primary {}, standby {} (from {source})",
@@ -107,6 +144,7 @@ impl Context {
             aws,
             roles,
             roles_source: source,
+            unreachable,
             poll,
             cloudformation_role,
         })
@@ -114,23 +152,39 @@ impl Context {
 }
 
 impl Context {
+    /// The configured regions that answered, in order.
+    pub(crate) fn reachable_regions(&self) -> Vec<String> {
+        (self.config.regions.keys())
+            .filter(|r| !self.unreachable.contains_key(*r))
+            .cloned()
+            .collect()
+    }
+
     /// The state table in `region` (one of the configured regions).
     pub(crate) fn state(&self, region: &str) -> StateTable {
         StateTable::new(self.aws.region(region).dynamodb.clone(), self.config.state_table())
     }
 }
 
-/// The roles record in one region's state table; `None` when there is none
-/// or the region cannot be read (before the first deploy, or while it is
-/// down), which the log line says.
-async fn read_roles(aws: &Aws, region: &str, table: &str) -> Option<RolesRecord> {
+/// The roles record in one region's state table (`None` when there is
+/// none or it could not be read, which the log line says), and whether the
+/// region answered within [`REACH_TIMEOUT`].
+async fn read_roles(aws: &Aws, region: &str, table: &str) -> (Option<RolesRecord>, Reach) {
     let state = StateTable::new(aws.region(region).dynamodb.clone(), table);
-    match state.roles().await {
-        Ok(record) => record,
-        Err(e) => {
+    match tokio::time::timeout(REACH_TIMEOUT, state.roles()).await {
+        Ok(Ok(record)) => (record, Reach::Answered),
+        Ok(Err(e)) if e.is_unreachable() => (None, Reach::Unreachable(e.to_string())),
+        Ok(Err(e)) => {
             eprintln!("tandem: no roles from {region} ({e}); using the other region's or the configuration's");
-            None
+            (None, Reach::Answered)
         }
+        Err(_) => (
+            None,
+            Reach::Unreachable(format!(
+                "its state table did not answer within {} s",
+                REACH_TIMEOUT.as_secs()
+            )),
+        ),
     }
 }
 

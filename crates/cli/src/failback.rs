@@ -9,6 +9,15 @@
 //! renamed `...-retired-<time>` and left running, for a person to snapshot
 //! and delete. Every step is idempotent, and [`resume_at`] finds where a
 //! stopped failback left off from what RDS and the state table show.
+//!
+//! The fences: the failback fences the region it leaves before it cuts
+//! over ([`failback_epoch`]), records the roles at that epoch (which lifts
+//! the fence the failover placed on `home`), and lifts its own fence once
+//! the other region's secret names the new writer ([`lifting_epoch`]).
+//! Nothing else lifts a fence.
+
+use tandem_core::fence;
+use tandem_core::state::Standing;
 
 /// One database instance, as RDS shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,18 +138,52 @@ fn describe(i: &Instance) -> String {
     }
 }
 
+/// The epoch a failback makes `home` the primary at: one past every epoch
+/// of the failover it undoes (roles naming another primary, fences of
+/// `home`), computed the same on every run, so a resumed failback writes
+/// the same epoch, and the fence it places on the other region first
+/// carries it too.
+pub(crate) fn failback_epoch(home: &str, standings: &[Standing]) -> u64 {
+    let roles = standings
+        .iter()
+        .filter_map(|s| s.roles.as_ref())
+        .filter(|r| r.primary != home)
+        .map(|r| r.epoch);
+    let fences = standings
+        .iter()
+        .flat_map(|s| s.fences.iter())
+        .filter(|f| f.region == home)
+        .map(|f| f.epoch);
+    roles.chain(fences).max().unwrap_or(0) + 1
+}
+
+/// The epoch that lifts the failback's fence on `away` once its secret
+/// names the writer in `home` again: one past that fence, when it still
+/// holds `away` in some table; `None` when nothing is left to lift.
+pub(crate) fn lifting_epoch(away: &str, standings: &[Standing]) -> Option<u64> {
+    standings
+        .iter()
+        .filter_map(|s| fence::holding(away, s.epoch(), &s.fences))
+        .map(|f| f.epoch + 1)
+        .max()
+}
+
 /// What `step` does, for the person confirming it.
 pub(crate) fn describe_step(step: Step, env: &str, home: &str, away: &str) -> String {
     match step {
         Step::CreateReplica => format!("create tandem-{env}-db-next in {home}, a read replica of the writer in {away}"),
         Step::CatchUp => format!("wait until tandem-{env}-db-next is available and caught up (ReplicaLag in {home})"),
         Step::RetireStaleWriter => format!(
-            "stop writes to the service now (the switch takes minutes); rename the stale writer tandem-{env}-db in {home} to tandem-{env}-db-retired-<time> (kept running)"
+            "fence {away}'s writes (its app answers 503 to writes until the last step; the switch takes minutes); \
+             rename the stale writer tandem-{env}-db in {home} to tandem-{env}-db-retired-<time> (kept running)"
         ),
         Step::TakeName => format!("rename tandem-{env}-db-next to tandem-{env}-db in {home}, the name its stack owns"),
         Step::Promote => format!("promote tandem-{env}-db in {home} and wait until it is an available writer"),
         Step::RepointHomeSecret => format!("point {home}'s secret tandem-{env}/db at the new writer"),
-        Step::RecordRoles => format!("record {home} as the primary and {away} as the standby, in both state tables"),
+        Step::RecordRoles => format!(
+            "record {home} as the primary and {away} as the standby at the next epoch, in both state tables: \
+             this lifts {home}'s fence (writes, and the traffic fence's alarm in {away})"
+        ),
         Step::SwitchDns => "deploy with the new roles: the DNS records point at the primary again".into(),
         Step::RetireOldWriter => format!(
             "rename {away}'s writer tandem-{env}-db-replica to tandem-{env}-db-replica-retired-<time> (kept running)"
@@ -148,7 +191,9 @@ pub(crate) fn describe_step(step: Step, env: &str, home: &str, away: &str) -> St
         Step::CreateStandbyReplica => {
             format!("create tandem-{env}-db-replica in {away}, a read replica of the writer in {home}")
         }
-        Step::RepointStandbySecret => format!("point {away}'s secret tandem-{env}/db at the writer in {home}"),
+        Step::RepointStandbySecret => {
+            format!("point {away}'s secret tandem-{env}/db at the writer in {home}, then lift {away}'s write fence")
+        }
     }
 }
 
@@ -267,6 +312,74 @@ mod tests {
             why.contains("a replica (available)") && why.contains("a writer (available, made by a failback)"),
             "{why}"
         );
+    }
+
+    fn standing(primary: &str, epoch: u64, fences: &[(&str, u64)]) -> Standing {
+        use tandem_core::state::{FenceRecord, RolesRecord};
+        Standing {
+            roles: Some(RolesRecord {
+                primary: primary.into(),
+                standby: if primary == "us-east-1" {
+                    "us-east-2"
+                } else {
+                    "us-east-1"
+                }
+                .into(),
+                updated_at: 100,
+                epoch,
+                reason: None,
+            }),
+            fences: fences
+                .iter()
+                .map(|(region, epoch)| FenceRecord {
+                    region: (*region).into(),
+                    epoch: *epoch,
+                    by: "x".into(),
+                    reason: "r".into(),
+                    at: 1,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_failback_epoch_is_one_past_the_failover_and_the_same_on_every_run() {
+        let (home, away) = ("us-east-1", "us-east-2");
+        // After a failover at epoch 3 and us-east-1's self-demotion.
+        let demoted = [standing(away, 3, &[(home, 3)]), standing(away, 3, &[(home, 3)])];
+        assert_eq!(failback_epoch(home, &demoted), 4);
+        // After the failback fenced us-east-2 at 4, and after one table recorded the roles.
+        let fenced = [
+            standing(away, 3, &[(home, 3), (away, 4)]),
+            standing(home, 4, &[(home, 3), (away, 4)]),
+        ];
+        assert_eq!(failback_epoch(home, &fenced), 4);
+        // The promoting region never saw us-east-1 come back: its fence alone counts.
+        assert_eq!(
+            failback_epoch(home, &[standing(away, 3, &[(home, 3)]), Standing::default()]),
+            4
+        );
+        assert_eq!(failback_epoch(home, &[Standing::default()]), 1);
+    }
+
+    #[test]
+    fn the_failbacks_own_fence_is_lifted_once() {
+        let (home, away) = ("us-east-1", "us-east-2");
+        let recorded = [
+            standing(home, 4, &[(home, 3), (away, 4)]),
+            standing(home, 4, &[(home, 3), (away, 4)]),
+        ];
+        assert_eq!(lifting_epoch(away, &recorded), Some(5));
+        assert_eq!(
+            lifting_epoch(home, &recorded),
+            None,
+            "the failover's fence is lifted already"
+        );
+        let lifted = [
+            standing(home, 5, &[(home, 3), (away, 4)]),
+            standing(home, 5, &[(home, 3), (away, 4)]),
+        ];
+        assert_eq!(lifting_epoch(away, &lifted), None);
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod identity;
 mod logs;
 mod plan;
 mod presign;
+mod reach;
 mod release;
 mod roles;
 mod stacks;
@@ -262,7 +263,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                     ctx.config.env,
                     ctx.config.regions.keys().cloned().collect::<Vec<_>>().join(" or ")
                 ),
-                None => ctx.config.regions.keys().cloned().collect(),
+                None => ctx.reachable_regions(),
             };
             let functions = function.map_or_else(
                 || logs::FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),

@@ -121,19 +121,28 @@ pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] = &[
     ("FailoverCodeKey", "failover"),
 ];
 
-/// Each region's public `/health` as the other region's failover function
-/// probes it: the configured override, or its ALB's. A region whose stack
+/// Each region's public `/health` as its own and the other region's
+/// failover function probe it: the configured override; on AWS (HTTPS) its
+/// regional name `<region>.<domain>`, which the certificate covers (an ALB's
+/// own DNS name does not match the certificate, so a probe of it fails
+/// TLS); on the local AWS, plain HTTP to its ALB. A local region whose stack
 /// does not exist yet has none (the next deploy fills it in).
 pub(crate) fn health_url(config: &Config, region: &str, alb_dns_name: Option<&str>) -> String {
     let settings = &config.regions[region];
     if !settings.health_url.is_empty() {
         return settings.health_url.clone();
     }
-    match alb_dns_name {
-        Some(dns) if !settings.certificate_arn.is_empty() => format!("https://{dns}/health"),
-        Some(dns) => format!("http://{dns}/health"),
-        None => String::new(),
+    if !settings.certificate_arn.is_empty() {
+        return format!("https://{}/health", regional_name(config, region));
     }
+    alb_dns_name.map_or_else(String::new, |dns| format!("http://{dns}/health"))
+}
+
+/// A region's own name under the service's domain, `<region>.<domain>`: an
+/// alias to its ALB (the global stack's regional records), for probes and
+/// health checks that must reach one region whatever the roles.
+pub(crate) fn regional_name(config: &Config, region: &str) -> String {
+    format!("{region}.{}", config.domain_name)
 }
 
 /// What a region's database was created as (the region stack's `DbOrigin`):
@@ -183,8 +192,11 @@ pub(crate) fn deploy_order(
             ("DbOrigin".into(), db_origin(config, region).to_owned()),
             ("PeerRegion".into(), peer.to_owned()),
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
+            // The other VPC's CIDR: its private subnets reach this database
+            // over the peering (a security group cannot be named across it).
+            ("PeerVpcCidr".into(), config.regions[peer].vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
-            ("HealthUrl".into(), settings.health_url.clone()),
+            ("HealthUrl".into(), health_url(config, region, None)),
             (
                 "PeerHealthUrl".into(),
                 health_urls.get(peer).cloned().unwrap_or_default(),
@@ -303,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn region_stacks_get_their_role_peer_and_own_cidr() {
+    fn region_stacks_get_their_role_peer_own_cidr_and_the_peers_cidr() {
         let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         let standby = &plan[3].parameters;
         assert_eq!(
@@ -312,10 +324,54 @@ mod tests {
         );
         assert_eq!(standby["VpcCidr"], "10.1.0.0/16");
         assert_eq!(
+            standby["PeerVpcCidr"], "10.0.0.0/16",
+            "the other region's, for its database's ingress"
+        );
+        assert_eq!(
             standby["DesiredCount"], "1",
             "extra parameters from the config pass through"
         );
         assert_eq!(plan[2].parameters["VpcCidr"], "10.0.0.0/16");
+        assert_eq!(plan[2].parameters["PeerVpcCidr"], "10.1.0.0/16");
+    }
+
+    #[test]
+    fn every_region_parameter_without_a_default_is_rendered() {
+        // CloudFormation refuses a stack that leaves such a parameter out.
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cfn/region.yaml")).unwrap();
+        let section = template
+            .split("\nParameters:\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .expect("cfn/region.yaml has a Parameters section");
+        // Each parameter: its `  Name:` line, then its indented properties.
+        let mut parameters: Vec<(&str, bool)> = Vec::new();
+        for line in section.lines() {
+            if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
+                && !name.starts_with(' ')
+            {
+                parameters.push((name, false));
+            } else if line.starts_with("    Default:")
+                && let Some((_, has_default)) = parameters.last_mut()
+            {
+                *has_default = true;
+            }
+        }
+        let required: Vec<&str> = parameters.iter().filter(|(_, d)| !d).map(|(n, _)| *n).collect();
+        assert!(
+            required.contains(&"VpcCidr") && required.contains(&"PeerVpcCidr"),
+            "{required:?}"
+        );
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
+        for region_stack in &plan[2..4] {
+            for name in &required {
+                assert!(
+                    region_stack.parameters.contains_key(*name),
+                    "{}: region.yaml's {name} has no default and the plan does not set it",
+                    region_stack.region
+                );
+            }
+        }
     }
 
     #[test]
@@ -333,6 +389,7 @@ mod tests {
             plan[3].parameters["VpcCidr"], "10.0.0.0/16",
             "a VPC keeps its CIDR whatever its role"
         );
+        assert_eq!(plan[3].parameters["PeerVpcCidr"], "10.1.0.0/16", "and so does its peer");
         assert_eq!(
             (
                 plan[2].parameters["DbOrigin"].as_str(),
@@ -387,7 +444,7 @@ mod tests {
     }
 
     #[test]
-    fn a_health_url_is_the_override_or_the_albs() {
+    fn a_health_url_is_the_override_the_regional_name_or_the_local_albs() {
         let mut c = config();
         c.regions.get_mut("us-east-1").unwrap().health_url.clear();
         assert_eq!(
@@ -396,9 +453,13 @@ mod tests {
         );
         assert_eq!(health_url(&c, "us-east-1", None), "");
         c.regions.get_mut("us-east-1").unwrap().certificate_arn = "arn:aws:acm:us-east-1:1:certificate/x".into();
+        // On AWS the regional name, which the certificate covers, never the ALB's own name.
+        let regional = format!("https://us-east-1.{}/health", c.domain_name);
+        assert_eq!(health_url(&c, "us-east-1", Some("alb.example")), regional);
         assert_eq!(
-            health_url(&c, "us-east-1", Some("alb.example")),
-            "https://alb.example/health"
+            health_url(&c, "us-east-1", None),
+            regional,
+            "known before the ALB exists"
         );
         c.regions.get_mut("us-east-1").unwrap().health_url = "http://127.0.0.1:18081/health".into();
         assert_eq!(

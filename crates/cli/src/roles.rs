@@ -6,8 +6,10 @@
 use crate::plan::Roles;
 use tandem_core::state::RolesRecord;
 
-/// Picks the roles: the newest record that names exactly the configured
-/// regions, or the configuration's defaults when there is none.
+/// Picks the roles: the record of the highest epoch (then the newest) that
+/// names exactly the configured regions, or the configuration's defaults
+/// when there is none. The epoch comes first: a region that was away keeps
+/// an old record that may have been written later by its clock.
 pub(crate) fn decide(default: &Roles, observed: &[Option<RolesRecord>]) -> (Roles, &'static str) {
     let mut configured = [default.primary.as_str(), default.standby.as_str()];
     configured.sort_unstable();
@@ -19,7 +21,7 @@ pub(crate) fn decide(default: &Roles, observed: &[Option<RolesRecord>]) -> (Role
             named.sort_unstable();
             named == configured && r.primary != r.standby
         })
-        .max_by_key(|r| r.updated_at);
+        .max_by_key(|r| (r.epoch, r.updated_at));
     match newest {
         Some(r) => (
             Roles {
@@ -48,6 +50,7 @@ mod tests {
             primary: primary.into(),
             standby: standby.into(),
             updated_at: at,
+            epoch: 0,
             reason: None,
         })
     }
@@ -77,6 +80,23 @@ mod tests {
             record("us-east-1", "us-east-2", 20),
         ];
         assert_eq!(decide(&default(), &observed).0.primary, "us-east-2");
+    }
+
+    #[test]
+    fn the_higher_epoch_wins_over_a_later_write() {
+        // us-east-2 promoted itself at epoch 3; us-east-1, away, wrote later at epoch 2.
+        let promoted = RolesRecord {
+            epoch: 3,
+            ..record("us-east-2", "us-east-1", 10).unwrap()
+        };
+        let stale = RolesRecord {
+            epoch: 2,
+            ..record("us-east-1", "us-east-2", 99).unwrap()
+        };
+        assert_eq!(
+            decide(&default(), &[Some(stale), Some(promoted)]).0.primary,
+            "us-east-2"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::audit::AuditView;
 use crate::when::format_utc;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use tandem_core::fence::WriteGate;
 use tandem_core::state::{FailoverLock, FailoverStep, ProbeRecord, ReleaseRecord};
 
 /// The schema name of [`StatusReport`].
@@ -46,6 +47,39 @@ pub(crate) struct RolesView {
     pub(crate) standby: String,
     /// "the state table" or "the configuration (…)".
     pub(crate) source: String,
+    /// The primary the configuration names (the one a failback returns to).
+    pub(crate) configured_primary: String,
+    /// The highest epoch either region records.
+    pub(crate) epoch: u64,
+}
+
+/// Whether a region's app may write now, as the write fence decides it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct WritesView {
+    /// `open`, `standby` or `fenced`.
+    pub(crate) state: &'static str,
+    /// Why it does not write, when it does not.
+    pub(crate) reason: Option<String>,
+}
+
+impl WritesView {
+    /// The view of a write gate.
+    pub(crate) fn of(gate: &WriteGate) -> Self {
+        match gate {
+            WriteGate::Open { .. } => Self {
+                state: "open",
+                reason: None,
+            },
+            WriteGate::Closed(why) => Self {
+                state: "fenced",
+                reason: Some(why.clone()),
+            },
+            WriteGate::Standby(why) => Self {
+                state: "standby",
+                reason: Some(why.clone()),
+            },
+        }
+    }
 }
 
 /// One stack.
@@ -118,6 +152,10 @@ pub(crate) struct AlarmView {
 pub(crate) struct FailoverView {
     /// The region.
     pub(crate) region: String,
+    /// The epoch its roles record carries.
+    pub(crate) epoch: u64,
+    /// Whether its app may write ([`tandem_core::fence::write_gate`]).
+    pub(crate) writes: WritesView,
     /// Its probes of the other region; `null` before the first.
     pub(crate) probe: Option<ProbeView>,
     /// The failover lock of the current roles; `null` when free.
@@ -184,11 +222,26 @@ pub(crate) fn is_broken(status: &str) -> bool {
 
 /// What needs a person, one sentence each with the next step: a stack that
 /// is missing or broken ([`is_broken`]), an alarm in ALARM, a failover lock that is held
-/// (a promotion under way, or one that failed), and anything that could
-/// not be read. A stack still in progress does not: it is settling.
+/// (a promotion under way, or one that failed), a region whose writes are
+/// fenced, disaster recovery disarmed (any failover, until the failback),
+/// and anything that could not be read (an unreachable region among it). A
+/// stack still in progress does not: it is settling.
 pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
     let env = &report.env;
     let mut list = Vec::new();
+    if report.roles.primary != report.roles.configured_primary {
+        list.push(format!(
+            "disaster recovery is disarmed: {} is the primary and {} holds no replica of its writer; \
+             run tandem failback --env {env} when {} is healthy again",
+            report.roles.primary, report.roles.standby, report.roles.configured_primary
+        ));
+    }
+    for f in &report.failover {
+        if f.writes.state == "fenced" {
+            let why = f.writes.reason.as_deref().unwrap_or("no reason given");
+            list.push(format!("writes in {} are fenced: {why}", f.region));
+        }
+    }
     for s in &report.stacks {
         match &s.status {
             None => list.push(format!(

@@ -17,6 +17,8 @@ fn healthy() -> StatusReport {
             primary: "us-east-1".into(),
             standby: "us-east-2".into(),
             source: "the state table".into(),
+            configured_primary: "us-east-1".into(),
+            epoch: 0,
         },
         stacks: vec![
             stack("tandem-dev-bootstrap", "us-east-1"),
@@ -38,6 +40,8 @@ fn healthy() -> StatusReport {
         alarms: vec![],
         failover: vec![FailoverView {
             region: "us-east-2".into(),
+            epoch: 0,
+            writes: WritesView::of(&tandem_core::fence::WriteGate::Open { epoch: 0 }),
             probe: Some(ProbeView {
                 failures: 0,
                 last_at: 1_795_680_000,
@@ -227,4 +231,39 @@ fn the_json_shape_is_the_documented_one() {
     assert_eq!(value["stacks"][0]["outputs"]["AlbDnsName"], "alb.example");
     assert_eq!(value["releases"][1]["image"], serde_json::Value::Null);
     assert_eq!(value["failover"][0]["lock"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_failover_leaves_disaster_recovery_disarmed_until_the_failback() {
+    let mut r = healthy();
+    r.roles.primary = "us-east-2".into();
+    r.roles.standby = "us-east-1".into();
+    let needs = attention(&r);
+    assert_eq!(needs.len(), 1, "{needs:?}");
+    assert!(
+        needs[0].starts_with("disaster recovery is disarmed: us-east-2 is the primary")
+            && needs[0].contains("tandem failback --env dev"),
+        "{}",
+        needs[0]
+    );
+}
+
+#[test]
+fn a_fenced_region_needs_a_person_and_shows_why() {
+    let mut r = healthy();
+    r.failover[0].writes = WritesView::of(&tandem_core::fence::WriteGate::Closed(
+        "us-east-2 is fenced: us-east-1 became the primary at epoch 2 (x)".into(),
+    ));
+    let needs = attention(&r);
+    assert!(
+        needs
+            .iter()
+            .any(|n| n.starts_with("writes in us-east-2 are fenced: us-east-2 is fenced")),
+        "{needs:?}"
+    );
+    assert!(
+        render(&r)
+            .iter()
+            .any(|l| l.contains("us-east-2 writes: FENCED (epoch 0)"))
+    );
 }

@@ -42,8 +42,14 @@ pub(crate) fn render(r: &StatusReport) -> Vec<String> {
             out.push(format!("  {:<9}  {}{since}: {}", a.region, a.name, a.reason));
         }
     }
-    out.push("failover".into());
+    out.push(format!("failover (epoch {})", r.roles.epoch));
     for f in &r.failover {
+        let why = f.writes.reason.as_deref().unwrap_or_default();
+        out.push(match f.writes.state {
+            "open" => format!("  {} writes: open (epoch {})", f.region, f.epoch),
+            "standby" => format!("  {} writes: none, the standby (epoch {})", f.region, f.epoch),
+            _ => format!("  {} writes: FENCED (epoch {}): {why}", f.region, f.epoch),
+        });
         out.push(match &f.probe {
             Some(p) => format!(
                 "  {} probes the other region: {} failed in a row (last at {}){}",

@@ -1,6 +1,6 @@
 //! The database calls a failover and a failback share, each safe to repeat:
 //! promote a replica, find the writer's address, read a replica's lag,
-//! point a region's secret at a writer. All in one region; the caller picks it.
+//! point a region's endpoint secret at a writer. All in one region; the caller picks it.
 
 use crate::aws::{error_code, error_text};
 use aws_sdk_rds::types::DbInstance;
@@ -69,9 +69,62 @@ pub async fn writer_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Opti
     Ok(Some((host, endpoint.port().unwrap_or(3306))))
 }
 
-/// The newest `ReplicaLag` (seconds, the minute's maximum) of `id` over
-/// the last five minutes, or `None` when CloudWatch has no datapoint.
-pub async fn replica_lag(cw: &aws_sdk_cloudwatch::Client, id: &str, now: u64) -> Result<Option<f64>, String> {
+/// One minute of a replica's `ReplicaLag`, as CloudWatch aggregates it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LagReading {
+    /// The minute's highest lag (seconds): the budget is checked against it.
+    pub max_secs: f64,
+    /// The minute's lowest value. RDS reports -1 while replication is not
+    /// running, and -1 is below any real lag, so the Minimum is the one
+    /// statistic that shows a stop within the minute (the Maximum of a
+    /// minute that held 5 and then -1 is 5, which hides it).
+    pub min_secs: f64,
+    /// The end of that minute (Unix seconds): how fresh the reading is.
+    pub at: u64,
+}
+
+/// How far behind a replica is, as a promotion must judge it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lag {
+    /// Replication ran for the whole newest minute, which ended `age_secs` ago.
+    Known {
+        /// The minute's highest lag, in seconds.
+        secs: f64,
+        /// Seconds since the end of that minute.
+        age_secs: u64,
+    },
+    /// No fresh reading, or replication stopped: the data a promotion would
+    /// lose is unknown.
+    Unknown(&'static str),
+}
+
+/// The most a lag reading may age (from the end of its minute) and still count.
+pub const MAX_LAG_AGE_SECS: u64 = 120;
+
+impl Lag {
+    /// Judges `reading` at `now`: unknown when there is none, when it is older
+    /// than [`MAX_LAG_AGE_SECS`], or when replication stopped within it (-1).
+    pub fn judge(reading: Option<LagReading>, now: u64) -> Self {
+        let Some(r) = reading else {
+            return Self::Unknown("the replica reports no ReplicaLag in the last five minutes");
+        };
+        if r.min_secs < 0.0 || r.max_secs < 0.0 {
+            return Self::Unknown("RDS reports ReplicaLag -1: replication is not running");
+        }
+        let age_secs = now.saturating_sub(r.at);
+        if age_secs > MAX_LAG_AGE_SECS {
+            return Self::Unknown("the newest ReplicaLag is more than two minutes old");
+        }
+        Self::Known {
+            secs: r.max_secs,
+            age_secs,
+        }
+    }
+}
+
+/// The newest minute of `id`'s `ReplicaLag` over the last five minutes
+/// (its Minimum and Maximum), or `None` when CloudWatch has no datapoint.
+pub async fn replica_lag(cw: &aws_sdk_cloudwatch::Client, id: &str, now: u64) -> Result<Option<LagReading>, String> {
     use aws_sdk_cloudwatch::primitives::DateTime;
     use aws_sdk_cloudwatch::types::{Dimension, Statistic};
     let now = i64::try_from(now).unwrap_or(i64::MAX);
@@ -83,51 +136,61 @@ pub async fn replica_lag(cw: &aws_sdk_cloudwatch::Client, id: &str, now: u64) ->
         .end_time(DateTime::from_secs(now + 60))
         .period(60)
         .statistics(Statistic::Maximum)
+        .statistics(Statistic::Minimum)
         .send()
         .await
         .map_err(|e| format!("GetMetricStatistics ReplicaLag {id}: {}", error_text(&e)))?;
     Ok(out
         .datapoints()
         .iter()
-        .filter_map(|d| Some((d.timestamp()?.secs(), d.maximum()?)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, lag)| lag))
+        .filter_map(|d| {
+            let start = u64::try_from(d.timestamp()?.secs()).ok()?;
+            let max_secs = d.maximum()?;
+            Some(LagReading {
+                max_secs,
+                min_secs: d.minimum().unwrap_or(max_secs),
+                at: start + 60,
+            })
+        })
+        .max_by_key(|r| r.at))
 }
 
-/// Points secret `secret_id` at `host`:`port`, keeping its credentials. A
-/// secret that is a replica of the old primary's is made standalone first
-/// (a replica cannot be written, and its primary may be down). Never logs
-/// the secret's value.
-pub async fn repoint_secret(
+/// Points a region's endpoint secret (`tandem-<env>/db-endpoint`, which
+/// overrides the host and port of the credentials secret the app reads) at
+/// `host`:`port`. The credentials secret is never written: on AWS it is a
+/// replica of the writer region's and stays one, so the stack that declares
+/// the replica can always update, and be made again. Safe to repeat; never
+/// logs a secret's value.
+pub async fn point_endpoint(
     sm: &aws_sdk_secretsmanager::Client,
-    secret_id: &str,
+    endpoint_secret: &str,
     host: &str,
     port: i32,
 ) -> Result<(), String> {
-    let described = (sm.describe_secret().secret_id(secret_id).send())
-        .await
-        .map_err(|e| format!("DescribeSecret {secret_id}: {}", error_text(&e)))?;
-    if described.primary_region().is_some_and(|r| !r.is_empty()) {
-        (sm.stop_replication_to_replica().secret_id(secret_id).send())
-            .await
-            .map_err(|e| format!("StopReplicationToReplica {secret_id}: {}", error_text(&e)))?;
-    }
-    let current = (sm.get_secret_value().secret_id(secret_id).send())
-        .await
-        .map_err(|e| format!("GetSecretValue {secret_id}: {}", error_text(&e)))?;
-    let text = current.secret_string().unwrap_or("{}");
-    let updated = match with_writer(text, host, port) {
+    let current = match sm.get_secret_value().secret_id(endpoint_secret).send().await {
+        Ok(out) => out.secret_string().unwrap_or("{}").to_owned(),
+        Err(e) if crate::aws::is_not_found(&e) => {
+            return Err(format!(
+                "the endpoint secret {endpoint_secret} does not exist: deploy the region stack, which makes it, then retry"
+            ));
+        }
+        Err(e) => return Err(format!("GetSecretValue {endpoint_secret}: {}", error_text(&e))),
+    };
+    let updated = match with_writer(&current, host, port) {
         None => {
             return Err(format!(
-                "the secret {secret_id} is not a JSON object: restore its username and password fields, then retry"
+                "the endpoint secret {endpoint_secret} is not a JSON object: set it to {{}}, then retry"
             ));
         }
         Some(None) => return Ok(()),
         Some(Some(updated)) => updated,
     };
-    (sm.put_secret_value().secret_id(secret_id).secret_string(updated).send())
-        .await
-        .map_err(|e| format!("PutSecretValue {secret_id}: {}", error_text(&e)))?;
+    (sm.put_secret_value()
+        .secret_id(endpoint_secret)
+        .secret_string(updated)
+        .send())
+    .await
+    .map_err(|e| format!("PutSecretValue {endpoint_secret}: {}", error_text(&e)))?;
     Ok(())
 }
 

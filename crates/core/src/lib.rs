@@ -5,6 +5,7 @@
 //! - [`aws`]: the SDK configuration, loaded once per process, and per-region
 //!   clients for calls that cross regions.
 //! - [`telemetry`]: JSON logs in the shape Lambda's log controls expect.
+//! - [`fence`]: the rules that keep two regions from both taking writes, and the traffic fence's metric.
 //! - [`state`]: the state table (roles, releases, the audit trail), its only reader and writer.
 //! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
 //! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes.
@@ -17,6 +18,7 @@ pub mod aws;
 pub mod cfn;
 pub mod clock;
 pub mod db;
+pub mod fence;
 pub mod image;
 pub mod payload;
 pub mod probe;

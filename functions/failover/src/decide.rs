@@ -1,18 +1,25 @@
 //! The decision: a pure function from the trigger and what the shell
 //! observed to a plan. No AWS here; `decide_tests.rs` covers the table.
 //!
+//! First, whatever the trigger: a region that finds its peer at a later
+//! epoch (the peer promoted itself while this region was away) demotes
+//! itself, and a region whose own fence holds does nothing more.
+//!
 //! Promote only when all three hold:
 //! 1. the primary failed at least `threshold` consecutive probes (a manual
 //!    failover stands in for this: a person judged the primary down);
 //! 2. this region's own `/health` answers;
-//! 3. the replica's lag is within the RPO budget (`force` skips this, and
-//!    only this).
+//! 3. the replica's lag is known and within the RPO budget: a reading of
+//!    -1, none, or one older than two minutes is unknown (`force` skips
+//!    this, and only this).
 //!
 //! A promotion already under way (its lock exists) is carried on whatever
 //! the probes say now: a half-done promotion is worse than either end.
 
 use crate::event::{Action, Trigger};
-use tandem_core::state::{FailoverLock, FailoverStep};
+use tandem_core::db::Lag;
+use tandem_core::fence::Demotion;
+use tandem_core::state::{FailoverLock, FailoverStep, FenceRecord};
 
 /// When to promote.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,18 +56,24 @@ pub struct Observed {
     pub here: String,
     /// The primary now (the recorded roles, or the configured primary).
     pub primary: String,
+    /// The epoch of this region's recorded roles (0: none recorded).
+    pub epoch: u64,
     /// The primary's consecutive failed probes, as counted in the state table.
     pub failures: u32,
     /// The last probe's failure, if it failed.
     pub last_probe_error: Option<String>,
     /// This region's own `/health`: `Err(why)` when it does not answer 2xx.
     pub own_health: Result<(), String>,
-    /// The replica's lag in seconds (its newest `ReplicaLag` datapoint), if any.
-    pub lag_secs: Option<f64>,
+    /// The replica's lag, as judged from its newest `ReplicaLag` minute.
+    pub lag: Lag,
     /// This region's database.
     pub db: Db,
     /// The failover lock of the current roles version, if taken.
     pub lock: Option<FailoverLock>,
+    /// The fence that holds this region, if one does.
+    pub fenced: Option<FenceRecord>,
+    /// What this region must record when its peer is at a later epoch.
+    pub behind: Option<Demotion>,
     /// Unix seconds.
     pub now: u64,
 }
@@ -87,6 +100,12 @@ pub enum Plan {
     Busy(String),
     /// A status request: what the function sees.
     Report(String),
+    /// The peer became the primary at a later epoch: record that and fence
+    /// this region's writer, once.
+    Demote(Demotion),
+    /// This region is fenced: it neither serves writes nor promotes until a
+    /// failback lifts the fence.
+    Fenced(String),
 }
 
 /// Decides what to do about `trigger`, given `observed`.
@@ -99,6 +118,12 @@ pub fn decide(trigger: &Trigger, observed: &Observed, limits: Limits) -> Plan {
         && m.action == Action::Status
     {
         return Plan::Report(report(observed, limits));
+    }
+    if let Some(demotion) = &observed.behind {
+        return Plan::Demote(demotion.clone());
+    }
+    if let Some(fence) = &observed.fenced {
+        return Plan::Fenced(tandem_core::fence::fenced_sentence(fence));
     }
     if observed.here == observed.primary {
         return Plan::NotStandby(format!(
@@ -191,28 +216,28 @@ pub fn decide(trigger: &Trigger, observed: &Observed, limits: Limits) -> Plan {
         }
     }
     let forced = manual.is_some_and(|m| m.force);
-    if !forced {
-        match observed.lag_secs {
-            None => {
-                return Plan::Refuse(format!(
-                    "{down}, but the replica reports no ReplicaLag: the data lost is unknown; \
-                     run `tandem failover --force` to accept that"
-                ));
-            }
-            Some(lag) if lag > limits.rpo_secs as f64 => {
-                return Plan::Refuse(format!(
-                    "{down}, but the replica is {lag:.0}s behind, over the {}s budget: \
-                     wait for it to catch up, or run `tandem failover --force` to accept the loss",
-                    limits.rpo_secs
-                ));
-            }
-            Some(_) => {}
+    let lag = match (forced, observed.lag) {
+        (true, Lag::Known { secs, age_secs }) => {
+            format!("the lag check skipped (forced; the replica was {secs:.0}s behind, {age_secs}s ago)")
         }
-    }
-    let lag = match (forced, observed.lag_secs) {
-        (true, _) => "the lag check skipped (forced)".to_owned(),
-        (false, Some(lag)) => format!("the replica {lag:.0}s behind (budget {}s)", limits.rpo_secs),
-        (false, None) => String::new(),
+        (true, Lag::Unknown(why)) => format!("the lag check skipped (forced; {why})"),
+        (false, Lag::Unknown(why)) => {
+            return Plan::Refuse(format!(
+                "{down}, but the lag is unknown ({why}): the data a promotion would lose is unknown; \
+                 run `tandem failover --force` to accept that"
+            ));
+        }
+        (false, Lag::Known { secs, age_secs }) if secs > limits.rpo_secs as f64 => {
+            return Plan::Refuse(format!(
+                "{down}, but the replica is {secs:.0}s behind ({age_secs}s ago), over the {}s budget: \
+                 wait for it to catch up, or run `tandem failover --force` to accept the loss",
+                limits.rpo_secs
+            ));
+        }
+        (false, Lag::Known { secs, age_secs }) => format!(
+            "the replica {secs:.0}s behind {age_secs}s ago (budget {}s)",
+            limits.rpo_secs
+        ),
     };
     Plan::Promote {
         reason: format!("{down}; {} is healthy and {lag}", observed.here),
@@ -231,7 +256,13 @@ fn report(o: &Observed, limits: Limits) -> String {
         Ok(()) => "healthy".to_owned(),
         Err(why) => format!("unhealthy ({why})"),
     };
-    let lag = o.lag_secs.map_or("no data".to_owned(), |l| format!("{l:.0}s"));
+    let lag = match o.lag {
+        Lag::Known { secs, age_secs } => format!("{secs:.0}s ({age_secs}s ago)"),
+        Lag::Unknown(why) => format!("unknown ({why})"),
+    };
+    let fence = o.fenced.as_ref().map_or("none".to_owned(), |f| {
+        format!("fenced by {} at epoch {}", f.by, f.epoch)
+    });
     let db = match &o.db {
         Db::Replica { status } => format!("replica, {status}"),
         Db::Writer { status } => format!("writer, {status}"),
@@ -242,9 +273,9 @@ fn report(o: &Observed, limits: Limits) -> String {
         format!("{} (step {}, lease until {})", l.region, l.step.as_str(), l.lease_until)
     });
     format!(
-        "{} is the {role} (primary {}); primary probes failed {} in a row (threshold {}); \
-         own health {health}; replica lag {lag} (budget {}s); database {db}; lock {lock}",
-        o.here, o.primary, o.failures, limits.threshold, limits.rpo_secs
+        "{} is the {role} (primary {}, epoch {}); primary probes failed {} in a row (threshold {}); \
+         own health {health}; replica lag {lag} (budget {}s); database {db}; lock {lock}; fence {fence}",
+        o.here, o.primary, o.epoch, o.failures, limits.threshold, limits.rpo_secs
     )
 }
 

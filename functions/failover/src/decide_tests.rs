@@ -3,6 +3,29 @@
 
 use super::*;
 use crate::event::Manual;
+use tandem_core::fence::Demotion;
+
+fn known(secs: f64) -> Lag {
+    Lag::Known { secs, age_secs: 30 }
+}
+
+fn fence(epoch: u64) -> FenceRecord {
+    FenceRecord {
+        region: "us-east-2".into(),
+        epoch,
+        by: "us-east-1".into(),
+        reason: "the primary failed 3 probes".into(),
+        at: 900,
+    }
+}
+
+fn demotion() -> Demotion {
+    Demotion {
+        epoch: 2,
+        primary: "us-east-1".into(),
+        reason: "us-east-1 became the primary at epoch 2 while us-east-2 recorded epoch 1".into(),
+    }
+}
 
 const LIMITS: Limits = Limits {
     threshold: 3,
@@ -28,14 +51,17 @@ fn observed() -> Observed {
     Observed {
         here: "us-east-2".into(),
         primary: "us-east-1".into(),
+        epoch: 1,
         failures: 3,
         last_probe_error: Some("no answer within 5s".into()),
         own_health: Ok(()),
-        lag_secs: Some(4.0),
+        lag: known(4.0),
         db: Db::Replica {
             status: "available".into(),
         },
         lock: None,
+        fenced: None,
+        behind: None,
         now: 1000,
     }
 }
@@ -60,6 +86,8 @@ fn kind(plan: &Plan) -> &'static str {
         Plan::Resume(_) => "resume",
         Plan::Busy(_) => "busy",
         Plan::Report(_) => "report",
+        Plan::Demote(_) => "demote",
+        Plan::Fenced(_) => "fenced",
     }
 }
 
@@ -71,6 +99,12 @@ fn oracle(trigger: &Trigger, o: &Observed) -> &'static str {
     };
     if is_status {
         return "report";
+    }
+    if o.behind.is_some() {
+        return "demote";
+    }
+    if o.fenced.is_some() {
+        return "fenced";
     }
     if o.here == o.primary {
         return "not-standby";
@@ -93,7 +127,7 @@ fn oracle(trigger: &Trigger, o: &Observed) -> &'static str {
         return "watch";
     }
     let db_ok = matches!(&o.db, Db::Replica { status } if status == "available");
-    let lag_ok = force || o.lag_secs.is_some_and(|l| l <= LIMITS.rpo_secs as f64);
+    let lag_ok = force || matches!(o.lag, Lag::Known { secs, .. } if secs <= LIMITS.rpo_secs as f64);
     if o.own_health.is_err() || !db_ok || !lag_ok {
         return "refuse";
     }
@@ -134,28 +168,47 @@ fn every_combination_follows_the_rules() {
         Some(lock(FailoverStep::Done, 1000)),
         Some(lock(FailoverStep::Failed, 1000)),
     ];
+    let lags = [
+        Lag::Unknown("no datapoint"),
+        Lag::Unknown("-1"),
+        known(0.0),
+        known(60.0),
+        known(60.5),
+        known(900.0),
+    ];
+    // Neither, fenced, behind, both.
+    let standings = [
+        (None, None),
+        (Some(fence(1)), None),
+        (None, Some(demotion())),
+        (Some(fence(1)), Some(demotion())),
+    ];
     let mut seen = std::collections::BTreeSet::new();
     let mut cases = 0;
     for trigger in &triggers {
         for primary in ["us-east-1", "us-east-2"] {
             for failures in [0, 2, 3, 7] {
                 for own_health in [Ok(()), Err("503".to_owned())] {
-                    for lag_secs in [None, Some(0.0), Some(60.0), Some(60.5), Some(900.0)] {
+                    for lag in lags {
                         for db in &dbs {
                             for lock in &locks {
-                                let o = Observed {
-                                    primary: primary.into(),
-                                    failures,
-                                    own_health: own_health.clone(),
-                                    lag_secs,
-                                    db: db.clone(),
-                                    lock: lock.clone(),
-                                    ..observed()
-                                };
-                                let plan = decide(trigger, &o, LIMITS);
-                                assert_eq!(kind(&plan), oracle(trigger, &o), "{trigger:?}\n{o:#?}\n{plan:?}");
-                                seen.insert(kind(&plan));
-                                cases += 1;
+                                for (fenced, behind) in &standings {
+                                    let o = Observed {
+                                        primary: primary.into(),
+                                        failures,
+                                        own_health: own_health.clone(),
+                                        lag,
+                                        db: db.clone(),
+                                        lock: lock.clone(),
+                                        fenced: fenced.clone(),
+                                        behind: behind.clone(),
+                                        ..observed()
+                                    };
+                                    let plan = decide(trigger, &o, LIMITS);
+                                    assert_eq!(kind(&plan), oracle(trigger, &o), "{trigger:?}\n{o:#?}\n{plan:?}");
+                                    seen.insert(kind(&plan));
+                                    cases += 1;
+                                }
                             }
                         }
                     }
@@ -163,8 +216,8 @@ fn every_combination_follows_the_rules() {
             }
         }
     }
-    assert_eq!(cases, 5 * 2 * 4 * 2 * 5 * 5 * 6);
-    assert_eq!(seen.len(), 8, "every plan is reachable: {seen:?}");
+    assert_eq!(cases, 5 * 2 * 4 * 2 * 6 * 5 * 6 * 4);
+    assert_eq!(seen.len(), 10, "every plan is reachable: {seen:?}");
 }
 
 #[test]
@@ -177,7 +230,7 @@ fn three_failed_probes_with_a_healthy_standby_and_little_lag_promote() {
     assert_eq!(
         reason,
         "the primary us-east-1 failed 3 consecutive probes (threshold 3), last: no answer within 5s; \
-         us-east-2 is healthy and the replica 4s behind (budget 60s)"
+         us-east-2 is healthy and the replica 4s behind 30s ago (budget 60s)"
     );
 }
 
@@ -193,17 +246,17 @@ fn every_refusal_says_why_and_what_to_do() {
         ),
         (
             Observed {
-                lag_secs: Some(75.0),
+                lag: known(75.0),
                 ..observed()
             },
-            "75s behind, over the 60s budget",
+            "75s behind (30s ago), over the 60s budget",
         ),
         (
             Observed {
-                lag_secs: None,
+                lag: Lag::judge(None, 1000),
                 ..observed()
             },
-            "no ReplicaLag",
+            "the lag is unknown (the replica reports no ReplicaLag in the last five minutes)",
         ),
         (
             Observed {
@@ -236,7 +289,7 @@ fn every_refusal_says_why_and_what_to_do() {
 #[test]
 fn force_skips_the_lag_check_and_nothing_else() {
     let behind = Observed {
-        lag_secs: Some(4000.0),
+        lag: known(4000.0),
         ..observed()
     };
     assert!(matches!(
@@ -319,7 +372,105 @@ fn the_status_report_names_what_the_function_sees() {
     };
     assert_eq!(
         text,
-        "us-east-2 is the standby (primary us-east-1); primary probes failed 3 in a row (threshold 3); \
-         own health healthy; replica lag 4s (budget 60s); database replica, available; lock none"
+        "us-east-2 is the standby (primary us-east-1, epoch 1); primary probes failed 3 in a row (threshold 3); \
+         own health healthy; replica lag 4s (30s ago) (budget 60s); database replica, available; lock none; fence none"
     );
+}
+
+/// A reading of the newest minute ending at `at`, its lowest and highest values.
+fn reading(min_secs: f64, max_secs: f64, at: u64) -> Option<tandem_core::db::LagReading> {
+    Some(tandem_core::db::LagReading { max_secs, min_secs, at })
+}
+
+#[test]
+fn unknown_lag_refuses_unless_forced_and_names_why() {
+    let now = 1000;
+    let cases = [
+        (None, "no ReplicaLag in the last five minutes"),
+        (
+            reading(-1.0, -1.0, now - 30),
+            "ReplicaLag -1: replication is not running",
+        ),
+        // A minute that held 5 s and then -1: its Maximum is 5, its Minimum shows the stop.
+        (
+            reading(-1.0, 5.0, now - 30),
+            "ReplicaLag -1: replication is not running",
+        ),
+        (reading(2.0, 3.0, now - 121), "more than two minutes old"),
+    ];
+    for (r, expected) in cases {
+        let o = Observed {
+            lag: Lag::judge(r, now),
+            ..observed()
+        };
+        let Plan::Refuse(why) = decide(&Trigger::Schedule, &o, LIMITS) else {
+            panic!("{r:?} must refuse")
+        };
+        assert!(why.contains(expected) && why.contains("--force"), "{why}");
+        let Plan::Promote { reason, forced: true } = decide(&manual(Action::Failover, true), &o, LIMITS) else {
+            panic!("{r:?} forced must promote")
+        };
+        assert!(
+            reason.contains("the lag check skipped (forced;") && reason.contains(expected),
+            "{reason}"
+        );
+    }
+}
+
+#[test]
+fn fresh_lag_counts_and_the_decision_names_its_age() {
+    assert_eq!(
+        Lag::judge(reading(1.0, 4.0, 990), 1000),
+        Lag::Known {
+            secs: 4.0,
+            age_secs: 10
+        }
+    );
+    assert_eq!(
+        Lag::judge(reading(1.0, 4.0, 880), 1000),
+        Lag::Known {
+            secs: 4.0,
+            age_secs: 120
+        }
+    );
+    assert!(matches!(Lag::judge(reading(1.0, 4.0, 879), 1000), Lag::Unknown(_)));
+    // A reading from the future (clock skew) is as fresh as can be, not a panic.
+    assert_eq!(
+        Lag::judge(reading(0.0, 0.0, 2000), 1000),
+        Lag::Known { secs: 0.0, age_secs: 0 }
+    );
+}
+
+#[test]
+fn a_region_behind_its_peer_demotes_itself_whatever_the_trigger_but_status() {
+    let o = Observed {
+        behind: Some(demotion()),
+        primary: "us-east-2".into(),
+        ..observed()
+    };
+    for trigger in [Trigger::Schedule, manual(Action::Failover, true)] {
+        assert_eq!(decide(&trigger, &o, LIMITS), Plan::Demote(demotion()));
+    }
+    assert!(matches!(
+        decide(&manual(Action::Status, false), &o, LIMITS),
+        Plan::Report(_)
+    ));
+}
+
+#[test]
+fn a_fenced_region_never_promotes_even_when_forced() {
+    let o = Observed {
+        fenced: Some(fence(1)),
+        ..observed()
+    };
+    for trigger in [Trigger::Schedule, manual(Action::Failover, true)] {
+        let Plan::Fenced(why) = decide(&trigger, &o, LIMITS) else {
+            panic!("{trigger:?}")
+        };
+        assert!(
+            why.starts_with("us-east-2 is fenced: us-east-1 became the primary at epoch 1"),
+            "{why}"
+        );
+        assert!(why.contains("tandem failback"), "{why}");
+    }
 }

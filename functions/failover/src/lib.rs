@@ -20,4 +20,6 @@ pub mod shell;
 pub mod steps;
 
 #[cfg(test)]
+mod shell_fence_tests;
+#[cfg(test)]
 mod shell_tests;

@@ -8,7 +8,7 @@
 //! | `TANDEM_CONFIGURED_PRIMARY` | the primary while no roles are recorded | required |
 //! | `TANDEM_OPS_TOPIC_ARN` | the SNS topic decisions are published to | required |
 //! | `TANDEM_DB_INSTANCE` | this region's database instance | required |
-//! | `TANDEM_DB_SECRET` | this region's database secret | `tandem-<env>/db` |
+//! | `TANDEM_DB_ENDPOINT_SECRET` | this region's endpoint secret (overrides the credentials secret's host) | `tandem-<env>/db-endpoint` |
 //! | `TANDEM_OWN_HEALTH_URL` | this region's public `/health` | required |
 //! | `TANDEM_PEER_HEALTH_URL` | the other region's public `/health`; empty: not known yet | empty |
 //! | `TANDEM_FAILURE_THRESHOLD` | consecutive failed probes that mean "down" | 3 |
@@ -26,6 +26,8 @@ use tandem_core::settings::{flag, number, required};
 /// Everything the function needs besides its clients.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// The environment, such as `dev` (the traffic fence's metric carries it).
+    pub env: String,
     /// This region.
     pub region: String,
     /// The other region.
@@ -36,8 +38,8 @@ pub struct Settings {
     pub topic_arn: String,
     /// This region's database instance.
     pub db_instance: String,
-    /// This region's database secret.
-    pub db_secret: String,
+    /// This region's endpoint secret, which a promotion points at the new writer.
+    pub db_endpoint_secret: String,
     /// This region's public `/health`.
     pub own_health_url: String,
     /// The other region's public `/health` (empty: not known yet).
@@ -87,9 +89,9 @@ pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         configured_primary: required(&lookup, "TANDEM_CONFIGURED_PRIMARY", "the configured primary region")?,
         topic_arn: required(&lookup, "TANDEM_OPS_TOPIC_ARN", "the ARN of the ops topic")?,
         db_instance: required(&lookup, "TANDEM_DB_INSTANCE", "this region's database instance")?,
-        db_secret: lookup("TANDEM_DB_SECRET")
+        db_endpoint_secret: lookup("TANDEM_DB_ENDPOINT_SECRET")
             .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| format!("tandem-{env}/db")),
+            .unwrap_or_else(|| format!("tandem-{env}/db-endpoint")),
         own_health_url: required(&lookup, "TANDEM_OWN_HEALTH_URL", "this region's public /health URL")?,
         peer_health_url: lookup("TANDEM_PEER_HEALTH_URL").unwrap_or_default().trim().to_owned(),
         limits: Limits {
@@ -102,6 +104,7 @@ pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         lease_secs: number(&lookup, "TANDEM_LOCK_LEASE_SECS", 660)?,
         dry_run: flag(&lookup, "DRY_RUN")?,
         state_table: tandem_core::state::StateTable::name_for(&env),
+        env,
         region,
         peer_region,
     })
@@ -161,7 +164,7 @@ mod tests {
         let s = with(&[]).unwrap();
         assert_eq!((s.limits.threshold, s.limits.rpo_secs), (3, 60));
         assert_eq!((s.probe_interval_secs, s.round_secs, s.lease_secs), (10, 50, 660));
-        assert_eq!(s.db_secret, "tandem-dev/db");
+        assert_eq!(s.db_endpoint_secret, "tandem-dev/db-endpoint");
         assert_eq!(s.state_table, "tandem-dev-state");
         assert!(s.peer_health_url.is_empty() && !s.dry_run);
     }

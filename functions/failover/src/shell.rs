@@ -16,9 +16,16 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_core::clock::unix_now;
+use tandem_core::fence::{self, Demotion};
 use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
-use tandem_core::state::{AuditEntry, AuditKind, FailoverLock, FailoverStep, StateTable, Written};
+use tandem_core::state::{
+    AuditEntry, AuditKind, FailoverLock, FailoverStep, FenceRecord, RolesRecord, Standing, StateTable, Written,
+};
+
+/// The most a read of the peer's table may take: it is down in the very
+/// outage a failover is for, and the probes must not wait on it.
+pub const PEER_READ_TIMEOUT: Duration = Duration::from_secs(3);
 use tokio::time::Instant;
 
 /// The function's clients and settings, built once.
@@ -33,6 +40,11 @@ pub struct Failover {
     pub sns: aws_sdk_sns::Client,
     /// This region's state table.
     pub table: StateTable,
+    /// The peer region's state table, read for a later epoch (a region that
+    /// comes back must find that it was demoted). Unreachable during the
+    /// peer's outage, which the shell allows for. `None` only in tests that
+    /// are not about it.
+    pub peer_table: Option<StateTable>,
     /// Sends the `/health` probes.
     pub prober: Arc<dyn Prober>,
     /// The settings.
@@ -105,9 +117,18 @@ impl Failover {
         let probing = matches!(trigger, Trigger::Schedule | Trigger::Alarm { .. });
         let round_ends = Instant::now() + Duration::from_secs(self.settings.round_secs);
         let interval = Duration::from_secs(self.settings.probe_interval_secs);
+        let mut fence_published = false;
         loop {
             let round_started = Instant::now();
-            let (observed, version) = self.observe(probing).await?;
+            let (observed, version, holds_peer) = self.observe(probing).await?;
+            if holds_peer && !fence_published {
+                // Once an invocation, while this region fences its peer: the
+                // alarm keeps its state through silence, this keeps it fed.
+                fence_published = true;
+                self.publish_fence(true).await.unwrap_or_else(|why| {
+                    tracing::warn!(%why, "the traffic fence was not republished");
+                });
+            }
             let plan = decide(&trigger, &observed, self.settings.limits);
             tracing::info!(plan = ?plan_name(&plan), "decided");
             match plan {
@@ -122,6 +143,13 @@ impl Failover {
                 Plan::NotStandby(why) => return Ok(answer("NotStandby", &why, "nothing to do")),
                 Plan::Busy(why) => return Ok(answer("Busy", &why, "left to the lock's holder")),
                 Plan::Report(what) => return Ok(answer("Report", &what, "nothing done")),
+                Plan::Fenced(why) => return Ok(answer("Fenced", &why, "nothing to do")),
+                Plan::Demote(demotion) => {
+                    if dry_run {
+                        return Ok(answer("Demote", &demotion.reason, "none (dry run)"));
+                    }
+                    return self.demote(&demotion, version).await;
+                }
                 Plan::Refuse(why) => {
                     let key = format!("refused#{version}#{}", refusal_class(&why));
                     self.record("Refuse", &key, &why, "no promotion", "refused").await?;
@@ -135,23 +163,38 @@ impl Failover {
                         return Ok(answer("Promote", &reason, "none (dry run)"));
                     }
                     let retry = observed.lock.as_ref().is_some_and(|l| l.step == FailoverStep::Failed);
-                    return self.claim_and_run(version, &reason, forced, retry, call).await;
+                    let term = Term {
+                        version,
+                        epoch: observed.epoch + 1,
+                    };
+                    return self.claim_and_run(term, &reason, forced, retry, call).await;
                 }
                 Plan::Resume(why) => {
                     if dry_run {
                         return Ok(answer("Resume", &why, "none (dry run)"));
                     }
-                    return self.claim_and_run(version, &why, false, false, call).await;
+                    let term = Term {
+                        version,
+                        epoch: observed.epoch + 1,
+                    };
+                    return self.claim_and_run(term, &why, false, false, call).await;
                 }
             }
         }
     }
 
     /// Probes the primary (when `probing`) and reads everything the decision
-    /// needs; returns it with the roles version.
-    async fn observe(&self, probing: bool) -> Result<(Observed, u64), FailoverError> {
+    /// needs; returns it with the roles version, and whether this region
+    /// holds a fence on its peer.
+    async fn observe(&self, probing: bool) -> Result<(Observed, u64, bool), FailoverError> {
         let s = &self.settings;
-        let roles = self.table.roles().await?;
+        let (own, peer) = tokio::join!(self.table.standing(), self.peer_standing());
+        let own = own?;
+        let epoch = own.epoch();
+        let fenced = fence::holding(&s.region, epoch, &own.fences).cloned();
+        let holds_peer = fence::holding(&s.peer_region, epoch, &own.fences).is_some();
+        let behind = peer.as_ref().ok().and_then(|peer| fence::behind(&s.region, &own, peer));
+        let roles = own.roles;
         let version = roles.as_ref().map_or(0, |r| r.updated_at);
         let primary = roles.map_or_else(|| s.configured_primary.clone(), |r| r.primary);
         let now = unix_now();
@@ -183,12 +226,13 @@ impl Failover {
         // of it at once, the reaction to it is one round trip shorter.
         let rest = async {
             let lag = async {
-                tandem_core::db::replica_lag(&self.cloudwatch, &s.db_instance, now)
+                let reading = tandem_core::db::replica_lag(&self.cloudwatch, &s.db_instance, now)
                     .await
                     .unwrap_or_else(|why| {
                         tracing::warn!(%why, "replica lag unknown");
                         None
-                    })
+                    });
+                tandem_core::db::Lag::judge(reading, now)
             };
             tokio::join!(
                 observe::health(self.prober.as_ref(), &s.own_health_url),
@@ -196,8 +240,14 @@ impl Failover {
                 observe::database(&self.rds, &s.db_instance),
             )
         };
-        let not_read = || (Ok(()), None, Db::Unknown("not read: the primary is answering".into()));
-        let (streak, lock, (own_health, lag_secs, db)) = if probing {
+        let not_read = || {
+            (
+                Ok(()),
+                tandem_core::db::Lag::Unknown("not read: the primary is answering"),
+                Db::Unknown("not read: the primary is answering".into()),
+            )
+        };
+        let (streak, lock, (own_health, lag, db)) = if probing {
             let (streak, lock) = tokio::join!(streak, self.table.failover_lock(version));
             let ((failures, error), lock) = (streak?, lock?);
             let matters = standby && (failures >= s.limits.threshold || lock.is_some());
@@ -211,15 +261,82 @@ impl Failover {
         let observed = Observed {
             here: s.region.clone(),
             primary,
+            epoch,
             failures,
             last_probe_error,
             own_health,
-            lag_secs,
+            lag,
             db,
             lock,
+            fenced,
+            behind,
             now,
         };
-        Ok((observed, version))
+        Ok((observed, version, holds_peer))
+    }
+
+    /// The peer's standing, or why it could not be read (in time).
+    async fn peer_standing(&self) -> Result<Standing, String> {
+        let Some(peer) = &self.peer_table else {
+            return Err("no peer table is configured".into());
+        };
+        let read = match tokio::time::timeout(PEER_READ_TIMEOUT, peer.standing()).await {
+            Ok(Ok(standing)) => Ok(standing),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "{} in {} did not answer within {} s",
+                peer.name(),
+                self.settings.peer_region,
+                PEER_READ_TIMEOUT.as_secs()
+            )),
+        };
+        if let Err(why) = &read {
+            tracing::info!(%why, "the peer's standing is unknown; this region decides on its own");
+        }
+        read
+    }
+
+    /// Publishes the traffic fence on the peer (`fenced`) or its lifting.
+    pub(crate) async fn publish_fence(&self, fenced: bool) -> Result<(), String> {
+        let s = &self.settings;
+        fence::publish(&self.cloudwatch, &s.env, &s.peer_region, fenced).await
+    }
+
+    /// Records that the peer is the primary at a later epoch and fences this
+    /// region: its fence first (its app stops writing on reading it), then
+    /// the roles. Both writes are conditional, so a second delivery changes
+    /// nothing; the audit entry is written once per epoch.
+    async fn demote(&self, demotion: &Demotion, version: u64) -> Result<Value, FailoverError> {
+        let s = &self.settings;
+        let now = unix_now();
+        let fence = FenceRecord {
+            region: s.region.clone(),
+            epoch: demotion.epoch,
+            by: demotion.primary.clone(),
+            reason: demotion.reason.clone(),
+            at: now,
+        };
+        self.table.put_fence(&fence).await?;
+        let roles = RolesRecord {
+            primary: demotion.primary.clone(),
+            standby: s.region.clone(),
+            updated_at: now.max(version + 1),
+            epoch: demotion.epoch,
+            reason: Some(format!("demoted: {}", demotion.reason)),
+        };
+        let read = (version > 0).then_some(version);
+        let recorded = self.table.put_roles(&roles, read).await?;
+        let action = format!(
+            "recorded {} as the primary at epoch {} and fenced {}: its app refuses writes to {} from now on; nothing was deleted",
+            demotion.primary, demotion.epoch, s.region, s.db_instance
+        );
+        let outcome = match recorded {
+            Written::Done => "fenced",
+            Written::AlreadyDone => "fenced (the roles had changed since they were read; the fence holds)",
+        };
+        let key = format!("demoted#{}", demotion.epoch);
+        self.record("Demote", &key, &demotion.reason, &action, outcome).await?;
+        Ok(answer("Demote", &demotion.reason, outcome))
     }
 
     async fn probe_streak(&self) -> Result<(u32, Option<String>), FailoverError> {
@@ -231,12 +348,13 @@ impl Failover {
     /// holder is gone) and runs the promotion from the step it records.
     async fn claim_and_run(
         &self,
-        version: u64,
+        term: Term,
         reason: &str,
         forced: bool,
         retry: bool,
         call: &Invocation,
     ) -> Result<Value, FailoverError> {
+        let Term { version, epoch } = term;
         let now = unix_now();
         let lease_until = now + self.settings.lease_secs;
         let claimed = if retry {
@@ -266,9 +384,10 @@ impl Failover {
             ));
         }
         let key = format!("promotion#{version}");
+        let s = &self.settings;
         let action = format!(
-            "promote {} in {}, point {} at it, record {} as the primary",
-            self.settings.db_instance, self.settings.region, self.settings.db_secret, self.settings.region
+            "fence {} (traffic and writes, epoch {epoch}), promote {} in {}, point {} at it, record {} as the primary",
+            s.peer_region, s.db_instance, s.region, s.db_endpoint_secret, s.region
         );
         // The audit and the step to start from (a taken-over lock keeps its
         // holder's step), together.
@@ -281,6 +400,7 @@ impl Failover {
         crate::steps::Steps {
             failover: self,
             version,
+            epoch,
             holder: &call.request_id,
             until: call.until,
             audit_key: &key,
@@ -344,7 +464,17 @@ fn plan_name(plan: &Plan) -> &'static str {
         Plan::Resume(_) => "Resume",
         Plan::Busy(_) => "Busy",
         Plan::Report(_) => "Report",
+        Plan::Demote(_) => "Demote",
+        Plan::Fenced(_) => "Fenced",
     }
+}
+
+/// The term a promotion starts: the roles version it starts from (its
+/// lock's key) and the epoch it makes this region primary at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Term {
+    version: u64,
+    epoch: u64,
 }
 
 /// A refusal's kind, so the same refusal is audited once per roles version.
@@ -352,7 +482,7 @@ fn refusal_class(why: &str) -> &'static str {
     [
         ("own /health fails", "own-health"),
         ("over the", "lag"),
-        ("no ReplicaLag", "no-lag"),
+        ("the lag is unknown", "no-lag"),
         ("not a replica", "not-a-replica"),
         ("not available", "replica-busy"),
         ("no database", "no-database"),

@@ -5,20 +5,20 @@
 use crate::settings::Settings;
 use crate::shell::{Failover, FailoverError, Invocation};
 use aws_sdk_cloudwatch::operation::get_metric_statistics::GetMetricStatisticsOutput;
+use aws_sdk_cloudwatch::operation::put_metric_data::PutMetricDataOutput;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::Datapoint;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput;
 use aws_sdk_rds::operation::promote_read_replica::{PromoteReadReplicaError, PromoteReadReplicaOutput};
 use aws_sdk_rds::types::{DbInstance, Endpoint};
-use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
 use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueOutput;
-use aws_sdk_secretsmanager::operation::stop_replication_to_replica::StopReplicationToReplicaOutput;
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
@@ -33,21 +33,21 @@ use tandem_core::state::StateTable;
 use tandem_testing::mock_client;
 
 const DB: &str = "tandem-dev-db-replica";
-const SECRET: &str = "tandem-dev/db";
+const SECRET: &str = "tandem-dev/db-endpoint";
 
 /// A standby's settings in us-east-2 of dev, through the parser `main` uses.
 fn settings() -> Settings {
     let settings = crate::settings::from_lookup(crate::settings::standby_example("dev"))
         .expect("the example's settings are complete");
     assert_eq!(
-        (settings.db_instance.as_str(), settings.db_secret.as_str()),
+        (settings.db_instance.as_str(), settings.db_endpoint_secret.as_str()),
         (DB, SECRET)
     );
     settings
 }
 
 /// Probe answers by URL; anything else is refused.
-struct Answers(HashMap<&'static str, Result<u16, &'static str>>);
+pub(crate) struct Answers(HashMap<&'static str, Result<u16, &'static str>>);
 
 impl Prober for Answers {
     fn get<'a>(
@@ -64,19 +64,19 @@ impl Prober for Answers {
     }
 }
 
-fn healthy_here() -> Answers {
+pub(crate) fn healthy_here() -> Answers {
     Answers(HashMap::from([("https://own.example/health", Ok(200))]))
 }
 
-struct Mocks<'a> {
-    rds: &'a [&'a Rule],
-    secrets: &'a [&'a Rule],
-    cloudwatch: &'a [&'a Rule],
-    dynamodb: &'a [&'a Rule],
-    sns: &'a [&'a Rule],
+pub(crate) struct Mocks<'a> {
+    pub(crate) rds: &'a [&'a Rule],
+    pub(crate) secrets: &'a [&'a Rule],
+    pub(crate) cloudwatch: &'a [&'a Rule],
+    pub(crate) dynamodb: &'a [&'a Rule],
+    pub(crate) sns: &'a [&'a Rule],
 }
 
-fn failover(m: &Mocks<'_>, answers: Answers) -> Failover {
+pub(crate) fn failover(m: &Mocks<'_>, answers: Answers) -> Failover {
     Failover {
         rds: mock_client!(aws_sdk_rds, m.rds.iter().copied(), |b| b
             .retry_config(RetryConfig::standard().with_max_attempts(3))),
@@ -87,6 +87,7 @@ fn failover(m: &Mocks<'_>, answers: Answers) -> Failover {
             mock_client!(aws_sdk_dynamodb, m.dynamodb.iter().copied()),
             "tandem-dev-state",
         ),
+        peer_table: None,
         prober: Arc::new(answers),
         settings: settings(),
     }
@@ -116,6 +117,65 @@ fn get(sk: &'static str, item: Option<HashMap<String, AttributeValue>>) -> Rule 
     mock!(aws_sdk_dynamodb::Client::get_item)
         .match_requests(move |i| i.key().unwrap()["sk"].as_s().unwrap().starts_with(sk))
         .then_output(move || GetItemOutput::builder().set_item(item.clone()).build())
+}
+
+/// The standing query of this region's table, answered with the roles
+/// record `roles` (if any) and no fence.
+fn standing(roles: Option<HashMap<String, AttributeValue>>) -> Rule {
+    mock!(aws_sdk_dynamodb::Client::query)
+        .match_requests(|i| i.expression_attribute_values().unwrap()[":pk"].as_s().unwrap() == "region-roles")
+        .then_output(move || QueryOutput::builder().set_items(roles.clone().map(|r| vec![r])).build())
+}
+
+/// The items of a standing: `roles` and `fences`, as the table holds them.
+pub(crate) fn standing_items(
+    roles: &tandem_core::state::RolesRecord,
+    fences: &[tandem_core::state::FenceRecord],
+) -> Vec<HashMap<String, AttributeValue>> {
+    std::iter::once(roles_item(roles))
+        .chain(fences.iter().map(fence_item))
+        .collect()
+}
+
+fn roles_item(r: &tandem_core::state::RolesRecord) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".into(), s("region-roles")),
+        ("sk".into(), s("current")),
+        ("primary".into(), s(&r.primary)),
+        ("standby".into(), s(&r.standby)),
+        ("updated_at".into(), nattr(r.updated_at)),
+        ("epoch".into(), nattr(r.epoch)),
+    ])
+}
+
+fn fence_item(f: &tandem_core::state::FenceRecord) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("pk".into(), s("region-roles")),
+        ("sk".into(), s(&format!("fence#{}", f.region))),
+        ("region".into(), s(&f.region)),
+        ("epoch".into(), nattr(f.epoch)),
+        ("by".into(), s(&f.by)),
+        ("reason".into(), s(&f.reason)),
+        ("at".into(), nattr(f.at)),
+    ])
+}
+
+/// The traffic fence on us-east-1, published from here.
+fn fence_published() -> Rule {
+    mock!(aws_sdk_cloudwatch::Client::put_metric_data)
+        .match_requests(|i| {
+            let d = &i.metric_data()[0];
+            i.namespace() == Some("tandem")
+                && d.metric_name() == Some("RegionFenced")
+                && d.value() == Some(1.0)
+                && d.dimensions()
+                    .iter()
+                    .any(|x| x.name() == Some("Region") && x.value() == Some("us-east-1"))
+                && d.dimensions()
+                    .iter()
+                    .any(|x| x.name() == Some("Env") && x.value() == Some("dev"))
+        })
+        .then_output(|| PutMetricDataOutput::builder().build())
 }
 
 /// The lock of roles version 0 at `step`, its lease ending at `lease_until`.
@@ -169,7 +229,7 @@ fn update(needle: &'static str) -> Rule {
         .then_output(|| UpdateItemOutput::builder().build())
 }
 
-fn instance(status: &str, replica: bool) -> Rule {
+pub(crate) fn instance(status: &str, replica: bool) -> Rule {
     let status = status.to_owned();
     mock!(aws_sdk_rds::Client::describe_db_instances)
         .match_requests(|i| i.db_instance_identifier() == Some(DB))
@@ -197,7 +257,7 @@ fn promoted() -> Rule {
         .then_output(|| PromoteReadReplicaOutput::builder().build())
 }
 
-fn lag(seconds: f64) -> Rule {
+pub(crate) fn lag(seconds: f64) -> Rule {
     mock!(aws_sdk_cloudwatch::Client::get_metric_statistics)
         .match_requests(|i| i.metric_name() == Some("ReplicaLag") && i.namespace() == Some("AWS/RDS"))
         .then_output(move || {
@@ -209,37 +269,28 @@ fn lag(seconds: f64) -> Rule {
         })
 }
 
-fn published() -> Rule {
+pub(crate) fn published() -> Rule {
     mock!(aws_sdk_sns::Client::publish).then_output(|| PublishOutput::builder().build())
 }
 
-/// The secret's calls: a replica of us-east-1's, made standalone, then
-/// written with the new host and the same credentials.
-fn secret_rules() -> [Rule; 4] {
+/// The endpoint secret's calls: read (an empty override), then written
+/// with the new writer's host and port; the credentials secret (a replica
+/// of us-east-1's on AWS) is never touched.
+fn secret_rules() -> [Rule; 2] {
     [
-        mock!(aws_sdk_secretsmanager::Client::describe_secret)
+        mock!(aws_sdk_secretsmanager::Client::get_secret_value)
             .match_requests(|i| i.secret_id() == Some(SECRET))
-            .then_output(|| DescribeSecretOutput::builder().primary_region("us-east-1").build()),
-        mock!(aws_sdk_secretsmanager::Client::stop_replication_to_replica)
-            .match_requests(|i| i.secret_id() == Some(SECRET))
-            .then_output(|| StopReplicationToReplicaOutput::builder().build()),
-        mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_output(|| {
-            GetSecretValueOutput::builder()
-                .secret_string(
-                    r#"{"username":"tandem_admin","password":"pw","host":"writer.us-east-1.rds.example","port":3306}"#,
-                )
-                .build()
-        }),
+            .then_output(|| GetSecretValueOutput::builder().secret_string("{}").build()),
         mock!(aws_sdk_secretsmanager::Client::put_secret_value)
             .match_requests(|i| {
                 let v: Value = serde_json::from_str(i.secret_string().unwrap()).unwrap();
-                v["host"] == "replica.us-east-2.rds.example" && v["username"] == "tandem_admin" && v["password"] == "pw"
+                i.secret_id() == Some(SECRET) && v == json!({"host": "replica.us-east-2.rds.example", "port": 3306})
             })
             .then_output(|| PutSecretValueOutput::builder().build()),
     ]
 }
 
-fn used(rules: &[&Rule]) {
+pub(crate) fn used(rules: &[&Rule]) {
     for (i, rule) in rules.iter().enumerate() {
         assert_eq!(rule.num_calls(), 1, "rule {i} was called {} times", rule.num_calls());
     }
@@ -252,10 +303,11 @@ async fn promotion_done(rds: &[&Rule], dynamodb: &[&Rule], event: Value) {
     let secrets = secret_rules();
     let secret_refs: Vec<&Rule> = secrets.iter().collect();
     let (lagging, first_note, last_note) = (lag(3.0), published(), published());
+    let fenced = fence_published();
     let mocks = Mocks {
         rds,
         secrets: &secret_refs,
-        cloudwatch: &[&lagging],
+        cloudwatch: &[&lagging, &fenced],
         dynamodb,
         sns: &[&first_note, &last_note],
     };
@@ -276,17 +328,14 @@ async fn promotion_done(rds: &[&Rule], dynamodb: &[&Rule], event: Value) {
 
 #[tokio::test]
 async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() {
-    let (roles, probe, no_lock, claim) = (
-        get("current", None),
-        get("probe#", None),
-        get("lock#", None),
-        put("lock#"),
-    );
+    let (roles, probe, no_lock, claim) = (standing(None), get("probe#", None), get("lock#", None), put("lock#"));
     let (audit, lock_now) = (
         put("failover#promotion#"),
         get("lock#", Some(lock_item("claimed", unix_now() + 600))),
     );
     let steps = [
+        put("fence#us-east-1"),
+        update("\"fenced\""),
         update("promote-requested"),
         update("\"promoted\""),
         update("secret-updated"),
@@ -297,6 +346,7 @@ async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() 
             item["pk"].as_s().unwrap() == "region-roles"
                 && item["primary"].as_s().unwrap() == "us-east-2"
                 && item["standby"].as_s().unwrap() == "us-east-1"
+                && item["epoch"].as_n().unwrap() == "1"
                 && i.condition_expression() == Some("attribute_not_exists(pk)")
         })
         .then_output(|| PutItemOutput::builder().build());
@@ -311,6 +361,8 @@ async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() 
         &steps[0],
         &steps[1],
         &steps[2],
+        &steps[3],
+        &steps[4],
         &roles_written,
         &done,
         &outcome,
@@ -330,7 +382,7 @@ async fn a_promotion_still_modifying_is_waited_for_then_finished() {
     // A holder that stopped after its PromoteReadReplica call: the next one
     // takes over from PromoteRequested, never calls it again, and waits.
     let expired = unix_now() - 5;
-    let (roles, probe) = (get("current", None), failed_probe(4));
+    let (roles, probe) = (standing(None), failed_probe(4));
     let lock = get("lock#", Some(lock_item("promote-requested", expired)));
     let (claim_refused, takeover, audit) = (
         mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
@@ -389,12 +441,14 @@ async fn an_already_promoted_instance_is_not_promoted_twice() {
     ];
     let rds: Vec<&Rule> = rds_rules.iter().collect();
     let dynamo_rules = [
-        get("current", None),
+        standing(None),
         get("probe#", None),
         get("lock#", None),
         put("lock#"),
         put("failover#promotion#"),
         get("lock#", Some(lock_item("claimed", unix_now() + 600))),
+        put("fence#us-east-1"),
+        update("\"fenced\""),
         update("promote-requested"),
         update("\"promoted\""),
         update("secret-updated"),
@@ -413,22 +467,25 @@ async fn failed_promotion(promote: &[&Rule]) -> (String, Vec<Rule>) {
     let mut rds: Vec<&Rule> = vec![&replica];
     rds.extend_from_slice(promote);
     let dynamo_rules = vec![
-        get("current", None),
+        standing(None),
         get("probe#", None),
         get("lock#", None),
         put("lock#"),
         put("failover#promotion#"),
         get("lock#", Some(lock_item("claimed", unix_now() + 600))),
+        put("fence#us-east-1"),
+        update("\"fenced\""),
         update("\"failed\""),
         update("failed: could not promote"),
     ];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     let (lagging, a, b) = (lag(1.0), published(), published());
+    let fenced = fence_published();
     let f = failover(
         &Mocks {
             rds: &rds,
             secrets: &[],
-            cloudwatch: &[&lagging],
+            cloudwatch: &[&lagging, &fenced],
             dynamodb: &dynamodb,
             sns: &[&a, &b],
         },
@@ -484,7 +541,7 @@ async fn a_throttled_promotion_is_retried_within_bounds_then_fails() {
 #[tokio::test]
 async fn a_lock_taken_by_another_invocation_leaves_everything_to_it() {
     let dynamo_rules = [
-        get("current", None),
+        standing(None),
         get("probe#", None),
         get("lock#", None),
         mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
@@ -511,7 +568,7 @@ async fn a_lock_taken_by_another_invocation_leaves_everything_to_it() {
 #[tokio::test]
 async fn a_crash_after_the_secret_resumes_at_the_roles() {
     let dynamo_rules = [
-        get("current", None),
+        standing(None),
         failed_probe(4),
         get("lock#", Some(lock_item("secret-updated", unix_now() - 1))),
         mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
@@ -553,7 +610,7 @@ async fn a_healthy_primary_is_probed_each_interval_until_the_round_ends() {
     };
     let mut dynamo_rules = Vec::new();
     for _ in 0..5 {
-        dynamo_rules.extend([get("current", None), counted(), get("lock#", None)]);
+        dynamo_rules.extend([standing(None), counted(), get("lock#", None)]);
     }
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     let answers = Answers(HashMap::from([("https://peer.example/health", Ok(200))]));
@@ -584,7 +641,7 @@ async fn in_the_primary_region_a_scheduled_run_reads_the_roles_and_stops() {
         ("standby".to_owned(), s("us-east-1")),
         ("updated_at".to_owned(), nattr(5)),
     ]);
-    let dynamo_rules = [get("current", Some(roles)), get("probe#", None), get("lock#", None)];
+    let dynamo_rules = [standing(Some(roles)), get("probe#", None), get("lock#", None)];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     // No RDS, CloudWatch, SNS rule, and no probe answer: any of those calls fails the test.
     let mocks = Mocks {
@@ -609,7 +666,7 @@ async fn without_the_primarys_url_nothing_is_probed_and_nothing_fails_over() {
     let streak = mock!(aws_sdk_dynamodb::Client::get_item)
         .match_requests(|i| i.key().unwrap()["sk"].as_s().unwrap().starts_with("probe#"))
         .then_output(|| GetItemOutput::builder().build());
-    let dynamo_rules = [get("current", None), streak, get("lock#", None)];
+    let dynamo_rules = [standing(None), streak, get("lock#", None)];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     let mut f = failover(
         &Mocks {

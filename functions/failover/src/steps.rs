@@ -1,6 +1,7 @@
 //! The promotion, one recorded step at a time, under the failover lock:
-//! promote the replica, wait until it is a writer, point the secret at it,
-//! record the roles. Each step is done, then recorded; a holder that stops
+//! fence the old primary (its fence record here, then the traffic fence's
+//! metric), promote the replica, wait until it is a writer, point the
+//! secret at it, record the roles at the new epoch. Each step is done, then recorded; a holder that stops
 //! (a crash, the end of its time) leaves the step it reached for the next.
 
 use crate::observe;
@@ -9,7 +10,7 @@ use serde_json::Value;
 use std::time::Duration;
 use tandem_core::clock::unix_now;
 use tandem_core::db::{self, Promoted};
-use tandem_core::state::{AuditKind, FailoverStep, RolesRecord, Written};
+use tandem_core::state::{AuditKind, FailoverStep, FenceRecord, RolesRecord, Written};
 use tokio::time::Instant;
 
 /// How often the wait for the promoted writer looks.
@@ -19,6 +20,8 @@ pub const WAIT_POLL: Duration = Duration::from_secs(10);
 pub(crate) struct Steps<'a> {
     pub(crate) failover: &'a Failover,
     pub(crate) version: u64,
+    /// The epoch this promotion makes this region primary at.
+    pub(crate) epoch: u64,
     pub(crate) holder: &'a str,
     pub(crate) until: Instant,
     pub(crate) audit_key: &'a str,
@@ -31,7 +34,23 @@ impl Steps<'_> {
         let rds = &self.failover.rds;
         loop {
             step = match step {
-                FailoverStep::Claimed | FailoverStep::Failed => match db::promote(rds, &s.db_instance).await {
+                FailoverStep::Claimed | FailoverStep::Failed => {
+                    let fence = FenceRecord {
+                        region: s.peer_region.clone(),
+                        epoch: self.epoch,
+                        by: s.region.clone(),
+                        reason: reason.chars().take(500).collect(),
+                        at: unix_now(),
+                    };
+                    self.failover.table.put_fence(&fence).await?;
+                    if let Err(why) = self.failover.publish_fence(true).await {
+                        return Err(self
+                            .fail(&format!("could not fence {}'s traffic ({why})", s.peer_region))
+                            .await);
+                    }
+                    self.advance(FailoverStep::Fenced).await?
+                }
+                FailoverStep::Fenced => match db::promote(rds, &s.db_instance).await {
                     Ok(Promoted::Accepted) => self.advance(FailoverStep::PromoteRequested).await?,
                     // Already promoting or promoted (an earlier holder's call went through).
                     Ok(Promoted::NotNow(why)) => match observe::database(rds, &s.db_instance).await {
@@ -62,9 +81,13 @@ impl Steps<'_> {
                         Err(why) => return Err(self.fail(&why).await),
                     };
                     let (host, port) = endpoint;
-                    if let Err(why) = db::repoint_secret(&self.failover.secrets, &s.db_secret, &host, port).await {
+                    if let Err(why) =
+                        db::point_endpoint(&self.failover.secrets, &s.db_endpoint_secret, &host, port).await
+                    {
                         return Err(self
-                            .fail(&format!("could not point the secret at the new writer ({why})"))
+                            .fail(&format!(
+                                "could not point the endpoint secret at the new writer ({why})"
+                            ))
                             .await);
                     }
                     self.advance(FailoverStep::SecretUpdated).await?
@@ -75,8 +98,8 @@ impl Steps<'_> {
                 }
                 FailoverStep::Done => {
                     let outcome = format!(
-                        "done: {} is the primary; {} is its writer and {} names it",
-                        s.region, s.db_instance, s.db_secret
+                        "done: {} is the primary at epoch {}; {} is fenced; {} is its writer and {} names it",
+                        s.region, self.epoch, s.peer_region, s.db_instance, s.db_endpoint_secret
                     );
                     self.finish(&outcome).await?;
                     return Ok(answer("Promote", reason, &outcome));
@@ -108,6 +131,7 @@ impl Steps<'_> {
             primary: s.region.clone(),
             standby: s.peer_region.clone(),
             updated_at: unix_now().max(self.version + 1),
+            epoch: self.epoch,
             reason: Some(format!("failover: {reason}")),
         };
         let read = (self.version > 0).then_some(self.version);

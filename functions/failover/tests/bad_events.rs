@@ -45,6 +45,10 @@ fn failover() -> Failover {
         cloudwatch: mock_client!(aws_sdk_cloudwatch, none),
         sns: mock_client!(aws_sdk_sns, none),
         table: StateTable::new(mock_client!(aws_sdk_dynamodb, none), "tandem-local-state"),
+        peer_table: Some(StateTable::new(
+            mock_client!(aws_sdk_dynamodb, none),
+            "tandem-local-state",
+        )),
         prober: Arc::new(NoProbes),
         settings: local_settings(),
     }

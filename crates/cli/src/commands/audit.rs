@@ -14,7 +14,10 @@ pub(crate) async fn run(ctx: &Context, kind: Option<AuditKind>, since_secs: u64)
     let since = unix_now().saturating_sub(since_secs);
     let mut read = Vec::new();
     let mut unreadable = Vec::new();
-    for region in ctx.config.regions.keys() {
+    for (region, why) in &ctx.unreachable {
+        unreadable.push(format!("{region}: unreachable ({why})"));
+    }
+    for region in &ctx.reachable_regions() {
         match ctx.state(region).audit_trail(kind, since).await {
             Ok(entries) => read.push(entries),
             Err(e) => unreadable.push(format!("{region}: {e}")),

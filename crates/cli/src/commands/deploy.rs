@@ -5,6 +5,7 @@ use super::{stacks_for, template_for};
 use crate::artifacts::{self, Artifact};
 use crate::context::Context;
 use crate::plan::{StackSpec, Template, deploy_order};
+use crate::reach::reachable_plan;
 use std::collections::BTreeMap;
 
 /// Deploys everything; returns whether anything changed.
@@ -13,6 +14,14 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let keys: BTreeMap<String, String> = built.iter().map(|a| (a.function.clone(), a.key.clone())).collect();
     // Each region stack's PeerHealthUrl is read just before it deploys (below).
     let plan = deploy_order(&ctx.config, &ctx.roles, &keys, &BTreeMap::new());
+    // With a region down, only what can be read is touched (crate::reach).
+    let (plan, skipped) = reachable_plan(plan, &ctx.unreachable);
+    for line in &skipped {
+        println!("skipped {line}");
+    }
+    if plan.is_empty() {
+        anyhow::bail!("no stack can be deployed: no region answered");
+    }
     let mut changed = false;
     for (step, spec) in plan.iter().enumerate() {
         println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);
@@ -22,8 +31,13 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
             // Read now: the other region's stack may have been made by this very deploy.
             let mut spec = spec.clone();
             let peer = spec.parameters["PeerRegion"].clone();
-            spec.parameters
-                .insert("PeerHealthUrl".into(), super::health_url(ctx, &peer).await?);
+            let url = if ctx.unreachable.contains_key(&peer) {
+                // Its stack cannot be read: the name alone (on AWS it needs no stack).
+                crate::plan::health_url(&ctx.config, &peer, None)
+            } else {
+                super::health_url(ctx, &peer).await?
+            };
+            spec.parameters.insert("PeerHealthUrl".into(), url);
             changed |= deploy_one(ctx, &spec).await?;
         } else {
             changed |= deploy_one(ctx, spec).await?;

@@ -2,7 +2,7 @@
 //! step, each printed and confirmed (see [`crate::failback`]).
 
 use crate::context::Context;
-use crate::failback::{Instance, Observed, STEPS, Step, describe_step, resume_at};
+use crate::failback::{Instance, Observed, STEPS, Step, describe_step, failback_epoch, resume_at};
 use crate::plan::Roles;
 use crate::ui::Waiting;
 use anyhow::{Context as _, bail};
@@ -12,7 +12,12 @@ use std::time::Duration;
 use tandem_core::aws::error_text;
 use tandem_core::clock::unix_now;
 use tandem_core::db;
+use tandem_core::fence;
 use tandem_core::state::RolesRecord;
+
+#[path = "failback_fence.rs"]
+mod fences;
+use fences::{fence_away, lift_away, standings};
 
 /// The most replica lag, in seconds, at which the switch may start.
 pub(crate) const CAUGHT_UP_SECS: f64 = 5.0;
@@ -68,7 +73,7 @@ struct Names {
     writer: String,
     next: String,
     replica: String,
-    secret: String,
+    endpoint_secret: String,
     env: String,
 }
 
@@ -78,7 +83,7 @@ impl Names {
             writer: format!("tandem-{env}-db"),
             next: format!("tandem-{env}-db-next"),
             replica: format!("tandem-{env}-db-replica"),
-            secret: format!("tandem-{env}/db"),
+            endpoint_secret: format!("tandem-{env}/db-endpoint"),
             env: env.to_owned(),
         }
     }
@@ -89,7 +94,10 @@ async fn do_step(ctx: &mut Context, step: Step, n: &Names, home: &str, away: &st
     match step {
         Step::CreateReplica => create_replica(ctx, home, &n.next, away, &n.replica, n).await,
         Step::CatchUp => catch_up(&h.rds, &h.cloudwatch, &n.next).await,
-        Step::RetireStaleWriter => retire(&h.rds, &n.writer).await,
+        Step::RetireStaleWriter => {
+            fence_away(ctx, home, away).await?;
+            retire(&h.rds, &n.writer).await
+        }
         Step::TakeName => rename(&h.rds, &n.next, &n.writer).await,
         Step::Promote => {
             db::promote(&h.rds, &n.writer).await.map_err(anyhow::Error::msg)?;
@@ -97,15 +105,18 @@ async fn do_step(ctx: &mut Context, step: Step, n: &Names, home: &str, away: &st
         }
         Step::RepointHomeSecret => {
             let (host, port) = wait_writer(&h.rds, &n.writer).await?;
-            db::repoint_secret(&h.secrets, &n.secret, &host, port)
+            db::point_endpoint(&h.secrets, &n.endpoint_secret, &host, port)
                 .await
                 .map_err(anyhow::Error::msg)
         }
         Step::RecordRoles => {
+            let standings = standings(ctx, &[home, away]).await?;
+            let epoch = failback_epoch(home, &standings);
             let roles = RolesRecord {
                 primary: home.to_owned(),
                 standby: away.to_owned(),
                 updated_at: unix_now(),
+                epoch,
                 reason: Some("failback: a planned return to the configured primary".into()),
             };
             for region in [home, away] {
@@ -117,6 +128,12 @@ async fn do_step(ctx: &mut Context, step: Step, n: &Names, home: &str, away: &st
                 };
                 table.put_roles(&roles, read).await?;
             }
+            // The write fence on home is lifted by the epoch; the traffic
+            // fence's alarm in away holds its state until it reads a 0.
+            fence::publish(&a.cloudwatch, &ctx.config.env, home, false)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            println!("  {home} is the primary at epoch {epoch}; its fences are lifted");
             ctx.roles = Roles {
                 primary: home.to_owned(),
                 standby: away.to_owned(),
@@ -128,9 +145,10 @@ async fn do_step(ctx: &mut Context, step: Step, n: &Names, home: &str, away: &st
         Step::CreateStandbyReplica => create_replica(ctx, away, &n.replica, home, &n.writer, n).await,
         Step::RepointStandbySecret => {
             let (host, port) = wait_writer(&h.rds, &n.writer).await?;
-            db::repoint_secret(&a.secrets, &n.secret, &host, port)
+            db::point_endpoint(&a.secrets, &n.endpoint_secret, &host, port)
                 .await
-                .map_err(anyhow::Error::msg)
+                .map_err(anyhow::Error::msg)?;
+            lift_away(ctx, home, away).await
         }
     }
 }
@@ -228,7 +246,11 @@ async fn create_replica(
 async fn catch_up(rds: &aws_sdk_rds::Client, cw: &aws_sdk_cloudwatch::Client, id: &str) -> anyhow::Result<()> {
     loop {
         let status = instance(rds, id).await?;
-        let lag = db::replica_lag(cw, id, unix_now()).await.unwrap_or(None);
+        let now = unix_now();
+        let lag = match db::Lag::judge(db::replica_lag(cw, id, now).await.unwrap_or(None), now) {
+            db::Lag::Known { secs, .. } => Some(secs),
+            db::Lag::Unknown(_) => None,
+        };
         match (&status, lag) {
             (Instance::Replica { status, .. }, Some(lag)) if status == "available" && lag <= CAUGHT_UP_SECS => {
                 println!("  {id} is available, {lag:.0}s behind");

@@ -61,7 +61,8 @@ pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool
                 request.functions.join(", ")
             );
         }
-        return Ok(true);
+        // A region that did not answer was left out: a person should know.
+        return Ok(ctx.unreachable.is_empty());
     }
     eprintln!("tandem logs: following; Ctrl-C stops");
     let mut stop = std::pin::pin!(tokio::signal::ctrl_c());

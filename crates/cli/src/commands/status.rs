@@ -10,13 +10,15 @@ use crate::context::Context;
 use crate::plan::{Template, deploy_order};
 use crate::say;
 use crate::status::{
-    AlarmView, FailoverView, ReleaseView, RolesView, STATUS_SCHEMA, StackStatus, StatusReport, attention, render,
+    AlarmView, FailoverView, ReleaseView, RolesView, STATUS_SCHEMA, StackStatus, StatusReport, WritesView, attention,
+    render,
 };
 use crate::ui;
 use aws_sdk_cloudwatch::types::StateValue;
 use std::collections::BTreeMap;
 use tandem_core::aws::error_text;
 use tandem_core::clock::unix_now;
+use tandem_core::fence;
 
 /// How many decisions the status shows.
 pub(crate) const LAST_DECISIONS: usize = 5;
@@ -39,10 +41,25 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
 /// `unreadable` rather than failing the whole status.
 async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
     let mut unreadable = Vec::new();
+    for (region, why) in &ctx.unreachable {
+        unreadable.push(format!(
+            "{region} is unreachable ({why}); its stacks, release, alarms, probes and decisions are not shown"
+        ));
+    }
+    let reachable = ctx.reachable_regions();
     let mut stacks = Vec::new();
     let mut releases = Vec::new();
     for spec in deploy_order(&ctx.config, &ctx.roles, &BTreeMap::new(), &BTreeMap::new()) {
-        let view = stacks_for(ctx, &spec).describe(&spec.name).await?;
+        if !reachable.contains(&spec.region) {
+            continue;
+        }
+        let view = match stacks_for(ctx, &spec).describe(&spec.name).await {
+            Ok(view) => view,
+            Err(e) => {
+                unreadable.push(format!("stack {} in {}: {e}", spec.name, spec.region));
+                continue;
+            }
+        };
         if spec.template == Template::Region {
             match ctx.state(&spec.region).last_release(&spec.region).await {
                 Ok(record) => releases.push(ReleaseView::of(&spec.region, record.as_ref())),
@@ -58,24 +75,39 @@ async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
         });
     }
     let mut alarms = Vec::new();
-    let mut failover = Vec::new();
     let mut decisions = Vec::new();
+    let mut standings = BTreeMap::new();
     let since = unix_now().saturating_sub(DECISIONS_WINDOW_SECS);
-    for region in ctx.config.regions.keys() {
+    for region in &reachable {
         match firing(ctx, region).await {
             Ok(mut list) => alarms.append(&mut list),
             Err(why) => unreadable.push(why),
         }
-        let table = ctx.state(region);
-        let version = match table.roles().await {
-            Ok(roles) => roles.map_or(0, |r| r.updated_at),
-            Err(e) => {
-                unreadable.push(format!("the state table in {region}: {e}"));
-                continue;
+        match ctx.state(region).standing().await {
+            Ok(standing) => {
+                standings.insert(region.clone(), standing);
             }
-        };
+            Err(e) => unreadable.push(format!("the state table in {region}: {e}")),
+        }
+    }
+    let mut failover = Vec::new();
+    for (region, standing) in &standings {
+        let table = ctx.state(region);
+        let version = standing.roles.as_ref().map_or(0, |r| r.updated_at);
+        let peer = standings
+            .iter()
+            .find(|(r, _)| *r != region)
+            .map(|(_, s)| s)
+            .ok_or("the peer region did not answer");
         let mut view = FailoverView {
             region: region.clone(),
+            epoch: standing.epoch(),
+            writes: WritesView::of(&fence::write_gate(
+                region,
+                &ctx.config.primary_region,
+                Ok(standing),
+                peer,
+            )),
             probe: None,
             lock: None,
         };
@@ -103,6 +135,8 @@ async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
             primary: ctx.roles.primary.clone(),
             standby: ctx.roles.standby.clone(),
             source: ctx.roles_source.to_owned(),
+            configured_primary: ctx.config.primary_region.clone(),
+            epoch: standings.values().map(|s| s.epoch()).max().unwrap_or(0),
         },
         stacks,
         releases,

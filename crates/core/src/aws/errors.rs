@@ -87,6 +87,18 @@ where
     }
 }
 
+/// Whether the error says the region could not be reached, rather than
+/// that it answered no: a timeout, a connection that failed, an answer
+/// that could not be read, or a 5xx (the service itself is failing). A
+/// refusal (4xx: credentials, permissions, a missing table) is an answer.
+pub fn is_unreachable<E>(error: &SdkError<E, HttpResponse>) -> bool {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(e) => e.raw().status().as_u16() >= 500,
+        _ => false,
+    }
+}
+
 /// What the SDK's wrappers say of themselves, which the sentence around the
 /// cause already says better.
 const WRAPPER_TEXTS: &[&str] = &["timeout", "io error", "user error", "other", "dispatch failure"];

@@ -9,7 +9,7 @@
 mod errors;
 mod stacks;
 
-pub use errors::{error_code, error_text, is_not_found};
+pub use errors::{error_code, error_text, is_not_found, is_unreachable};
 pub use stacks::{StackView, describe_stack};
 
 use aws_config::timeout::TimeoutConfig;

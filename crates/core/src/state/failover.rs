@@ -33,8 +33,11 @@ pub struct ProbeRecord {
 /// How far a promotion got; each step is done before it is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FailoverStep {
-    /// The lock is taken; `PromoteReadReplica` may not have been called yet.
+    /// The lock is taken; nothing is fenced or promoted yet.
     Claimed,
+    /// The old primary is fenced (the fence record and the traffic-fence
+    /// metric); `PromoteReadReplica` may not have been called yet.
+    Fenced,
     /// `PromoteReadReplica` was accepted.
     PromoteRequested,
     /// The instance is a writer and available.
@@ -52,6 +55,7 @@ impl FailoverStep {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Claimed => "claimed",
+            Self::Fenced => "fenced",
             Self::PromoteRequested => "promote-requested",
             Self::Promoted => "promoted",
             Self::SecretUpdated => "secret-updated",
@@ -64,6 +68,7 @@ impl FailoverStep {
     pub fn parse(text: &str) -> Option<Self> {
         [
             Self::Claimed,
+            Self::Fenced,
             Self::PromoteRequested,
             Self::Promoted,
             Self::SecretUpdated,

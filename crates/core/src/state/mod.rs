@@ -5,7 +5,8 @@
 //!
 //! | record | `pk` | `sk` |
 //! | --- | --- | --- |
-//! | [`RolesRecord`]: which region is primary | `region-roles` | `current` |
+//! | [`RolesRecord`]: which region is primary, at which epoch | `region-roles` | `current` |
+//! | [`FenceRecord`]: a region fenced by a promotion elsewhere | `region-roles` | `fence#<region>` |
 //! | [`ReleaseRecord`]: one release in one region | `release#<region>` | `<started_at, 13 digits>#<release id>` |
 //! | [`AuditEntry`]: one automated decision | `audit` | `<kind>#<key>` |
 //! | [`ProbeRecord`]: the primary's failed-probe streak, seen from a region | `failover` | `probe#<region>` |
@@ -19,10 +20,12 @@
 //! from the version that was read.
 
 mod failover;
+mod fence;
 mod items;
 mod records;
 
 pub use failover::{FAILOVER_PK, FailoverLock, FailoverStep, ProbeRecord};
+pub use fence::{FenceRecord, Standing};
 pub use records::{AuditEntry, AuditKind, ReleaseRecord, ReleaseState, RolesRecord};
 
 use aws_sdk_dynamodb::Client;
@@ -53,6 +56,8 @@ pub enum StateError {
         action: &'static str,
         /// The SDK's readable reason.
         reason: String,
+        /// Whether the region did not answer at all ([`crate::aws::is_unreachable`]).
+        unreachable: bool,
     },
     /// An item did not have the shape this version of tandem writes.
     #[error(
@@ -66,6 +71,13 @@ pub enum StateError {
         /// What is missing or wrong.
         reason: String,
     },
+}
+
+impl StateError {
+    /// Whether the table's region did not answer (rather than refused).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Call { unreachable: true, .. })
+    }
 }
 
 /// Whether a conditional write took effect.
@@ -112,6 +124,7 @@ impl StateTable {
             table: self.name.clone(),
             action,
             reason: crate::aws::error_text(error),
+            unreachable: crate::aws::is_unreachable(error),
         }
     }
 

@@ -12,6 +12,11 @@ pub struct RolesRecord {
     pub standby: String,
     /// When it was written (Unix seconds); also its version for conditional writes.
     pub updated_at: u64,
+    /// The term of the primary it names: a number that only grows. A
+    /// promotion writes the next one in the region it activates, a failback
+    /// the next again in both, so a region that comes back can tell that it
+    /// is behind (0: recorded before epochs existed).
+    pub epoch: u64,
     /// Why, for people reading the table.
     pub reason: Option<String>,
 }
@@ -24,6 +29,7 @@ impl RolesRecord {
             ("primary".to_owned(), s(&self.primary)),
             ("standby".to_owned(), s(&self.standby)),
             ("updated_at".to_owned(), n(self.updated_at)),
+            ("epoch".to_owned(), n(self.epoch)),
         ]);
         if let Some(reason) = &self.reason {
             item.insert("reason".into(), s(reason));
@@ -36,6 +42,7 @@ impl RolesRecord {
             primary: get_s(item, "primary")?,
             standby: get_s(item, "standby")?,
             updated_at: opt_n(item, "updated_at").unwrap_or(0),
+            epoch: opt_n(item, "epoch").unwrap_or(0),
             reason: opt_s(item, "reason"),
         })
     }

@@ -73,6 +73,7 @@ fn records_round_trip_through_their_items() {
         primary: "us-east-2".into(),
         standby: "us-east-1".into(),
         updated_at: 9,
+        epoch: 2,
         reason: Some("failover".into()),
     };
     assert_eq!(RolesRecord::from_item(&roles.to_item()).unwrap(), roles);
@@ -364,6 +365,7 @@ async fn roles_change_only_from_the_version_read() {
                 primary: "us-east-1".into(),
                 standby: "us-east-2".into(),
                 updated_at: 7,
+                epoch: 0,
                 reason: None,
             };
             GetItemOutput::builder().set_item(Some(roles.to_item())).build()
@@ -384,6 +386,7 @@ async fn roles_change_only_from_the_version_read() {
         primary: current.standby.clone(),
         standby: current.primary.clone(),
         updated_at: 8,
+        epoch: 1,
         reason: Some("failover".into()),
     };
     assert_eq!(
