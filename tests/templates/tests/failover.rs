@@ -1,7 +1,8 @@
 //! The failover function in cfn/region.yaml: what triggers it, what it is
-//! told, that nothing it needs is in the other region (static stability),
-//! that a role change does not touch it, and that its role can do its job
-//! and no more.
+//! told, that nothing it needs to promote is in the other region (static
+//! stability: there it may only read that region's roles and fences), that
+//! a role change does not touch it, and that its role can do its job and no
+//! more.
 
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -159,6 +160,8 @@ fn its_role_acts_in_this_region_only_and_on_this_environments_things() {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "cloudwatch:PutMetricData",
         "sns:Publish",
         "kms:Decrypt",
         "kms:GenerateDataKey",
@@ -170,11 +173,21 @@ fn its_role_acts_in_this_region_only_and_on_this_environments_things() {
     .map(str::to_owned)
     .collect();
     assert_eq!(granted, expected);
-    // Static stability: nothing in the other region.
-    assert!(
-        !references(&t.properties("FailoverRole")["Policies"]).contains("PeerRegion"),
-        "the failover role names the other region"
-    );
+    // Static stability: in the other region it may only read (its roles and
+    // fences, and the key that decrypts them); everything else is here.
+    let in_the_peer: Vec<&Value> = statements
+        .iter()
+        .filter(|s| references(s).contains("PeerRegion"))
+        .collect();
+    let sids: BTreeSet<&str> = in_the_peer.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+    assert_eq!(sids, BTreeSet::from(["DecryptThePeersTable", "PeersRolesAndFences"]));
+    let read_only: BTreeSet<String> = ["dynamodb:GetItem", "dynamodb:Query", "kms:Decrypt"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    for s in &in_the_peer {
+        assert!(actions(s).iter().all(|a| read_only.contains(a)), "{s}");
+    }
     let rds = statements
         .iter()
         .find(|s| actions(s).contains(&"rds:PromoteReadReplica".to_owned()))
@@ -194,5 +207,75 @@ fn its_role_acts_in_this_region_only_and_on_this_environments_things() {
     assert_eq!(
         secret["Resource"],
         json!({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tandem-${Env}/db-*"})
+    );
+}
+
+/// The statement with this Sid.
+fn sid<'a>(statements: &'a [Value], sid: &str) -> &'a Value {
+    statements
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("no statement {sid}"))
+}
+
+#[test]
+fn it_reads_both_regions_roles_and_fences_and_publishes_the_fence_in_tandems_namespace_only() {
+    let t = region("prod", "writer", "primary");
+    let statements = statements(&t, "FailoverRole");
+    // Its own table: the roles and fences partition is read with Query.
+    let own = sid(&statements, "ProbesLockRolesAndAudit");
+    assert!(actions(own).contains(&"dynamodb:Query".to_owned()));
+    assert_eq!(
+        own["Resource"]["Fn::Sub"][0],
+        "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}"
+    );
+    // The other region's table, named as cfn/bootstrap.yaml names it there.
+    let peer = sid(&statements, "PeersRolesAndFences");
+    assert_eq!(actions(peer), ["dynamodb:GetItem", "dynamodb:Query"]);
+    assert_eq!(
+        peer["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${PeerRegion}:${AWS::AccountId}:table/tandem-${Env}-state"})
+    );
+    let bootstrap = Template::load("bootstrap.yaml");
+    assert_eq!(
+        bootstrap.properties("StateTable")["TableName"],
+        json!({"Fn::Sub": "tandem-${Env}-state"})
+    );
+    assert_peer_key_read_through_dynamodb_only(sid(&statements, "DecryptThePeersTable"));
+    // PutMetricData has no resource type: the namespace condition scopes it.
+    let publish = sid(&statements, "PublishTheFence");
+    assert_eq!(actions(publish), ["cloudwatch:PutMetricData"]);
+    assert_eq!(publish["Resource"], "*");
+    assert_eq!(
+        publish["Condition"],
+        json!({"StringEquals": {"cloudwatch:namespace": "tandem"}})
+    );
+    let alarm = t.properties("PeerFencedAlarm");
+    assert_eq!(
+        alarm["Namespace"],
+        publish["Condition"]["StringEquals"]["cloudwatch:namespace"]
+    );
+}
+
+/// kms:Decrypt on the other region's tandem key only (by its alias: IAM needs
+/// a key ARN, and the key's id is not known here), and only through DynamoDB there.
+fn assert_peer_key_read_through_dynamodb_only(statement: &Value) {
+    assert_eq!(actions(statement), ["kms:Decrypt"]);
+    assert_eq!(
+        statement["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:kms:${PeerRegion}:${AWS::AccountId}:key/*"})
+    );
+    assert_eq!(
+        statement["Condition"],
+        json!({
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": {"Fn::Sub": "alias/tandem-${Env}"}},
+            "StringEquals": {"kms:ViaService": {"Fn::Sub": "dynamodb.${PeerRegion}.amazonaws.com"}}
+        })
+    );
+    let bootstrap = Template::load("bootstrap.yaml");
+    assert_eq!(
+        bootstrap.properties("KeyAlias")["AliasName"],
+        json!({"Fn::Sub": "alias/tandem-${Env}"}),
+        "the alias each region's bootstrap stack gives its key"
     );
 }

@@ -1,4 +1,5 @@
-//! Assertions on cfn/global.yaml: DNS failover and the VPC peering.
+//! Assertions on cfn/global.yaml: DNS failover, its traffic fence and the
+//! VPC peering.
 
 use std::collections::BTreeSet;
 
@@ -82,11 +83,11 @@ fn primary_and_secondary_alias_records_point_at_each_regions_alb() {
                 }),
             );
             assert_eq!(records.len(), 1, "{failover} with {roles:?}");
-            // On AWS the record carries the health check of the same ALB.
-            let record = aws.properties(&records[0]);
-            let check = record["HealthCheckId"]["Ref"].as_str().expect("a health check on AWS");
+            // On AWS the record's health check probes the same ALB (its
+            // endpoint child: see every_record_is_fenced_by_the_other_regions_alarm).
+            let (endpoint, _) = endpoint_and_fence(&aws, &records[0]);
             assert_eq!(
-                aws.properties(check)["HealthCheckConfig"]["FullyQualifiedDomainName"],
+                aws.properties(&endpoint)["HealthCheckConfig"]["FullyQualifiedDomainName"],
                 get_att(reader, "AlbDnsName"),
                 "{failover} with {roles:?}"
             );
@@ -124,21 +125,159 @@ fn a_failover_swaps_the_records_and_keeps_everything_else() {
 }
 
 #[test]
-fn two_https_health_checks_on_slash_health() {
+fn two_https_endpoint_checks_on_slash_health() {
     let t = global();
-    t.resource_count_is("AWS::Route53::HealthCheck", 2);
+    // Per region: the endpoint, the fence and their AND.
+    t.resource_count_is("AWS::Route53::HealthCheck", 6);
     let checks = t.find_resources(
         "AWS::Route53::HealthCheck",
         &json!({"HealthCheckConfig": {"Type": "HTTPS", "ResourcePath": "/health", "EnableSNI": true,
                                       "Port": 443, "FailureThreshold": 3}}),
     );
     assert_eq!(checks.len(), 2);
+    let probing: Vec<&str> = t
+        .resources_of("AWS::Route53::HealthCheck")
+        .into_iter()
+        .filter(|(_, r)| {
+            r["Properties"]["HealthCheckConfig"]
+                .get("FullyQualifiedDomainName")
+                .is_some()
+        })
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(probing.len(), 2, "only the HTTPS checks probe an endpoint: {probing:?}");
     assert!(
         !t.parameters().contains_key("HealthCheckProtocol"),
         "no plain-HTTP switch: every listener on AWS serves HTTPS"
     );
     for (id, _) in checks {
         assert_eq!(t.condition_of(id), Some("IsRealAws"));
+    }
+}
+
+/// The children of the CALCULATED check a record follows, as (its HTTPS
+/// endpoint check, its CLOUDWATCH_METRIC fence check), after asserting the
+/// shape: an AND (HealthThreshold = the number of children) over exactly one
+/// of each.
+fn endpoint_and_fence(t: &Template, record: &str) -> (String, String) {
+    let check = t.properties(record)["HealthCheckId"]["Ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{record}: a health check on AWS"));
+    assert_eq!(t.type_of(check), "AWS::Route53::HealthCheck", "{record}");
+    let config = &t.properties(check)["HealthCheckConfig"];
+    assert_eq!(config["Type"], "CALCULATED", "{record} follows {check}");
+    let children: Vec<&str> = config["ChildHealthChecks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{check} has ChildHealthChecks"))
+        .iter()
+        .map(|c| {
+            c["Ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{check}: a child by !Ref, got {c}"))
+        })
+        .collect();
+    assert_eq!(
+        config["HealthThreshold"],
+        json!(children.len()),
+        "{check}: healthy only while every child is (an AND)"
+    );
+    let of_type = |ty: &str| -> Vec<&str> {
+        children
+            .iter()
+            .copied()
+            .filter(|c| t.properties(c)["HealthCheckConfig"]["Type"] == ty)
+            .collect()
+    };
+    let (endpoint, fence) = (of_type("HTTPS"), of_type("CLOUDWATCH_METRIC"));
+    assert_eq!(
+        (endpoint.len(), fence.len(), children.len()),
+        (1, 1, 2),
+        "{check}: exactly one endpoint check and one alarm check, got {children:?}"
+    );
+    (endpoint[0].to_string(), fence[0].to_string())
+}
+
+/// The concrete region a value names, for a stack in `here` whose
+/// `PeerRegion` is `peer`.
+fn region_named(value: &Value, here: &str, peer: &str) -> String {
+    match value["Ref"].as_str() {
+        Some("AWS::Region") => here.to_string(),
+        Some("PeerRegion") => peer.to_string(),
+        _ => panic!("a region is !Ref AWS::Region or !Ref PeerRegion, got {value}"),
+    }
+}
+
+#[test]
+fn every_record_is_fenced_by_the_other_regions_alarm() {
+    let t = global();
+    let alarm = Template::load("region.yaml");
+    let alarm_name = &alarm.properties("PeerFencedAlarm")["AlarmName"];
+    // The stack in either region (where the configured primary is), with
+    // either role order, in each AWS environment.
+    for (here, peer) in [("us-east-1", "us-east-2"), ("us-east-2", "us-east-1")] {
+        for (primary, standby) in [(here, peer), (peer, here)] {
+            for env in ["dev", "prod"] {
+                let aws = t.resolved(&[
+                    ("Env", env),
+                    ("PrimaryRegion", primary),
+                    ("StandbyRegion", standby),
+                    ("PeerRegion", peer),
+                ]);
+                let scenario = format!("{env}, stack in {here}, primary {primary}");
+                let records = aws.resources_of("AWS::Route53::RecordSet");
+                assert_eq!(records.len(), 2, "{scenario}");
+                let mut fenced_by = Vec::new();
+                for (record, r) in records {
+                    // The record's region: the one whose ALB it points at.
+                    let reader = r["Properties"]["AliasTarget"]["DNSName"]["Fn::GetAtt"][0]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{scenario}: {record} aliases an ALB read across regions"));
+                    let record_region = region_named(&aws.properties(reader)["Region"], here, peer);
+                    let expected = if r["Properties"]["Failover"] == "PRIMARY" {
+                        primary
+                    } else {
+                        standby
+                    };
+                    assert_eq!(record_region, expected, "{scenario}: {record}");
+                    let (endpoint, fence) = endpoint_and_fence(&aws, record);
+                    assert_eq!(
+                        aws.properties(&endpoint)["HealthCheckConfig"]["FullyQualifiedDomainName"],
+                        get_att(reader, "AlbDnsName"),
+                        "{scenario}: {record}'s endpoint check probes its own ALB"
+                    );
+                    let config = &aws.properties(&fence)["HealthCheckConfig"];
+                    assert_eq!(
+                        &config["AlarmIdentifier"]["Name"], alarm_name,
+                        "{scenario}: {record} watches region.yaml's PeerFencedAlarm"
+                    );
+                    let alarm_region = region_named(&config["AlarmIdentifier"]["Region"], here, peer);
+                    assert_ne!(
+                        alarm_region, record_region,
+                        "{scenario}: {record} ({record_region}) must watch the OTHER region's alarm, which says that region fenced this one"
+                    );
+                    assert!(
+                        [here, peer].contains(&alarm_region.as_str()),
+                        "{scenario}: {alarm_region}"
+                    );
+                    assert_eq!(
+                        config["InsufficientDataHealthStatus"], "LastKnownStatus",
+                        "{scenario}: {record}: a gap in the alarm's data keeps the fence (Unhealthy would darken a healthy primary while the standby region is down)"
+                    );
+                    fenced_by.push(alarm_region);
+                }
+                fenced_by.sort();
+                assert_eq!(
+                    fenced_by,
+                    [here.min(peer), here.max(peer)],
+                    "{scenario}: one fence per region"
+                );
+            }
+        }
+    }
+    assert_eq!(alarm_name, &json!({"Fn::Sub": "tandem-${Env}-peer-fenced"}));
+    // The fence checks, like the endpoint ones, are keyed by region, never by role.
+    for id in ["HereFenceCheck", "OtherFenceCheck", "HereServing", "OtherServing"] {
+        assert_eq!(t.condition_of(id), Some("IsRealAws"), "{id}");
     }
 }
 

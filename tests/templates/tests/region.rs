@@ -306,8 +306,108 @@ fn only_the_alb_accepts_the_internet_and_only_on_443_and_80() {
     );
     t.has_resource_properties(
         "AWS::EC2::SecurityGroup",
-        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}]}),
+        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}, {}, {}]}),
     );
+}
+
+/// The /16's subnet that `!Select [i, !Cidr [<the /16>, count, 12]]` picks
+/// (a /20: Fn::Cidr's cidrBits are the host bits), for a 10.x.0.0/16.
+fn select_cidr(expression: &Value, params: &[(&str, &str)]) -> String {
+    let select = expression["Fn::Select"].as_array().expect("an !Select");
+    let index = select[0].as_u64().expect("a literal index");
+    let cidr = select[1]["Fn::Cidr"].as_array().expect("an !Cidr");
+    let parameter = cidr[0]["Ref"].as_str().expect("the !Cidr of a parameter");
+    assert!(
+        index < cidr[1].as_u64().unwrap(),
+        "{expression}: the index is within the count"
+    );
+    assert_eq!(cidr[2], json!(12), "{expression}: /20 subnets");
+    let base = params
+        .iter()
+        .find(|(k, _)| *k == parameter)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no value for {parameter}"));
+    let second: u64 = base
+        .strip_prefix("10.")
+        .and_then(|rest| rest.strip_suffix(".0.0/16"))
+        .and_then(|octet| octet.parse().ok())
+        .unwrap_or_else(|| panic!("{base} is a 10.x.0.0/16"));
+    format!("10.{second}.{}.0/20", index * 16)
+}
+
+#[test]
+fn the_database_admits_mysql_from_the_service_and_the_peers_private_subnets_only() {
+    let t = region();
+    let ingress = t.properties("DbSecurityGroup")["SecurityGroupIngress"]
+        .as_array()
+        .expect("inline rules (the local AWS refuses AWS::EC2::SecurityGroupIngress)")
+        .clone();
+    t.resource_count_is("AWS::EC2::SecurityGroupIngress", 0);
+    for rule in &ingress {
+        assert_eq!(
+            (&rule["IpProtocol"], &rule["FromPort"], &rule["ToPort"]),
+            (&json!("tcp"), &json!(3306), &json!(3306)),
+            "{rule}"
+        );
+        assert!(rule["Description"].is_string(), "{rule} says who it admits");
+        assert!(rule.get("CidrIpv6").is_none(), "{rule}");
+        assert_ne!(rule["CidrIp"], json!("0.0.0.0/0"), "{rule}");
+    }
+    let groups: Vec<&Value> = ingress.iter().filter_map(|r| r.get("SourceSecurityGroupId")).collect();
+    assert_eq!(groups, [&json!({"Ref": "ServiceSecurityGroup"})]);
+    // The peer's private subnets are the same selections of its /16 as this
+    // region's private subnets (the database's and the tasks') are of this one.
+    let private_subnets = t.properties("DbSubnetGroup")["SubnetIds"].clone();
+    assert_eq!(
+        private_subnets,
+        t.properties("Service")["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+    );
+    let cidrs: Vec<&Value> = ingress.iter().filter_map(|r| r.get("CidrIp")).collect();
+    assert_eq!(cidrs.len(), 2, "{cidrs:?}");
+    let expected: Vec<Value> = private_subnets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let mut block = t.properties(s["Ref"].as_str().unwrap())["CidrBlock"].clone();
+            assert_eq!(block["Fn::Select"][1]["Fn::Cidr"][0], json!({"Ref": "VpcCidr"}));
+            block["Fn::Select"][1]["Fn::Cidr"][0] = json!({"Ref": "PeerVpcCidr"});
+            block
+        })
+        .collect();
+    assert_eq!(cidrs, expected.iter().collect::<Vec<_>>());
+    // As addresses: with the configured CIDRs, each region admits the
+    // other's two private /20s, and those are where the other's tasks run.
+    for (own, peer) in [("10.0.0.0/16", "10.1.0.0/16"), ("10.1.0.0/16", "10.0.0.0/16")] {
+        let admitted: BTreeSet<String> = cidrs
+            .iter()
+            .map(|c| select_cidr(c, &[("VpcCidr", own), ("PeerVpcCidr", peer)]))
+            .collect();
+        let peers_private: BTreeSet<String> = ["PrivateSubnet1", "PrivateSubnet2"]
+            .iter()
+            .map(|s| select_cidr(&t.properties(s)["CidrBlock"], &[("VpcCidr", peer)]))
+            .collect();
+        assert_eq!(admitted, peers_private, "{own} admits {peer}'s private subnets");
+        let second = &peer[3..4];
+        assert_eq!(
+            admitted,
+            BTreeSet::from([format!("10.{second}.32.0/20"), format!("10.{second}.48.0/20")])
+        );
+    }
+}
+
+#[test]
+fn the_peer_vpc_cidr_is_a_parameter_like_the_own_one() {
+    let t = region();
+    let own = t.parameter("VpcCidr");
+    let peer = t.parameter("PeerVpcCidr");
+    assert!(
+        peer.get("Default").is_none(),
+        "the CLI renders it from the other region's config"
+    );
+    assert_eq!(peer["Type"], "String");
+    assert_eq!(peer["AllowedPattern"], own["AllowedPattern"]);
+    assert!(peer["Description"].is_string());
 }
 
 #[test]
@@ -466,7 +566,7 @@ fn one_dashboard() {
 #[test]
 fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
     let t = region();
-    t.resource_count_is("AWS::CloudWatch::Alarm", 6);
+    t.resource_count_is("AWS::CloudWatch::Alarm", 7);
     let primary = t.resolved(&[("Env", "prod"), ("Role", "primary"), ("DbOrigin", "writer")]);
     // On AWS the 5xx alarm is a rate: 5xx / requests, in percent.
     let five_xx = primary.has_resource_properties(
@@ -489,7 +589,11 @@ fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
         &json!({"Namespace": "AWS/RDS", "MetricName": "CPUUtilization",
                 "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": {"Ref": "WriterDb"}}]}),
     );
-    primary.resource_count_is("AWS::CloudWatch::Alarm", 5);
+    let fenced = primary.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        &json!({"Namespace": "tandem", "MetricName": "RegionFenced"}),
+    );
+    primary.resource_count_is("AWS::CloudWatch::Alarm", 6);
     // The standby watches its replica's lag (and its CPU).
     let standby = t.resolved(&[("Env", "prod"), ("Role", "standby"), ("DbOrigin", "replica")]);
     let lag = standby.has_resource_properties(
@@ -501,14 +605,14 @@ fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
         "AWS::CloudWatch::Alarm",
         &json!({"MetricName": "CPUUtilization", "Dimensions": [{"Value": {"Ref": "ReplicaDb"}}]}),
     );
-    let all: BTreeSet<String> = [five_xx, unhealthy, latency, db_cpu, lag]
+    let all: BTreeSet<String> = [five_xx, unhealthy, latency, db_cpu, lag, fenced]
         .into_iter()
         .flatten()
         .collect();
     assert_eq!(
         all.len(),
-        6,
-        "six distinct alarms (unhealthy hosts on either target group): {all:?}"
+        7,
+        "seven distinct alarms (unhealthy hosts on either target group): {all:?}"
     );
     // Every alarm notifies the ops topic, in every scenario.
     let ops = json!([import("ops-topic-arn")]);
@@ -524,6 +628,65 @@ fn alarms_cover_5xx_health_latency_db_cpu_and_replica_lag_and_notify_ops() {
             }
         }
     }
+}
+
+#[test]
+fn the_peer_fenced_alarm_says_this_region_fences_the_other_and_holds_through_silence() {
+    let t = region();
+    let id = "PeerFencedAlarm";
+    assert_eq!(t.type_of(id), "AWS::CloudWatch::Alarm");
+    assert_eq!(
+        t.condition_of(id),
+        None,
+        "in every region, whatever its role or environment"
+    );
+    let ops = json!([import("ops-topic-arn")]);
+    assert_eq!(
+        t.properties(id),
+        &json!({
+            "AlarmName": {"Fn::Sub": "tandem-${Env}-peer-fenced"},
+            "AlarmDescription": t.properties(id)["AlarmDescription"],
+            "Namespace": "tandem",
+            "MetricName": "RegionFenced",
+            "Dimensions": [{"Name": "Env", "Value": {"Ref": "Env"}},
+                           {"Name": "Region", "Value": {"Ref": "PeerRegion"}}],
+            "Statistic": "Maximum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "ignore",
+            "AlarmActions": ops,
+            "OKActions": ops
+        }),
+        "no fence is lifted by silence: missing data keeps the state"
+    );
+    // Not one of the release alarms: a fence is no reason to stop a deployment.
+    let group = &t.properties("DeploymentGroup")["AlarmConfiguration"]["Alarms"];
+    assert!(!group.to_string().contains(id), "{group}");
+}
+
+#[test]
+fn the_alarm_global_yaml_fences_with_is_the_one_each_region_makes() {
+    // The two templates name it independently: this fails if they drift.
+    let t = region();
+    let alarm = t.properties("PeerFencedAlarm");
+    let global = Template::load("global.yaml");
+    let fences: Vec<&Value> = global
+        .resources_of("AWS::Route53::HealthCheck")
+        .into_iter()
+        .map(|(_, r)| &r["Properties"]["HealthCheckConfig"])
+        .filter(|c| c["Type"] == "CLOUDWATCH_METRIC")
+        .collect();
+    assert_eq!(fences.len(), 2, "one fence check per region");
+    for fence in fences {
+        assert_eq!(fence["AlarmIdentifier"]["Name"], alarm["AlarmName"]);
+    }
+    // Both stacks take the same Env, so the Subs render the same name.
+    assert_eq!(
+        t.parameter("Env")["AllowedValues"],
+        global.parameter("Env")["AllowedValues"]
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! task without an image, a release changes only `ImageTag`, and the roles
 //! can do what a release needs and no more.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use template_tests::{Template, policy_statements as statements, references, statement_actions as actions};
 
@@ -175,6 +175,51 @@ fn the_app_finds_the_writer_in_its_secret_and_may_read_only_that() {
         !execution.iter().any(|a| a.starts_with("secretsmanager:")),
         "ECS injects no secret any more: {execution:?}"
     );
+}
+
+#[test]
+fn the_app_reads_both_regions_roles_and_fences_and_writes_neither() {
+    // The write fence: before it writes, the app reads the roles and the
+    // fences in its own region's state table and the other's.
+    for (origin, role) in [("writer", "primary"), ("replica", "standby")] {
+        let t = on(&[("Env", "prod"), ("Role", role), ("DbOrigin", origin)]);
+        let task = statements(&t, "TaskRole");
+        let tables: Vec<&Value> = task
+            .iter()
+            .filter(|s| actions(s).iter().any(|a| a.starts_with("dynamodb:")))
+            .collect();
+        assert_eq!(tables.len(), 1, "{tables:?}");
+        assert_eq!(actions(tables[0]), ["dynamodb:GetItem", "dynamodb:Query"], "read only");
+        assert_eq!(
+            tables[0]["Resource"],
+            json!([
+                {"Fn::Sub": ["arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Table}",
+                             {"Table": {"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-state-table"}}}]},
+                {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${PeerRegion}:${AWS::AccountId}:table/tandem-${Env}-state"}
+            ])
+        );
+        // Each table's key: this region's by ARN, the other's by alias through
+        // DynamoDB there (the same statement as the failover role's).
+        let decrypt = |sid: &str, role: &str| -> Value {
+            statements(&t, role)
+                .into_iter()
+                .find(|s| s["Sid"] == sid)
+                .unwrap_or_else(|| panic!("{role} has no {sid}"))
+        };
+        assert_eq!(
+            decrypt("DecryptWithTandemKey", "TaskRole")["Resource"],
+            json!({"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-key-arn"}})
+        );
+        assert_eq!(
+            decrypt("DecryptThePeersTable", "TaskRole"),
+            decrypt("DecryptThePeersTable", "FailoverRole")
+        );
+        // It is told which region is its own and which the other; the roles
+        // it reads at run time.
+        let env = &t.properties("Release")["Environment"];
+        assert_eq!(env["TANDEM_REGION"], json!({"Ref": "AWS::Region"}));
+        assert_eq!(env["TANDEM_PEER_REGION"], json!({"Ref": "PeerRegion"}));
+    }
 }
 
 #[test]
