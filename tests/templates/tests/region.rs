@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use template_tests::{Template, name_carries, pattern_matches};
+use template_tests::{Template, name_carries, pattern_matches, policy_statements};
 
 fn region() -> Template {
     Template::load("region.yaml")
@@ -664,6 +664,30 @@ fn the_peer_fenced_alarm_says_this_region_fences_the_other_and_holds_through_sil
     // Not one of the release alarms: a fence is no reason to stop a deployment.
     let group = &t.properties("DeploymentGroup")["AlarmConfiguration"]["Alarms"];
     assert!(!group.to_string().contains(id), "{group}");
+}
+
+#[test]
+fn the_alarm_watches_the_metric_the_failover_function_publishes() {
+    // tandem_core::fence names the metric, its namespace and the alarm for
+    // the failover function (which publishes) and the CLI (which reads the alarm).
+    use tandem_core::fence;
+    let t = region();
+    let alarm = t.properties("PeerFencedAlarm");
+    assert_eq!(alarm["Namespace"], fence::METRIC_NAMESPACE);
+    assert_eq!(alarm["MetricName"], fence::METRIC_NAME);
+    let name = alarm["AlarmName"]["Fn::Sub"].as_str().expect("a !Sub name");
+    for env in ["dev", "prod", "local"] {
+        assert_eq!(name.replace("${Env}", env), fence::alarm_name(env));
+    }
+    // The failover role may publish to that namespace and no other.
+    let publish = policy_statements(&t, "FailoverRole")
+        .into_iter()
+        .find(|s| s["Sid"] == "PublishTheFence")
+        .expect("FailoverRole publishes the fence");
+    assert_eq!(
+        publish["Condition"]["StringEquals"]["cloudwatch:namespace"],
+        fence::METRIC_NAMESPACE
+    );
 }
 
 #[test]
