@@ -54,9 +54,9 @@ failover: setup ## Make the standby the primary now (FORCE=1 skips the lag check
 failback: setup ## Return to the configured primary after a failover, step by step (YES=1 does not ask): make failback ENV=...
 	@$(TANDEM) failback --env "$(ENV)" $(if $(YES),--yes,)
 
-drill: setup ## A failover game day on the local AWS (deploys first): make drill ENV=local
+drill: setup ## A failover game day on the local AWS behind its fault proxy (deploys first): make drill ENV=local
 	@if [ "$(ENV)" != local ]; then echo "make drill runs on the local AWS only: make drill ENV=local" >&2; exit 2; fi
-	@scripts/local-aws.sh up
+	@scripts/local-aws.sh up-proxied
 	@cargo build --quiet -p tandem-app
 	@$(TANDEM) deploy --env local >/dev/null
 	@$(TANDEM) drill --env local

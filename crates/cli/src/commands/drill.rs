@@ -1,22 +1,29 @@
-//! `tandem drill --env local`: a game day on the laptop. The app serves each
-//! region's `/health` on loopback; the standby's failover function probes the
-//! primary's, the drill stops the primary's app and times how long the
-//! function takes to see it and to decide; then twenty triggers at once
-//! prove that the lock lets one promotion through. The local AWS refuses
-//! `PromoteReadReplica`, so the promotion must end as a clean, audited
-//! failure with the roles unchanged.
+//! `tandem drill --env local`: the whole night of a regional outage, on the
+//! laptop. Each region's app serves its `/health` on loopback and takes
+//! writes all night from a writer that hits it directly. us-east-1 goes
+//! dark (its app stops, and the fault proxy fails every call signed for
+//! it); the standby's function detects it, fences the old primary (the
+//! fence record, the traffic fence's metric) and attempts the promotion,
+//! which the local AWS refuses: a clean, audited failure. Twenty triggers
+//! at once prove the lock. The drill then leaves what a completed
+//! `PromoteReadReplica` leaves (a writer), and the function finishes the
+//! promotion for real: endpoint secret, roles at the next epoch. The CLI
+//! is run while us-east-1 is dark. Then us-east-1 comes back: its app,
+//! restarted, refuses writes from its first, and its function finds the
+//! newer epoch and fences itself. The drill counts the writes that reached
+//! the old writer after the fence (the goal is 0), prints the three times,
+//! and restores the roles as a failback would.
+
+mod apps;
+mod http;
+mod night;
+mod outage;
+mod stand_in;
 
 use crate::context::Context;
-use crate::failover::{function_name, invoke, schedule_event};
-use crate::plan::Roles;
-use anyhow::{Context as _, bail};
-use std::process::{Child, Command, Stdio};
+use anyhow::bail;
 use std::time::Duration;
-use tandem_core::state::{AuditKind, FailoverStep, StateTable};
-use tokio::time::Instant;
 
-/// The stand-in replica's source (the local AWS cannot make a cross-region replica).
-const STAND_IN_SOURCE: &str = "drill-source";
 /// Triggers sent at once to prove the lock.
 pub(crate) const CONCURRENT_TRIGGERS: usize = 20;
 
@@ -64,32 +71,32 @@ impl Tally {
     }
 }
 
-/// A child process that is killed when dropped.
-struct App(Child);
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The loopback port of a `http://127.0.0.1:<port>/health` URL.
 pub(crate) fn loopback_port(url: &str) -> Option<u16> {
     let rest = url.strip_prefix("http://127.0.0.1:")?;
     rest.split('/').next()?.parse().ok()
 }
 
-fn start_app(binary: &std::path::Path, port: u16, region: &str) -> anyhow::Result<App> {
-    let child = Command::new(binary)
-        .env("PORT", port.to_string())
-        .env("TANDEM_IMAGE_TAG", format!("drill-{region}"))
-        .env_remove("TANDEM_DB_SECRET")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("could not start {}", binary.display()))?;
-    Ok(App(child))
+/// Checks as they are made: each printed `ok` or `FAIL`, all remembered.
+#[derive(Debug, Default)]
+pub(crate) struct Checks(bool);
+
+impl Checks {
+    /// Records and prints one check.
+    pub(crate) fn check(&mut self, what: impl std::fmt::Display, holds: bool) {
+        println!("  {} {what}", if holds { "ok  " } else { "FAIL" });
+        self.0 |= !holds;
+    }
+
+    /// Whether every check held.
+    pub(crate) fn passed(&self) -> bool {
+        !self.0
+    }
+}
+
+/// Seconds, one decimal, or `never`.
+pub(crate) fn secs(d: Option<Duration>) -> String {
+    d.map_or("never".to_owned(), |d| format!("{:.1}s", d.as_secs_f64()))
 }
 
 /// Runs the drill; returns whether every check held.
@@ -99,278 +106,13 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
             "a drill runs on the local AWS only (--env local); on AWS, run a game day with `tandem failover --dry-run`"
         );
     }
-    let Roles { primary, standby } = ctx.roles.clone();
-    if primary != ctx.config.primary_region {
+    if ctx.roles.primary != ctx.config.primary_region {
         bail!(
-            "the roles are failed over already (primary {primary}): restore them, or `make destroy ENV=local` and deploy again"
+            "the roles are failed over already (primary {}): restore them, or `make destroy ENV=local` and deploy again",
+            ctx.roles.primary
         );
     }
-    let env = &ctx.config.env;
-    let function = function_name(env);
-    let clients = ctx.aws.region(&standby);
-    let detection = read_detection(&clients.lambda, &function, &standby).await?;
-    let url = |r: &str| ctx.config.regions[r].health_url.clone();
-    let (Some(primary_port), Some(standby_port)) = (loopback_port(&url(&primary)), loopback_port(&url(&standby)))
-    else {
-        bail!("config/local.toml must give each region a health_url of http://127.0.0.1:<port>/health for the drill");
-    };
-    let binary = crate::artifacts::target_dir(&ctx.root).join("debug").join("tandem-app");
-    if !binary.exists() {
-        bail!(
-            "{} is missing: build it with `cargo build -p tandem-app` (make drill does)",
-            binary.display()
-        );
-    }
-    println!("drill: the app serves {primary}'s /health on :{primary_port} and {standby}'s on :{standby_port}");
-    let primary_app = start_app(&binary, primary_port, &primary)?;
-    let _standby_app = start_app(&binary, standby_port, &standby)?;
-    wait_healthy(&[primary_port, standby_port]).await?;
-    let replica = stand_in_replica(ctx, &standby).await?;
-    println!(
-        "drill: {replica} in {standby} is a replica (stand-in: the local AWS has no cross-region replica), 2 s behind"
-    );
-    publish_lag(&clients.cloudwatch, &replica, 2.0).await?;
-    let table = ctx.state(&standby);
-    let version = table.roles().await?.map_or(0, |r| r.updated_at);
-    table.reset_failover(&standby, version).await?;
-
-    // Detection and decision.
-    let invoking = {
-        let lambda = clients.lambda.clone();
-        let (function, standby) = (function.clone(), standby.clone());
-        tokio::spawn(async move { invoke(&lambda, &function, &standby, &schedule_event(&standby)).await })
-    };
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    drop(primary_app);
-    let down = Instant::now();
-    println!("drill: {primary}'s app stopped: the primary is down");
-    let (mut detected, mut decided) = (None, None);
-    while decided.is_none() && down.elapsed() < detection.window() + Duration::from_secs(30) {
-        if detected.is_none() && table.probe(&standby).await?.is_some_and(|p| p.failures > 0) {
-            detected = Some(down.elapsed());
-        }
-        if table.failover_lock(version).await?.is_some() {
-            decided = Some(down.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let answer = invoking.await.context("the invocation task failed")??;
-    let mut ok = true;
-    let mut check = |what: String, holds: bool| {
-        println!("  {} {what}", if holds { "ok  " } else { "FAIL" });
-        ok &= holds;
-    };
-    let secs = |d: Option<Duration>| d.map_or("never".to_owned(), |d| format!("{:.1}s", d.as_secs_f64()));
-    check(
-        format!(
-            "detected: the first failed probe was counted {} after the fall",
-            secs(detected)
-        ),
-        detected.is_some(),
-    );
-    check(
-        format!(
-            "decided to promote {} after the fall, within the {}s window ({} probes {}s apart)",
-            secs(decided),
-            detection.window().as_secs(),
-            detection.threshold,
-            detection.interval
-        ),
-        decided.is_some_and(|d| d <= detection.window()),
-    );
-    let lock = table.failover_lock(version).await?;
-    let error = lock.as_ref().and_then(|l| l.error.clone()).unwrap_or_default();
-    check(
-        format!("the promotion was attempted and the local AWS's refusal recorded: {error}"),
-        lock.as_ref().is_some_and(|l| l.step == FailoverStep::Failed) && error.contains("PromoteReadReplica"),
-    );
-    check(
-        format!(
-            "the function failed cleanly, naming it: {}",
-            answer.clone().err().unwrap_or_default()
-        ),
-        answer.is_err_and(|why| why.contains("the roles are unchanged")),
-    );
-    let audit = table
-        .audit_entry(AuditKind::Failover, &format!("promotion#{version}"))
-        .await?;
-    check(
-        "the audit trail holds the decision and its failed outcome".into(),
-        audit.is_some_and(|a| a.decision == "Promote" && a.outcome.starts_with("failed: ")),
-    );
-    check(
-        "the roles are unchanged".into(),
-        roles_unchanged(&table, &primary).await?,
-    );
-
-    // The lock: twenty triggers at once, one promotion.
-    table.reset_failover(&standby, version).await?;
-    for _ in 0..detection.threshold {
-        table
-            .count_probe(
-                &standby,
-                Some("drill: the primary is down"),
-                tandem_core::clock::unix_now(),
-                0,
-            )
-            .await?;
-    }
-    let mut tasks = Vec::new();
-    for _ in 0..CONCURRENT_TRIGGERS {
-        let lambda = clients.lambda.clone();
-        let (function, standby) = (function.clone(), standby.clone());
-        tasks.push(tokio::spawn(async move {
-            invoke(&lambda, &function, &standby, &schedule_event(&standby)).await
-        }));
-    }
-    let mut tally = Tally::default();
-    for task in tasks {
-        tally.add(&task.await.context("an invocation task failed")??);
-    }
-    check(
-        format!(
-            "{CONCURRENT_TRIGGERS} triggers at once: {} promotion, {} left it to the lock's holder, {} found it failed{}",
-            tally.promoted,
-            tally.busy,
-            tally.refused,
-            if tally.other.is_empty() {
-                String::new()
-            } else {
-                format!(", other: {:?}", tally.other)
-            }
-        ),
-        tally.promoted == 1 && tally.other.is_empty(),
-    );
-    check(
-        "the roles are still unchanged".into(),
-        roles_unchanged(&table, &primary).await?,
-    );
-    remove_stand_in(ctx, &standby, &replica).await;
-    println!("drill: {}", if ok { "passed" } else { "FAILED" });
-    Ok(ok)
-}
-
-async fn roles_unchanged(table: &StateTable, primary: &str) -> anyhow::Result<bool> {
-    Ok(table.roles().await?.is_none_or(|r| r.primary == primary))
-}
-
-async fn read_detection(lambda: &aws_sdk_lambda::Client, function: &str, region: &str) -> anyhow::Result<Detection> {
-    let out = (lambda.get_function_configuration().function_name(function).send())
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{function} is not deployed in {region} ({}): run `make deploy ENV=local` first",
-                tandem_core::aws::error_text(&e)
-            )
-        })?;
-    let vars = out.environment().and_then(|e| e.variables());
-    let number = |name: &str, default: u64| {
-        vars.and_then(|v| v.get(name))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    Ok(Detection {
-        threshold: number("TANDEM_FAILURE_THRESHOLD", 3),
-        interval: number("TANDEM_PROBE_INTERVAL_SECS", 10),
-    })
-}
-
-async fn wait_healthy(ports: &[u16]) -> anyhow::Result<()> {
-    let prober = tandem_core::probe::HttpProber::new(Duration::from_secs(1));
-    for port in ports {
-        let url = format!("http://127.0.0.1:{port}/health");
-        let started = Instant::now();
-        while tandem_core::probe::Prober::get(&prober, &url).await != Ok(200) {
-            if started.elapsed() > Duration::from_secs(15) {
-                bail!("the app did not answer {url} within 15 s: is the port taken?");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    Ok(())
-}
-
-/// Makes `tandem-local-db-replica` in `region` a read replica of a stand-in
-/// source there, unless it is one already.
-async fn stand_in_replica(ctx: &Context, region: &str) -> anyhow::Result<String> {
-    let rds = &ctx.aws.region(region).rds;
-    let replica = format!("tandem-{}-db-replica", ctx.config.env);
-    let source = format!("tandem-{}-{STAND_IN_SOURCE}", ctx.config.env);
-    let exists = |id: String| async move {
-        rds.describe_db_instances()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .is_ok()
-    };
-    if !exists(source.clone()).await {
-        (rds.create_db_instance())
-            .db_instance_identifier(&source)
-            .engine("mysql")
-            .db_instance_class("db.t4g.micro")
-            .allocated_storage(20)
-            .master_username("drill")
-            .master_user_password("drill-only-password")
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "could not make the drill's stand-in source {source} in {region} ({})",
-                    tandem_core::aws::error_text(&e)
-                )
-            })?;
-    }
-    if !exists(replica.clone()).await {
-        (rds.create_db_instance_read_replica())
-            .db_instance_identifier(&replica)
-            .source_db_instance_identifier(&source)
-            .send()
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "could not make the drill's stand-in replica {replica} in {region} ({})",
-                    tandem_core::aws::error_text(&e)
-                )
-            })?;
-    }
-    Ok(replica)
-}
-
-async fn remove_stand_in(ctx: &Context, region: &str, replica: &str) {
-    let rds = &ctx.aws.region(region).rds;
-    let source = format!("tandem-{}-{STAND_IN_SOURCE}", ctx.config.env);
-    for id in [replica, source.as_str()] {
-        let _ = rds
-            .delete_db_instance()
-            .db_instance_identifier(id)
-            .skip_final_snapshot(true)
-            .send()
-            .await;
-    }
-}
-
-/// Publishes `seconds` as `replica`'s `ReplicaLag` (the local AWS has no RDS
-/// metrics of its own, and accepts the `AWS/RDS` namespace, which AWS does not).
-async fn publish_lag(cw: &aws_sdk_cloudwatch::Client, replica: &str, seconds: f64) -> anyhow::Result<()> {
-    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
-    let datum = MetricDatum::builder()
-        .metric_name("ReplicaLag")
-        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(replica).build())
-        .value(seconds)
-        .unit(StandardUnit::Seconds)
-        .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_secs(
-            tandem_core::clock::unix_now() as i64,
-        ))
-        .build();
-    (cw.put_metric_data().namespace("AWS/RDS").metric_data(datum).send())
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "could not publish the stand-in's ReplicaLag ({})",
-                tandem_core::aws::error_text(&e)
-            )
-        })?;
-    Ok(())
+    night::Night::prepare(ctx).await?.run().await
 }
 
 #[cfg(test)]
