@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use template_tests::{Template, name_carries, pattern_matches, policy_statements};
+use template_tests::{Template, name_carries, pattern_matches, policy_statements, statement_actions};
 
 fn region() -> Template {
     Template::load("region.yaml")
@@ -530,7 +530,8 @@ fn standby_replica_reads_its_source_from_cross_region_outputs() {
 #[test]
 fn db_credentials_are_a_generated_secret() {
     let t = region();
-    t.resource_count_is("AWS::SecretsManager::Secret", 1);
+    // The credentials, and the endpoint override (below).
+    t.resource_count_is("AWS::SecretsManager::Secret", 2);
     t.has_resource_properties(
         "AWS::SecretsManager::Secret",
         &json!({"Name": {"Fn::Sub": "tandem-${Env}/db"}, "KmsKeyId": import("key-arn"),
@@ -544,6 +545,60 @@ fn db_credentials_are_a_generated_secret() {
             .unwrap()
             .starts_with("{{resolve:secretsmanager:${DbSecret}")
     );
+}
+
+#[test]
+fn every_region_has_its_own_empty_endpoint_override_that_the_app_and_the_failover_read() {
+    let t = region();
+    let id = "DbEndpointSecret";
+    assert_eq!(t.type_of(id), "AWS::SecretsManager::Secret");
+    assert_eq!(t.condition_of(id), None, "in both regions: either may be promoted");
+    let p = t.properties(id);
+    assert_eq!(p["Name"], json!({"Fn::Sub": "tandem-${Env}/db-endpoint"}));
+    assert_eq!(p["KmsKeyId"], import("key-arn"));
+    assert_eq!(p["SecretString"], "{}", "no writer named until a failover");
+    assert!(p.get("ReplicaRegions").is_none(), "each region's own, never a replica");
+    assert!(p.get("GenerateSecretString").is_none());
+    for env in ["dev", "prod", "local"] {
+        let r = region().resolved(&[
+            ("Env", env),
+            ("Role", "standby"),
+            ("DbOrigin", "replica"),
+            ("FailoverCodeKey", "failover/abc.zip"),
+        ]);
+        let name = json!({"Fn::Sub": "tandem-${Env}/db-endpoint"});
+        assert_eq!(
+            r.properties("Release")["Environment"]["TANDEM_DB_ENDPOINT_SECRET"],
+            name,
+            "{env}"
+        );
+        assert_eq!(
+            r.properties("FailoverFunction")["Environment"]["Variables"]["TANDEM_DB_ENDPOINT_SECRET"],
+            name,
+            "{env}"
+        );
+    }
+    assert_eq!(
+        t.resource("Release")["DependsOn"],
+        json!(id),
+        "the tasks read it at start"
+    );
+    // The app may read it and the failover function write it: both roles'
+    // secret statements cover tandem-<env>/db-endpoint-<suffix>.
+    for (role, action) in [
+        ("TaskRole", "secretsmanager:GetSecretValue"),
+        ("FailoverRole", "secretsmanager:PutSecretValue"),
+    ] {
+        let statement = policy_statements(&t, role)
+            .into_iter()
+            .find(|s| statement_actions(s).contains(&action.to_owned()))
+            .unwrap_or_else(|| panic!("{role} may not {action}"));
+        let arn = statement["Resource"]["Fn::Sub"].as_str().unwrap();
+        assert!(
+            arn.ends_with(":${AWS::Region}:${AWS::AccountId}:secret:tandem-${Env}/db-*"),
+            "{role}: {arn} (this region's tandem-<env>/db-endpoint-<suffix> is among those)"
+        );
+    }
 }
 
 #[test]

@@ -182,7 +182,12 @@ fn the_app_reads_both_regions_roles_and_fences_and_writes_neither() {
     // The write fence: before it writes, the app reads the roles and the
     // fences in its own region's state table and the other's.
     for (origin, role) in [("writer", "primary"), ("replica", "standby")] {
-        let t = on(&[("Env", "prod"), ("Role", role), ("DbOrigin", origin)]);
+        let t = on(&[
+            ("Env", "prod"),
+            ("Role", role),
+            ("DbOrigin", origin),
+            ("FailoverCodeKey", "failover/abc.zip"),
+        ]);
         let task = statements(&t, "TaskRole");
         let tables: Vec<&Value> = task
             .iter()
@@ -219,6 +224,18 @@ fn the_app_reads_both_regions_roles_and_fences_and_writes_neither() {
         let env = &t.properties("Release")["Environment"];
         assert_eq!(env["TANDEM_REGION"], json!({"Ref": "AWS::Region"}));
         assert_eq!(env["TANDEM_PEER_REGION"], json!({"Ref": "PeerRegion"}));
+        // The app needs the configured primary too once TANDEM_ENV is set
+        // (app/src/config.rs): from DbOrigin, as the failover function's.
+        assert_eq!(
+            env["TANDEM_CONFIGURED_PRIMARY"],
+            t.properties("FailoverFunction")["Environment"]["Variables"]["TANDEM_CONFIGURED_PRIMARY"],
+        );
+        let expected = if origin == "writer" {
+            "AWS::Region"
+        } else {
+            "PeerRegion"
+        };
+        assert_eq!(env["TANDEM_CONFIGURED_PRIMARY"], json!({"Ref": expected}), "{origin}");
     }
 }
 
