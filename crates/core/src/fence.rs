@@ -21,9 +21,12 @@ pub const METRIC_NAMESPACE: &str = "tandem";
 /// region of its `Region` dimension, 0 otherwise; dimensions `Env`, `Region`.
 pub const METRIC_NAME: &str = "RegionFenced";
 
+/// The end of the alarm's name, after the environment's `tandem-<env>-`.
+pub const ALARM_SUFFIX: &str = "peer-fenced";
+
 /// The alarm (in every region) that fires while that region fences its peer.
 pub fn alarm_name(env: &str) -> String {
-    format!("tandem-{env}-peer-fenced")
+    format!("tandem-{env}-{ALARM_SUFFIX}")
 }
 
 /// The fence that holds `region`, if any: the newest fence naming it at an

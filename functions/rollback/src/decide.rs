@@ -4,6 +4,7 @@
 //! | situation | plan |
 //! | --- | --- |
 //! | an alarm that is not this service's (by name prefix) | [`Plan::Ignore`] |
+//! | the traffic fence's alarm (`tandem-<env>-peer-fenced`): a failover's, not a release's | [`Plan::Ignore`] |
 //! | OK or INSUFFICIENT_DATA | [`Plan::Ignore`] |
 //! | ALARM, a release in progress here | [`Plan::Stop`] its deployment, with auto-rollback |
 //! | ALARM, the last release succeeded within the bake window | [`Plan::Redeploy`] the previous task definition |
@@ -138,6 +139,11 @@ fn on_alarm(alarm: &AlarmChange, scope: &Scope, observed: &Observed) -> Plan {
         return ignore(format!(
             "alarm {name} is not one of this service's (they start with {}); ignored",
             scope.alarm_prefix
+        ));
+    }
+    if name.strip_prefix(&scope.alarm_prefix) == Some(tandem_core::fence::ALARM_SUFFIX) {
+        return ignore(format!(
+            "alarm {name} is the traffic fence a failover raises on the other region, not a sign of a bad release; ignored"
         ));
     }
     match alarm.state {

@@ -225,3 +225,21 @@ fn a_failure_in_the_other_region_stops_the_release_here_and_says_where() {
         p.reason()
     );
 }
+
+#[test]
+fn the_traffic_fence_alarm_never_rolls_a_release_back() {
+    let in_progress = Observed {
+        release: Some(release(ReleaseState::InProgress, Some("d-1"), None, true)),
+        now: NOW,
+    };
+    let fenced = alarm(&tandem_core::fence::alarm_name("dev"), AlarmState::Alarm);
+    let Plan::Ignore { reason } = decide(&fenced, &scope(), &in_progress) else {
+        panic!("the fence alarm must be ignored")
+    };
+    assert!(reason.contains("traffic fence"), "{reason}");
+    // Any other alarm of the service still stops it.
+    assert!(matches!(
+        decide(&alarm("tandem-dev-5xx", AlarmState::Alarm), &scope(), &in_progress),
+        Plan::Stop { .. }
+    ));
+}
