@@ -192,9 +192,6 @@ pub(crate) fn deploy_order(
             ("DbOrigin".into(), db_origin(config, region).to_owned()),
             ("PeerRegion".into(), peer.to_owned()),
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
-            // The other VPC's CIDR: its private subnets reach this database
-            // over the peering (a security group cannot be named across it).
-            ("PeerVpcCidr".into(), config.regions[peer].vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
             ("HealthUrl".into(), health_url(config, region, None)),
             (
@@ -315,7 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn region_stacks_get_their_role_peer_own_cidr_and_the_peers_cidr() {
+    fn region_stacks_get_their_role_peer_and_own_cidr() {
         let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         let standby = &plan[3].parameters;
         assert_eq!(
@@ -323,45 +320,48 @@ mod tests {
             ("standby", "us-east-1")
         );
         assert_eq!(standby["VpcCidr"], "10.1.0.0/16");
-        assert_eq!(
-            standby["PeerVpcCidr"], "10.0.0.0/16",
-            "the other region's, for its database's ingress"
+        assert!(
+            !standby.contains_key("PeerVpcCidr"),
+            "no database admits the other region's addresses: each region's app uses its own region's database"
         );
         assert_eq!(
             standby["DesiredCount"], "1",
             "extra parameters from the config pass through"
         );
         assert_eq!(plan[2].parameters["VpcCidr"], "10.0.0.0/16");
-        assert_eq!(plan[2].parameters["PeerVpcCidr"], "10.1.0.0/16");
     }
 
-    #[test]
-    fn every_region_parameter_without_a_default_is_rendered() {
-        // CloudFormation refuses a stack that leaves such a parameter out.
+    /// cfn/region.yaml's parameters, as (name, whether it has a default).
+    fn region_template_parameters() -> Vec<(String, bool)> {
         let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cfn/region.yaml")).unwrap();
         let section = template
             .split("\nParameters:\n")
             .nth(1)
             .and_then(|rest| rest.split("\n\n").next())
-            .expect("cfn/region.yaml has a Parameters section");
+            .expect("cfn/region.yaml has a Parameters section")
+            .to_owned();
         // Each parameter: its `  Name:` line, then its indented properties.
-        let mut parameters: Vec<(&str, bool)> = Vec::new();
+        let mut parameters: Vec<(String, bool)> = Vec::new();
         for line in section.lines() {
             if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':'))
                 && !name.starts_with(' ')
             {
-                parameters.push((name, false));
+                parameters.push((name.to_owned(), false));
             } else if line.starts_with("    Default:")
                 && let Some((_, has_default)) = parameters.last_mut()
             {
                 *has_default = true;
             }
         }
-        let required: Vec<&str> = parameters.iter().filter(|(_, d)| !d).map(|(n, _)| *n).collect();
-        assert!(
-            required.contains(&"VpcCidr") && required.contains(&"PeerVpcCidr"),
-            "{required:?}"
-        );
+        parameters
+    }
+
+    #[test]
+    fn every_region_parameter_without_a_default_is_rendered() {
+        // CloudFormation refuses a stack that leaves such a parameter out.
+        let parameters = region_template_parameters();
+        let required: Vec<&str> = parameters.iter().filter(|(_, d)| !d).map(|(n, _)| n.as_str()).collect();
+        assert!(required.contains(&"VpcCidr"), "{required:?}");
         let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         for region_stack in &plan[2..4] {
             for name in &required {
@@ -370,6 +370,33 @@ mod tests {
                     "{}: region.yaml's {name} has no default and the plan does not set it",
                     region_stack.region
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn every_rendered_region_parameter_is_declared_by_the_template() {
+        // CloudFormation refuses a parameter the template does not declare
+        // (as PeerVpcCidr would be, now that no database admits the other
+        // region's addresses).
+        let declared: Vec<String> = region_template_parameters().into_iter().map(|(n, _)| n).collect();
+        assert!(declared.len() > 10, "{declared:?}");
+        assert!(!declared.iter().any(|n| n == "PeerVpcCidr"), "{declared:?}");
+        for env in ["local", "dev", "prod"] {
+            let text =
+                std::fs::read_to_string(format!("{}/../../config/{env}.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
+            // The shipped AWS configs leave the certificates empty (Config::parse refuses that).
+            let text = text.replace("certificate_arn = \"\"", "certificate_arn = \"arn:aws:acm:x\"");
+            let config = Config::parse(&text, env).unwrap();
+            let plan = deploy_order(&config, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
+            for region_stack in &plan[2..4] {
+                for name in region_stack.parameters.keys() {
+                    assert!(
+                        declared.contains(name),
+                        "{env}, {}: the plan sets {name}, which region.yaml does not declare",
+                        region_stack.region
+                    );
+                }
             }
         }
     }
@@ -389,7 +416,6 @@ mod tests {
             plan[3].parameters["VpcCidr"], "10.0.0.0/16",
             "a VPC keeps its CIDR whatever its role"
         );
-        assert_eq!(plan[3].parameters["PeerVpcCidr"], "10.1.0.0/16", "and so does its peer");
         assert_eq!(
             (
                 plan[2].parameters["DbOrigin"].as_str(),

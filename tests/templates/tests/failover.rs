@@ -31,13 +31,18 @@ fn without_code_there_is_no_failover_function_yet() {
 }
 
 #[test]
-fn it_is_told_this_regions_database_secret_and_both_health_urls() {
+fn it_is_told_this_regions_database_and_endpoint_secret_and_both_health_urls() {
     let replica = env_vars(&region("dev", "replica", "standby"));
     assert_eq!(
         replica["TANDEM_DB_INSTANCE"],
         json!({"Fn::Sub": "tandem-${Env}-db-replica"})
     );
-    assert_eq!(replica["TANDEM_DB_SECRET"], json!({"Fn::Sub": "tandem-${Env}/db"}));
+    // The endpoint secret is the one it writes; it reads no credentials.
+    assert_eq!(
+        replica["TANDEM_DB_ENDPOINT_SECRET"],
+        json!({"Fn::Sub": "tandem-${Env}/db-endpoint"})
+    );
+    assert!(replica.get("TANDEM_DB_SECRET").is_none(), "{replica}");
     assert_eq!(replica["TANDEM_CONFIGURED_PRIMARY"], json!({"Ref": "PeerRegion"}));
     assert_eq!(replica["TANDEM_PEER_HEALTH_URL"], json!({"Ref": "PeerHealthUrl"}));
     assert_eq!(
@@ -152,10 +157,8 @@ fn its_role_acts_in_this_region_only_and_on_this_environments_things() {
         "logs:PutLogEvents",
         "rds:DescribeDBInstances",
         "rds:PromoteReadReplica",
-        "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
         "secretsmanager:PutSecretValue",
-        "secretsmanager:StopReplicationToReplica",
         "cloudwatch:GetMetricStatistics",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -200,13 +203,21 @@ fn its_role_acts_in_this_region_only_and_on_this_environments_things() {
         rds["Resource"]["Fn::Sub"][1]["Db"],
         json!({"Fn::Sub": "tandem-${Env}-db-replica"})
     );
-    let secret = statements
+    // The endpoint override only (tandem_core::db::point_endpoint reads and
+    // writes it), never the credentials secret, which on AWS is a replica in
+    // the replica's region and stays one.
+    let secret: Vec<&Value> = statements
         .iter()
-        .find(|s| actions(s).contains(&"secretsmanager:PutSecretValue".to_owned()))
-        .unwrap();
+        .filter(|s| actions(s).iter().any(|a| a.starts_with("secretsmanager:")))
+        .collect();
+    assert_eq!(secret.len(), 1, "{secret:?}");
     assert_eq!(
-        secret["Resource"],
-        json!({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tandem-${Env}/db-*"})
+        actions(secret[0]),
+        ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+    );
+    assert_eq!(
+        secret[0]["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tandem-${Env}/db-endpoint-*"})
     );
 }
 

@@ -306,108 +306,47 @@ fn only_the_alb_accepts_the_internet_and_only_on_443_and_80() {
     );
     t.has_resource_properties(
         "AWS::EC2::SecurityGroup",
-        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}, {}, {}]}),
+        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}]}),
     );
-}
-
-/// The /16's subnet that `!Select [i, !Cidr [<the /16>, count, 12]]` picks
-/// (a /20: Fn::Cidr's cidrBits are the host bits), for a 10.x.0.0/16.
-fn select_cidr(expression: &Value, params: &[(&str, &str)]) -> String {
-    let select = expression["Fn::Select"].as_array().expect("an !Select");
-    let index = select[0].as_u64().expect("a literal index");
-    let cidr = select[1]["Fn::Cidr"].as_array().expect("an !Cidr");
-    let parameter = cidr[0]["Ref"].as_str().expect("the !Cidr of a parameter");
-    assert!(
-        index < cidr[1].as_u64().unwrap(),
-        "{expression}: the index is within the count"
-    );
-    assert_eq!(cidr[2], json!(12), "{expression}: /20 subnets");
-    let base = params
-        .iter()
-        .find(|(k, _)| *k == parameter)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| panic!("no value for {parameter}"));
-    let second: u64 = base
-        .strip_prefix("10.")
-        .and_then(|rest| rest.strip_suffix(".0.0/16"))
-        .and_then(|octet| octet.parse().ok())
-        .unwrap_or_else(|| panic!("{base} is a 10.x.0.0/16"));
-    format!("10.{second}.{}.0/20", index * 16)
 }
 
 #[test]
-fn the_database_admits_mysql_from_the_service_and_the_peers_private_subnets_only() {
+fn the_database_admits_mysql_from_this_regions_service_only() {
+    // Each region's app uses its own region's database (the standby's its
+    // replica): no database port is open across the peering, by address or
+    // otherwise (a security group cannot be named across an inter-region
+    // peering, so anything from there would be a CIDR).
     let t = region();
     let ingress = t.properties("DbSecurityGroup")["SecurityGroupIngress"]
         .as_array()
         .expect("inline rules (the local AWS refuses AWS::EC2::SecurityGroupIngress)")
         .clone();
     t.resource_count_is("AWS::EC2::SecurityGroupIngress", 0);
-    for rule in &ingress {
-        assert_eq!(
-            (&rule["IpProtocol"], &rule["FromPort"], &rule["ToPort"]),
-            (&json!("tcp"), &json!(3306), &json!(3306)),
-            "{rule}"
-        );
-        assert!(rule["Description"].is_string(), "{rule} says who it admits");
-        assert!(rule.get("CidrIpv6").is_none(), "{rule}");
-        assert_ne!(rule["CidrIp"], json!("0.0.0.0/0"), "{rule}");
-    }
-    let groups: Vec<&Value> = ingress.iter().filter_map(|r| r.get("SourceSecurityGroupId")).collect();
-    assert_eq!(groups, [&json!({"Ref": "ServiceSecurityGroup"})]);
-    // The peer's private subnets are the same selections of its /16 as this
-    // region's private subnets (the database's and the tasks') are of this one.
-    let private_subnets = t.properties("DbSubnetGroup")["SubnetIds"].clone();
     assert_eq!(
-        private_subnets,
-        t.properties("Service")["NetworkConfiguration"]["AwsvpcConfiguration"]["Subnets"]
+        ingress,
+        [json!({"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
+                "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
+                "Description": "from the service"})],
+        "one rule: this region's service tasks, by their group; nothing by CIDR"
     );
-    let cidrs: Vec<&Value> = ingress.iter().filter_map(|r| r.get("CidrIp")).collect();
-    assert_eq!(cidrs.len(), 2, "{cidrs:?}");
-    let expected: Vec<Value> = private_subnets
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let mut block = t.properties(s["Ref"].as_str().unwrap())["CidrBlock"].clone();
-            assert_eq!(block["Fn::Select"][1]["Fn::Cidr"][0], json!({"Ref": "VpcCidr"}));
-            block["Fn::Select"][1]["Fn::Cidr"][0] = json!({"Ref": "PeerVpcCidr"});
-            block
-        })
-        .collect();
-    assert_eq!(cidrs, expected.iter().collect::<Vec<_>>());
-    // As addresses: with the configured CIDRs, each region admits the
-    // other's two private /20s, and those are where the other's tasks run.
-    for (own, peer) in [("10.0.0.0/16", "10.1.0.0/16"), ("10.1.0.0/16", "10.0.0.0/16")] {
-        let admitted: BTreeSet<String> = cidrs
-            .iter()
-            .map(|c| select_cidr(c, &[("VpcCidr", own), ("PeerVpcCidr", peer)]))
-            .collect();
-        let peers_private: BTreeSet<String> = ["PrivateSubnet1", "PrivateSubnet2"]
-            .iter()
-            .map(|s| select_cidr(&t.properties(s)["CidrBlock"], &[("VpcCidr", peer)]))
-            .collect();
-        assert_eq!(admitted, peers_private, "{own} admits {peer}'s private subnets");
-        let second = &peer[3..4];
+    assert_eq!(t.properties("ServiceSecurityGroup")["VpcId"], json!({"Ref": "Vpc"}));
+    assert_eq!(
+        t.properties("Service")["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"],
+        json!([{"Ref": "ServiceSecurityGroup"}]),
+        "the group the database admits is the service's own"
+    );
+    // Every database instance, in either region, sits behind that group only.
+    for id in ["WriterDb", "ReplicaDb"] {
         assert_eq!(
-            admitted,
-            BTreeSet::from([format!("10.{second}.32.0/20"), format!("10.{second}.48.0/20")])
+            t.properties(id)["VPCSecurityGroups"],
+            json!([{"Ref": "DbSecurityGroup"}]),
+            "{id}"
         );
     }
-}
-
-#[test]
-fn the_peer_vpc_cidr_is_a_parameter_like_the_own_one() {
-    let t = region();
-    let own = t.parameter("VpcCidr");
-    let peer = t.parameter("PeerVpcCidr");
     assert!(
-        peer.get("Default").is_none(),
-        "the CLI renders it from the other region's config"
+        !t.parameters().contains_key("PeerVpcCidr"),
+        "nothing here needs the other region's addresses"
     );
-    assert_eq!(peer["Type"], "String");
-    assert_eq!(peer["AllowedPattern"], own["AllowedPattern"]);
-    assert!(peer["Description"].is_string());
 }
 
 #[test]
@@ -548,7 +487,7 @@ fn db_credentials_are_a_generated_secret() {
 }
 
 #[test]
-fn every_region_has_its_own_empty_endpoint_override_that_the_app_and_the_failover_read() {
+fn every_region_has_its_own_endpoint_override_that_the_app_and_the_failover_read() {
     let t = region();
     let id = "DbEndpointSecret";
     assert_eq!(t.type_of(id), "AWS::SecretsManager::Secret");
@@ -556,7 +495,6 @@ fn every_region_has_its_own_empty_endpoint_override_that_the_app_and_the_failove
     let p = t.properties(id);
     assert_eq!(p["Name"], json!({"Fn::Sub": "tandem-${Env}/db-endpoint"}));
     assert_eq!(p["KmsKeyId"], import("key-arn"));
-    assert_eq!(p["SecretString"], "{}", "no writer named until a failover");
     assert!(p.get("ReplicaRegions").is_none(), "each region's own, never a replica");
     assert!(p.get("GenerateSecretString").is_none());
     for env in ["dev", "prod", "local"] {
@@ -583,21 +521,89 @@ fn every_region_has_its_own_empty_endpoint_override_that_the_app_and_the_failove
         json!(id),
         "the tasks read it at start"
     );
-    // The app may read it and the failover function write it: both roles'
-    // secret statements cover tandem-<env>/db-endpoint-<suffix>.
-    for (role, action) in [
-        ("TaskRole", "secretsmanager:GetSecretValue"),
-        ("FailoverRole", "secretsmanager:PutSecretValue"),
+    // The app may read it (and the credentials: tandem-<env>/db-*), and the
+    // failover function read and write it and no other secret.
+    for (role, action, suffix) in [
+        ("TaskRole", "secretsmanager:GetSecretValue", "db-*"),
+        ("FailoverRole", "secretsmanager:PutSecretValue", "db-endpoint-*"),
     ] {
         let statement = policy_statements(&t, role)
             .into_iter()
             .find(|s| statement_actions(s).contains(&action.to_owned()))
             .unwrap_or_else(|| panic!("{role} may not {action}"));
         let arn = statement["Resource"]["Fn::Sub"].as_str().unwrap();
-        assert!(
-            arn.ends_with(":${AWS::Region}:${AWS::AccountId}:secret:tandem-${Env}/db-*"),
-            "{role}: {arn} (this region's tandem-<env>/db-endpoint-<suffix> is among those)"
+        assert_eq!(
+            arn,
+            format!(
+                "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:tandem-${{Env}}/{suffix}"
+            ),
+            "{role}: this region's tandem-<env>/db-endpoint-<suffix> is among those"
         );
+    }
+}
+
+/// The endpoint secret's value as `env`'s stack, built as `origin`, creates it.
+fn endpoint_value(env: &str, origin: &str, role: &str) -> Value {
+    as_role(env, origin, role).properties("DbEndpointSecret")["SecretString"].clone()
+}
+
+#[test]
+fn each_regions_app_uses_its_own_regions_database() {
+    // The replica's region names its own replica instance (on AWS its
+    // credentials secret is a replica of the writer's, whose host is the
+    // other region's writer); the writer's region names nothing ({}), so its
+    // credentials secret's own host, its writer, applies.
+    let replica_endpoint =
+        json!({"Fn::Sub": r#"{"host": "${ReplicaDb.Endpoint.Address}", "port": ${ReplicaDb.Endpoint.Port}}"#});
+    for env in ["dev", "prod"] {
+        for role in ["primary", "standby"] {
+            let replica = as_role(env, "replica", role);
+            assert_eq!(
+                replica.properties("DbEndpointSecret")["SecretString"],
+                replica_endpoint,
+                "{env}, the replica's region as {role}"
+            );
+            assert_eq!(replica.type_of("ReplicaDb"), "AWS::RDS::DBInstance");
+            assert!(
+                replica
+                    .properties("ReplicaDb")
+                    .get("SourceDBInstanceIdentifier")
+                    .is_some(),
+                "{env}: the instance named is this region's read replica"
+            );
+            assert!(
+                !replica.resources().contains_key("DbSecret"),
+                "{env}: the credentials there are the writer's secret's replica, which names the writer's host"
+            );
+            assert_eq!(
+                endpoint_value(env, "writer", role),
+                "{}",
+                "{env}, the writer's region as {role}"
+            );
+            assert!(
+                as_role(env, "writer", role)
+                    .resources()
+                    .contains_key("DbSecretAttachment")
+            );
+        }
+    }
+    // Filled in, the value is the JSON object the app merges (app/src/secret/endpoint.rs).
+    let text = replica_endpoint["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .replace(
+            "${ReplicaDb.Endpoint.Address}",
+            "tandem-dev-db-replica.abc.us-east-2.rds.amazonaws.com",
+        )
+        .replace("${ReplicaDb.Endpoint.Port}", "3306");
+    let filled: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        filled,
+        json!({"host": "tandem-dev-db-replica.abc.us-east-2.rds.amazonaws.com", "port": 3306})
+    );
+    // The local AWS makes no replica: `{}` there, in both regions.
+    for origin in ["writer", "replica"] {
+        assert_eq!(endpoint_value("local", origin, "standby"), "{}", "local {origin}");
     }
 }
 
@@ -973,11 +979,14 @@ fn a_failover_keeps_every_database_and_secret() {
     // A deploy after a failover renders each region with its role swapped:
     // the databases, their secret and everything they hang on must not
     // change at all (CloudFormation would delete, replace or re-create them).
+    // The endpoint secret too: CloudFormation writes its value again only
+    // when the template's changes, and a failover must not change it.
     let kept = [
         "WriterDb",
         "ReplicaDb",
         "DbSecret",
         "DbSecretAttachment",
+        "DbEndpointSecret",
         "DbSubnetGroup",
         "DbSecurityGroup",
         "PrimaryOutputs",
