@@ -23,11 +23,14 @@ pub(crate) enum FunctionBuild {
 pub(crate) struct RegionConfig {
     /// The VPC's /16; the two regions' must not overlap.
     pub(crate) vpc_cidr: String,
-    /// ACM certificate for the ALB's 443 and 8443 listeners (empty only for `local`).
+    /// ACM certificate for the ALB's 443 and 8443 listeners (empty only for
+    /// `local`): it must cover `domain_name` and both regional names,
+    /// `<region>.<domain_name>` (the probes and health checks use them).
     #[serde(default)]
     pub(crate) certificate_arn: String,
-    /// The region's public `/health` for the failover probes; empty: its
-    /// ALB's (the local drill points it at the app on loopback).
+    /// The region's public `/health` for the failover probes; empty:
+    /// `https://<region>.<domain_name>/health` on AWS, its ALB's on the local
+    /// AWS (the local drill points it at the app on loopback).
     #[serde(default)]
     pub(crate) health_url: String,
 }

@@ -494,6 +494,43 @@ mod tests {
         );
     }
 
+    /// The name cfn/global.yaml's record `record` gives, for a stack in
+    /// `here` whose peer is `peer`, with `domain` (its `Name: !Sub "..."`).
+    fn global_record_name(record: &str, here: &str, peer: &str, domain: &str) -> String {
+        let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cfn/global.yaml")).unwrap();
+        let block = template
+            .split(&format!("\n  {record}:\n"))
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .unwrap_or_else(|| panic!("cfn/global.yaml has {record}"));
+        let name = block
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Name: !Sub "))
+            .unwrap_or_else(|| panic!("{record}: a `Name: !Sub \"...\"`"))
+            .trim_matches('"');
+        name.replace("${AWS::Region}", here)
+            .replace("${PeerRegion}", peer)
+            .replace("${DomainName}", domain)
+    }
+
+    #[test]
+    fn the_regional_names_the_probes_use_are_the_ones_the_global_stack_makes() {
+        let c = config();
+        let plan = deploy_order(&c, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
+        let global = &plan[4];
+        let (here, peer) = (global.region.as_str(), global.parameters["PeerRegion"].as_str());
+        let domain = global.parameters["DomainName"].as_str();
+        assert_eq!(
+            global_record_name("HereRegionalRecord", here, peer, domain),
+            regional_name(&c, here)
+        );
+        assert_eq!(
+            global_record_name("OtherRegionalRecord", here, peer, domain),
+            regional_name(&c, peer)
+        );
+        assert_eq!(regional_name(&c, "us-east-2"), "us-east-2.app.tandem.local");
+    }
+
     #[test]
     fn every_stack_is_named_for_the_env_and_the_global_one_carries_the_dns_settings() {
         let mut c = config();

@@ -52,6 +52,24 @@ fn other(t: &Template) -> String {
     outputs_reader(t, json!({"Ref": "PeerRegion"}))
 }
 
+/// The failover records (PRIMARY and SECONDARY on the service's name), as
+/// (logical id, resource): not the regional names.
+fn failover_records(t: &Template) -> Vec<(&str, &Value)> {
+    t.resources_of("AWS::Route53::RecordSet")
+        .into_iter()
+        .filter(|(_, r)| r["Properties"].get("Failover").is_some())
+        .collect()
+}
+
+/// A region's own name, `<region>.<domain>`, as the template writes it for
+/// the region `region` names (`!Ref AWS::Region` or `!Ref PeerRegion`).
+fn regional_name(region: &Value) -> Value {
+    let name = region["Ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a region is a !Ref, got {region}"));
+    json!({"Fn::Sub": format!("${{{name}}}.${{DomainName}}")})
+}
+
 #[test]
 fn one_hosted_zone_unless_one_is_given() {
     let t = global();
@@ -66,7 +84,9 @@ fn one_hosted_zone_unless_one_is_given() {
 #[test]
 fn primary_and_secondary_alias_records_point_at_each_regions_alb() {
     let t = global();
-    t.resource_count_is("AWS::Route53::RecordSet", 2);
+    // The two failover records and the two regional names.
+    t.resource_count_is("AWS::Route53::RecordSet", 4);
+    assert_eq!(failover_records(&t).len(), 2);
     let (here, other) = (here(&t), other(&t));
     // Before a failover the primary is this region; after one, the other.
     for (roles, primary, standby) in [(NORMAL, &here, &other), (FLIPPED, &other, &here)] {
@@ -83,12 +103,13 @@ fn primary_and_secondary_alias_records_point_at_each_regions_alb() {
                 }),
             );
             assert_eq!(records.len(), 1, "{failover} with {roles:?}");
-            // On AWS the record's health check probes the same ALB (its
-            // endpoint child: see every_record_is_fenced_by_the_other_regions_alarm).
+            // On AWS the record's health check probes the same ALB, by its
+            // region's own name (its endpoint child: see
+            // every_record_is_fenced_by_the_other_regions_alarm).
             let (endpoint, _) = endpoint_and_fence(&aws, &records[0]);
             assert_eq!(
                 aws.properties(&endpoint)["HealthCheckConfig"]["FullyQualifiedDomainName"],
-                get_att(reader, "AlbDnsName"),
+                regional_name(&aws.properties(reader)["Region"]),
                 "{failover} with {roles:?}"
             );
         }
@@ -224,7 +245,7 @@ fn every_record_is_fenced_by_the_other_regions_alarm() {
                     ("PeerRegion", peer),
                 ]);
                 let scenario = format!("{env}, stack in {here}, primary {primary}");
-                let records = aws.resources_of("AWS::Route53::RecordSet");
+                let records = failover_records(&aws);
                 assert_eq!(records.len(), 2, "{scenario}");
                 let mut fenced_by = Vec::new();
                 for (record, r) in records {
@@ -240,10 +261,21 @@ fn every_record_is_fenced_by_the_other_regions_alarm() {
                     };
                     assert_eq!(record_region, expected, "{scenario}: {record}");
                     let (endpoint, fence) = endpoint_and_fence(&aws, record);
+                    let probed = &aws.properties(&endpoint)["HealthCheckConfig"]["FullyQualifiedDomainName"];
                     assert_eq!(
-                        aws.properties(&endpoint)["HealthCheckConfig"]["FullyQualifiedDomainName"],
+                        probed,
+                        &regional_name(&aws.properties(reader)["Region"]),
+                        "{scenario}: {record}'s endpoint check probes its own region's name"
+                    );
+                    assert_eq!(
+                        sub_region(probed, here, peer),
+                        format!("{record_region}.{DOMAIN}"),
+                        "{scenario}: {record}"
+                    );
+                    assert_eq!(
+                        alias_of_name(&aws, probed),
                         get_att(reader, "AlbDnsName"),
-                        "{scenario}: {record}'s endpoint check probes its own ALB"
+                        "{scenario}: {record}'s endpoint check's name leads to the ALB the record aliases"
                     );
                     let config = &aws.properties(&fence)["HealthCheckConfig"];
                     assert_eq!(
@@ -279,6 +311,136 @@ fn every_record_is_fenced_by_the_other_regions_alarm() {
     for id in ["HereFenceCheck", "OtherFenceCheck", "HereServing", "OtherServing"] {
         assert_eq!(t.condition_of(id), Some("IsRealAws"), "{id}");
     }
+}
+
+/// The domain the scenarios below give the stack.
+const DOMAIN: &str = "app.example.com";
+
+/// A `!Sub "${AWS::Region}.${DomainName}"` (or `${PeerRegion}`) name as a
+/// stack in `here` whose peer is `peer` makes it, with [`DOMAIN`].
+fn sub_region(name: &Value, here: &str, peer: &str) -> String {
+    name["Fn::Sub"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a !Sub name, got {name}"))
+        .replace("${AWS::Region}", here)
+        .replace("${PeerRegion}", peer)
+        .replace("${DomainName}", DOMAIN)
+}
+
+/// The ALB DNS name that the record named `name` aliases (it must be one
+/// record, with no failover routing).
+fn alias_of_name(t: &Template, name: &Value) -> Value {
+    let records: Vec<&Value> = t
+        .resources_of("AWS::Route53::RecordSet")
+        .into_iter()
+        .filter(|(_, r)| &r["Properties"]["Name"] == name)
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(records.len(), 1, "one record named {name}");
+    records[0]["Properties"]["AliasTarget"]["DNSName"].clone()
+}
+
+#[test]
+fn each_region_has_its_own_name_an_alias_to_its_alb_whatever_the_roles() {
+    let t = global();
+    // The stack in either region, with either role order, in each AWS
+    // environment and on the local AWS (the names exist there too).
+    for (here, peer) in [("us-east-1", "us-east-2"), ("us-east-2", "us-east-1")] {
+        for (primary, standby) in [(here, peer), (peer, here)] {
+            for env in ["dev", "prod", "local"] {
+                let r = t.resolved(&[
+                    ("Env", env),
+                    ("PrimaryRegion", primary),
+                    ("StandbyRegion", standby),
+                    ("PeerRegion", peer),
+                    ("DomainName", DOMAIN),
+                ]);
+                let scenario = format!("{env}, stack in {here}, primary {primary}");
+                let regional: Vec<(&str, &Value)> = r
+                    .resources_of("AWS::Route53::RecordSet")
+                    .into_iter()
+                    .filter(|(_, rec)| rec["Properties"].get("Failover").is_none())
+                    .collect();
+                let mut names = Vec::new();
+                for (id, rec) in &regional {
+                    let p = &rec["Properties"];
+                    assert_eq!(p["Type"], "A", "{scenario}: {id}");
+                    assert_eq!(p["HostedZoneId"], json!({"Ref": "Zone"}), "{scenario}: {id}");
+                    for routing in ["SetIdentifier", "HealthCheckId", "Weight", "Region"] {
+                        assert!(
+                            p.get(routing).is_none(),
+                            "{scenario}: {id} is a simple record ({routing})"
+                        );
+                    }
+                    // The ALB it aliases is the region its name names.
+                    let reader = p["AliasTarget"]["DNSName"]["Fn::GetAtt"][0]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{scenario}: {id} aliases an ALB read across regions"));
+                    let alb_region = region_named(&r.properties(reader)["Region"], here, peer);
+                    assert_eq!(
+                        p["AliasTarget"],
+                        json!({"DNSName": get_att(reader, "AlbDnsName"),
+                               "HostedZoneId": get_att(reader, "AlbHostedZoneId"),
+                               "EvaluateTargetHealth": false}),
+                        "{scenario}: {id} (the name reaches its ALB even when no target is healthy)"
+                    );
+                    let name = sub_region(&p["Name"], here, peer);
+                    assert_eq!(name, format!("{alb_region}.{DOMAIN}"), "{scenario}: {id}");
+                    names.push(name);
+                }
+                names.sort();
+                assert_eq!(
+                    names,
+                    [format!("us-east-1.{DOMAIN}"), format!("us-east-2.{DOMAIN}")],
+                    "{scenario}: one name per region"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn each_endpoint_check_probes_its_regions_own_name_with_sni() {
+    let t = global();
+    for (check, reader) in [("HereHealthCheck", here(&t)), ("OtherHealthCheck", other(&t))] {
+        let config = &t.properties(check)["HealthCheckConfig"];
+        let region = &t.properties(&reader)["Region"];
+        assert_eq!(config["FullyQualifiedDomainName"], regional_name(region), "{check}");
+        assert_eq!(
+            alias_of_name(&t, &config["FullyQualifiedDomainName"]),
+            get_att(&reader, "AlbDnsName"),
+            "{check}: the name is an alias to the ALB of the region it checks"
+        );
+        assert_eq!(
+            (
+                &config["Type"],
+                &config["Port"],
+                &config["ResourcePath"],
+                &config["EnableSNI"]
+            ),
+            (&json!("HTTPS"), &json!(443), &json!("/health"), &json!(true)),
+            "{check}: the name the certificate covers, sent as SNI"
+        );
+        assert!(config.get("IPAddress").is_none(), "{check}: resolved by name");
+        // Never the ALB's own DNS name, which the certificate does not cover.
+        assert!(
+            !template_tests::references(config).contains(&reader),
+            "{check} probes {reader}'s ALB name"
+        );
+    }
+}
+
+#[test]
+fn the_outputs_name_each_regions_own_name() {
+    let t = global();
+    assert_eq!(
+        t.output("RegionalName")["Value"],
+        regional_name(&json!({"Ref": "AWS::Region"}))
+    );
+    assert_eq!(
+        t.output("PeerRegionalName")["Value"],
+        regional_name(&json!({"Ref": "PeerRegion"}))
+    );
 }
 
 /// `value` with each `{"Ref": name}` of `params` replaced by its value.
@@ -390,11 +552,15 @@ fn health_checks_are_off_on_the_local_aws() {
 #[test]
 fn every_named_thing_carries_env() {
     let t = global();
-    for (id, r) in t.resources_of("AWS::Route53::RecordSet") {
+    for (id, r) in failover_records(&t) {
         assert!(
             name_carries(&r["Properties"]["SetIdentifier"], "Env"),
             "{id}.SetIdentifier"
         );
+    }
+    // The regional names are under the environment's own domain.
+    for (id, r) in t.resources_of("AWS::Route53::RecordSet") {
+        assert!(name_carries(&r["Properties"]["Name"], "DomainName"), "{id}.Name");
     }
     for (id, r) in t.resources_of("AWS::Route53::HealthCheck") {
         let tags = r["Properties"]["HealthCheckTags"]
