@@ -3,10 +3,14 @@
 //! write ([`tandem_core::fence::write_gate`]); a fenced region answers 503.
 //!
 //! The answer is kept for a short time-to-live (one second by default), so
-//! a burst of writes costs one read of each table, and a fence written
-//! anywhere stops this app's writes within that time. A new process starts
-//! with no answer: its first write reads both tables, so an app that
-//! restarts in a region that was fenced while it was away never writes.
+//! a burst of writes costs one read of this region's table. The peer's
+//! table is read in the background, once a time-to-live, and its last
+//! answer used: the peer may be the region that is down, and writes in the
+//! new primary must not wait on it. A fence written in this region stops
+//! writes within one time-to-live, one written in the peer within about
+//! two. A new process starts with no answer: its first write reads both
+//! tables, so an app that restarts in a region that was fenced while it
+//! was away never writes.
 
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -42,6 +46,14 @@ pub struct Gate {
     peer: Option<Arc<dyn StandingSource>>,
     ttl: Duration,
     last: Mutex<Option<(WriteGate, Instant)>>,
+    peer_read: std::sync::Mutex<PeerRead>,
+}
+
+/// The peer's last answer, and whether a read of it is under way.
+#[derive(Default)]
+struct PeerRead {
+    last: Option<(Result<Standing, String>, Instant)>,
+    reading: bool,
 }
 
 impl Gate {
@@ -61,6 +73,7 @@ impl Gate {
             peer: Some(peer),
             ttl,
             last: Mutex::new(None),
+            peer_read: std::sync::Mutex::new(PeerRead::default()),
         }
     }
 
@@ -73,12 +86,13 @@ impl Gate {
             peer: None,
             ttl: Duration::ZERO,
             last: Mutex::new(None),
+            peer_read: std::sync::Mutex::new(PeerRead::default()),
         }
     }
 
     /// Whether this region may write now: `Ok(epoch)`, or why not.
-    pub async fn check(&self) -> Result<u64, Refusal> {
-        let (Some(own), Some(peer)) = (&self.own, &self.peer) else {
+    pub async fn check(self: &Arc<Self>) -> Result<u64, Refusal> {
+        let Some(own) = &self.own else {
             return Ok(0);
         };
         let mut last = self.last.lock().await;
@@ -87,10 +101,7 @@ impl Gate {
         {
             return as_result(gate.clone());
         }
-        let (own, peer) = tokio::join!(
-            read(own.as_ref(), OWN_READ_TIMEOUT),
-            read(peer.as_ref(), PEER_READ_TIMEOUT)
-        );
+        let (own, peer) = tokio::join!(read(own.as_ref(), OWN_READ_TIMEOUT), self.peer_standing());
         let gate = write_gate(
             &self.here,
             &self.configured_primary,
@@ -103,6 +114,48 @@ impl Gate {
         // A standby refusing writes is its normal state: not worth a warning.
         *last = Some((gate.clone(), Instant::now()));
         as_result(gate)
+    }
+}
+
+impl Gate {
+    /// The peer's standing: its last answer, with a new read started in the
+    /// background once it is older than the time-to-live; the very first
+    /// read is waited for.
+    async fn peer_standing(self: &Arc<Self>) -> Result<Standing, String> {
+        let Some(peer) = self.peer.clone() else {
+            return Err("no peer table is configured".into());
+        };
+        let (cached, refresh) = {
+            let mut state = self.peer_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cached = state
+                .last
+                .as_ref()
+                .map(|(answer, at)| (answer.clone(), at.elapsed() >= self.ttl));
+            let refresh = cached.as_ref().is_some_and(|(_, stale)| *stale) && !state.reading;
+            if refresh {
+                state.reading = true;
+            }
+            (cached.map(|(answer, _)| answer), refresh)
+        };
+        if refresh {
+            let (gate, source) = (Arc::clone(self), Arc::clone(&peer));
+            tokio::spawn(async move {
+                let answer = read(source.as_ref(), PEER_READ_TIMEOUT).await;
+                gate.remember_peer(answer);
+            });
+        }
+        if let Some(answer) = cached {
+            return answer;
+        }
+        let answer = read(peer.as_ref(), PEER_READ_TIMEOUT).await;
+        self.remember_peer(answer.clone());
+        answer
+    }
+
+    fn remember_peer(&self, answer: Result<Standing, String>) {
+        let mut state = self.peer_read.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.last = Some((answer, Instant::now()));
+        state.reading = false;
     }
 }
 
@@ -191,20 +244,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_fence_written_in_the_peer_stops_writes_within_the_ttl() {
+    async fn a_fence_written_in_the_peer_stops_writes_within_two_ttls() {
         let own = Memory::new(Some(at_epoch("us-east-1", 0, vec![])));
         let peer = Memory::new(Some(at_epoch("us-east-1", 0, vec![])));
-        let gate = Gate::new(
+        let gate = Arc::new(Gate::new(
             "us-east-1",
             "us-east-1",
             own.clone(),
             peer.clone(),
             Duration::from_secs(1),
-        );
+        ));
         assert_eq!(gate.check().await, Ok(0));
         peer.set(Some(at_epoch("us-east-1", 0, vec![fence_of_east1(1)])));
         assert_eq!(gate.check().await, Ok(0), "the answer is kept for the ttl");
         assert_eq!((own.1.load(Ordering::SeqCst), peer.1.load(Ordering::SeqCst)), (1, 1));
+        // One ttl on: this region's table is read again now, the peer's in the background.
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        assert_eq!(
+            gate.check().await,
+            Ok(0),
+            "the peer's last answer is used while it is read again"
+        );
+        tokio::task::yield_now().await;
+        assert_eq!(
+            peer.1.load(Ordering::SeqCst),
+            2,
+            "the peer was read again in the background"
+        );
         tokio::time::advance(Duration::from_millis(1001)).await;
         let why = gate.check().await.unwrap_err();
         assert_eq!(why.status, "fenced");
@@ -219,7 +285,7 @@ mod tests {
     async fn a_new_process_reads_before_its_first_write() {
         let own = Memory::new(Some(at_epoch("us-east-1", 0, vec![])));
         let peer = Memory::new(Some(at_epoch("us-east-2", 1, vec![fence_of_east1(1)])));
-        let gate = Gate::new("us-east-1", "us-east-1", own, peer, Duration::from_secs(60));
+        let gate = Arc::new(Gate::new("us-east-1", "us-east-1", own, peer, Duration::from_secs(60)));
         assert!(gate.check().await.unwrap_err().reason.contains("is fenced"));
     }
 
@@ -227,21 +293,27 @@ mod tests {
     async fn an_unreadable_peer_leaves_the_decision_to_this_regions_table() {
         let own = Memory::new(Some(at_epoch("us-east-2", 1, vec![fence_of_east1(1)])));
         let peer = Memory::new(None);
-        let gate = Gate::new("us-east-2", "us-east-1", own.clone(), peer, Duration::ZERO);
+        let gate = Arc::new(Gate::new("us-east-2", "us-east-1", own.clone(), peer, Duration::ZERO));
         assert_eq!(gate.check().await, Ok(1));
-        let fenced = Gate::new("us-east-1", "us-east-1", own, Memory::new(None), Duration::ZERO);
+        let fenced = Arc::new(Gate::new(
+            "us-east-1",
+            "us-east-1",
+            own,
+            Memory::new(None),
+            Duration::ZERO,
+        ));
         assert!(fenced.check().await.unwrap_err().reason.contains("is fenced"));
     }
 
     #[tokio::test]
     async fn an_unreadable_own_table_refuses_writes() {
-        let gate = Gate::new(
+        let gate = Arc::new(Gate::new(
             "us-east-1",
             "us-east-1",
             Memory::new(None),
             Memory::new(Some(Standing::default())),
             Duration::ZERO,
-        );
+        ));
         let why = gate.check().await.unwrap_err();
         assert!(
             why.reason
@@ -253,7 +325,13 @@ mod tests {
     #[tokio::test]
     async fn the_standby_refuses_writes_until_it_is_the_primary() {
         let before = Memory::new(Some(Standing::default()));
-        let gate = Gate::new("us-east-2", "us-east-1", before.clone(), before.clone(), Duration::ZERO);
+        let gate = Arc::new(Gate::new(
+            "us-east-2",
+            "us-east-1",
+            before.clone(),
+            before.clone(),
+            Duration::ZERO,
+        ));
         assert_eq!(gate.check().await.unwrap_err().status, "standby");
         before.set(Some(at_epoch("us-east-2", 1, vec![fence_of_east1(1)])));
         assert_eq!(gate.check().await, Ok(1));
@@ -261,6 +339,6 @@ mod tests {
 
     #[tokio::test]
     async fn without_state_tables_the_gate_is_open() {
-        assert_eq!(Gate::unfenced().check().await, Ok(0));
+        assert_eq!(Arc::new(Gate::unfenced()).check().await, Ok(0));
     }
 }

@@ -81,7 +81,9 @@ async fn writes_land_while_the_region_may_write_and_none_once_it_is_fenced() {
     let mut conn = db.conn().await.unwrap();
     assert_eq!(rows(&mut conn, &region).await, 1);
 
-    // The peer fences this region: the next write is refused and reaches nothing.
+    // The peer fences this region. The peer's table is read in the
+    // background, so the fence takes hold within a read of it; from the
+    // first refusal on, nothing reaches the writer.
     peer.0.lock().unwrap().fences.push(FenceRecord {
         region: region.clone(),
         epoch: 1,
@@ -89,8 +91,16 @@ async fn writes_land_while_the_region_may_write_and_none_once_it_is_fenced() {
         reason: "the primary failed 3 probes".into(),
         at: 1,
     });
-    let (status, body) = post(&app, "/writes").await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let mut refused = None;
+    for _ in 0..40 {
+        let (status, body) = post(&app, "/writes").await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            refused = Some(body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let body = refused.expect("the fence took hold within a second");
     assert_eq!(body["status"], "fenced");
     assert!(
         body["reason"]
@@ -99,9 +109,14 @@ async fn writes_land_while_the_region_may_write_and_none_once_it_is_fenced() {
             .contains("is fenced: us-east-2 became the primary at epoch 1"),
         "{body}"
     );
+    let landed = rows(&mut conn, &region).await;
+    for _ in 0..5 {
+        let (status, _) = post(&app, "/writes").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
     let (status, _) = support::get(app.addr, "/writable").await.unwrap();
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(rows(&mut conn, &region).await, 1, "a refused write reaches no row");
+    assert_eq!(rows(&mut conn, &region).await, landed, "a refused write reaches no row");
 
     conn.exec_drop("DELETE FROM tandem_writes WHERE region = ?", (region.as_str(),))
         .await

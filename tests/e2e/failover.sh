@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # End to end on the local AWS: the failover function as `make deploy
-# ENV=local` deploys it in both regions, and `make drill ENV=local`: the
-# primary's /health stops answering, the standby's function detects and
-# decides within its window, attempts the promotion, and records the local
-# AWS's refusal of PromoteReadReplica as a clean failure with the roles
-# unchanged; twenty triggers at once give one promotion. Then the CLI's
-# failover, status and bad input, and every sample through `make invoke`.
+# ENV=local` deploys it in both regions, and `make drill ENV=local`, the
+# whole night of an outage behind the fault proxy: us-east-1 goes dark, the
+# standby's function detects it, fences us-east-1 first and attempts the
+# promotion (the local AWS's refusal of PromoteReadReplica is a clean,
+# audited failure), twenty triggers at once give one promotion, the CLI
+# works with us-east-1 dark, the promotion finishes from what a completed
+# PromoteReadReplica leaves, us-east-1 comes back and fences itself, and no
+# write reaches its old writer after the fence (counted here in MariaDB).
+# Then the CLI's failover, status and bad input, and every sample through
+# `make invoke`.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
@@ -30,16 +34,40 @@ detected=$(grep -oE 'counted [0-9.]+s after the fall' <<<"$out" | grep -oE '[0-9
 check "it measured detection ($detected) and decision ($decided)" eq "$([[ -n $detected && -n $decided ]] && echo yes)" yes
 check "the refusal is named in the lock" contains "$out" "Unknown RDS action: PromoteReadReplica"
 check "twenty triggers gave one promotion" contains "$out" "20 triggers at once: 1 promotion"
+check "it fenced us-east-1 before promoting" contains "$out" "fenced first: us-east-1 is fenced at epoch"
+check "the CLI worked with us-east-1 dark" contains "$out" "tandem status with us-east-1 dark: exit Some(3)"
+check "us-east-1, back, fenced itself" contains "$out" "us-east-1's function found the newer epoch and demoted itself: Demote"
+times=$(grep -E '^drill: times: ' <<<"$out")
+check "it printed the night's three times: $times" contains "$times" "back -> self-fenced"
 
-roles=$(aws dynamodb get-item --region $S --table-name tandem-local-state \
-  --key '{"pk":{"S":"region-roles"},"sk":{"S":"current"}}' --query 'Item.primary.S' --output text)
-check "no roles were written by the failed promotion" one_of "$roles" None ""
-audit=$(aws dynamodb get-item --region $S --table-name tandem-local-state \
-  --key '{"pk":{"S":"audit"},"sk":{"S":"failover#promotion#0"}}' --query 'Item.outcome.S' --output text)
-check "the audit trail records the failed outcome" contains "$audit" "failed: could not promote tandem-local-db-replica"
+# The writes that reached us-east-1's old writer after the fence, counted in
+# the database itself (the drill counted the app's answers).
+fence_ms=$(grep -oE 'fence at [0-9]+ ms' <<<"$out" | grep -oE '[0-9]+')
+sql() { MYSQL_PWD=$TANDEM_TEST_DB_PASSWORD mariadb -h "$TANDEM_TEST_DB_HOST" -P "$TANDEM_TEST_DB_PORT" \
+  -u "$TANDEM_TEST_DB_USER" -N -e "$1"; }
+after=$(sql "SELECT COUNT(*) FROM tandem_drill_us_east_1.tandem_writes WHERE UNIX_TIMESTAMP(at) * 1000 >= ${fence_ms:-0}")
+check "rows in us-east-1's old writer written after the fence: $after (goal 0)" eq "$after" 0
+before=$(sql "SELECT COUNT(*) FROM tandem_drill_us_east_1.tandem_writes WHERE UNIX_TIMESTAMP(at) * 1000 < ${fence_ms:-0}")
+check "while rows before the fence landed there ($before)" eq "$([[ ${before:-0} -gt 0 ]] && echo yes)" yes
+promoted=$(sql "SELECT COUNT(*) FROM tandem_drill_us_east_2.tandem_writes WHERE UNIX_TIMESTAMP(at) * 1000 >= ${fence_ms:-0}")
+check "and the promoted writer in us-east-2 took writes after it ($promoted)" eq "$([[ ${promoted:-0} -gt 0 ]] && echo yes)" yes
+
+start=$(grep -oE 'refuses them \(the standby\); epoch [0-9]+' <<<"$out" | grep -oE '[0-9]+$')
+for r in $P $S; do
+  epoch=$(aws dynamodb get-item --region $r --table-name tandem-local-state \
+    --key '{"pk":{"S":"region-roles"},"sk":{"S":"current"}}' --query 'join(`,`, [Item.primary.S, Item.epoch.N])' --output text)
+  check "the drill restored $r's roles to us-east-1 two epochs on, as a failback would" eq "$epoch" "us-east-1,$((start + 2))"
+done
+audit=$(aws dynamodb query --region $S --table-name tandem-local-state --consistent-read \
+  --key-condition-expression 'pk = :p AND begins_with(sk, :s)' \
+  --expression-attribute-values '{":p":{"S":"audit"},":s":{"S":"failover#promotion#"}}' --query 'Items[].outcome.S' --output text)
+check "the audit trail records the finished promotion" contains "$audit" "done: us-east-2 is the primary at epoch $((start + 1))"
+demoted=$(aws dynamodb get-item --region $P --table-name tandem-local-state \
+  --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"failover#demoted#$((start + 1))\"}}" --query 'Item.outcome.S' --output text)
+check "and us-east-1's trail its demotion" eq "$demoted" "fenced"
 
 out=$($tandem status --env local 2>&1); rc=$?
-check "tandem status shows the failover lock and its error" contains "$out" "us-east-2 failover lock: step failed"
+check "tandem status after the restore shows us-east-1's writes open again" contains "$out" "us-east-1 writes: open (epoch $((start + 2)))"
 check "and the last decisions" contains "$out" "us-east-2 Promote"
 
 # The drill stopped both apps: the standby's own /health fails now.
@@ -74,7 +102,8 @@ check "naming the call, the source and that nothing changed" contains "$out" "co
 check "nothing changed indeed" contains "$out" "nothing was changed"
 check "every database is where it was" eq "$(dbs)" "$before"
 rds delete-db-instance --region $S --db-instance-identifier tandem-local-db-replica --skip-final-snapshot >/dev/null
-aws dynamodb delete-item --region $S --table-name tandem-local-state --key '{"pk":{"S":"region-roles"},"sk":{"S":"current"}}'
+# Back to us-east-1 as the primary, in both tables, at a later epoch.
+put_roles $P $P $S; put_roles $S $P $S
 
 for sample in events/failover-*.json; do
   answer=$(make --no-print-directory invoke FN=failover EVENT="$sample" 2>/dev/null); rc=$?

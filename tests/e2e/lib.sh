@@ -63,11 +63,12 @@ wait_stack() {
 rds() { aws rds --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
 
 # put_roles REGION PRIMARY STANDBY: records the roles in REGION's state
-# table, as the failover function does in the new primary's.
+# table, as the failover function does in the new primary's, at an epoch
+# above any earlier one (the time: epochs only grow).
 put_roles() {
   aws dynamodb put-item --region "$1" --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
     \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$2\"},\"standby\":{\"S\":\"$3\"},
-    \"updated_at\":{\"N\":\"$(date +%s)\"},\"reason\":{\"S\":\"e2e: roles written by the test\"}}"
+    \"updated_at\":{\"N\":\"$(date +%s)\"},\"epoch\":{\"N\":\"$(date +%s)\"},\"reason\":{\"S\":\"e2e: roles written by the test\"}}"
 }
 
 # stack_output REGION NAME KEY

@@ -76,7 +76,7 @@ pub(crate) enum Step {
     RetireOldWriter,
     /// A new replica `tandem-<env>-db-replica` of the writer in the other region.
     CreateStandbyReplica,
-    /// Point the other region's secret at the primary's writer.
+    /// Point the other region's endpoint secret at its new replica, and lift its fence.
     RepointStandbySecret,
 }
 
@@ -179,7 +179,7 @@ pub(crate) fn describe_step(step: Step, env: &str, home: &str, away: &str) -> St
         ),
         Step::TakeName => format!("rename tandem-{env}-db-next to tandem-{env}-db in {home}, the name its stack owns"),
         Step::Promote => format!("promote tandem-{env}-db in {home} and wait until it is an available writer"),
-        Step::RepointHomeSecret => format!("point {home}'s secret tandem-{env}/db at the new writer"),
+        Step::RepointHomeSecret => format!("point {home}'s endpoint secret tandem-{env}/db-endpoint at the new writer"),
         Step::RecordRoles => format!(
             "record {home} as the primary and {away} as the standby at the next epoch, in both state tables: \
              this lifts {home}'s fence (writes, and the traffic fence's alarm in {away})"

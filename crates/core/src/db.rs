@@ -53,10 +53,25 @@ pub fn status(db: &DbInstance) -> String {
 /// The writer's address, once `id` is a standalone instance and available:
 /// `Ok(None)` while it is still a replica or busy.
 pub async fn writer_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Option<(String, i32)>, String> {
+    endpoint_when(rds, id, |db| !is_replica(db)).await
+}
+
+/// `id`'s address once it is available, replica or writer (a region's
+/// endpoint secret names its own instance, which a replica is until a
+/// promotion makes it the writer): `Ok(None)` while it is busy.
+pub async fn instance_endpoint(rds: &aws_sdk_rds::Client, id: &str) -> Result<Option<(String, i32)>, String> {
+    endpoint_when(rds, id, |_| true).await
+}
+
+async fn endpoint_when(
+    rds: &aws_sdk_rds::Client,
+    id: &str,
+    wanted: impl Fn(&DbInstance) -> bool,
+) -> Result<Option<(String, i32)>, String> {
     let Some(db) = describe(rds, id).await? else {
         return Err(format!("{id} is gone"));
     };
-    if is_replica(&db) || db.db_instance_status() != Some("available") {
+    if !wanted(&db) || db.db_instance_status() != Some("available") {
         return Ok(None);
     }
     let endpoint = db

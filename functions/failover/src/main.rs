@@ -22,16 +22,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // The peer's table, for a later epoch; its calls end within the shell's
     // own timeout, since the peer may be the region that is down.
     let peer_config = tandem_core::aws::config_for_region(&config, &settings.peer_region);
+    // One attempt (the peer may be the region that is down; the next round
+    // reads it again), within the shell's own limit.
+    let retry = aws_sdk_dynamodb::config::retry::RetryConfig::disabled();
+    let peer_dynamodb = aws_sdk_dynamodb::Client::from_conf(
+        aws_sdk_dynamodb::config::Builder::from(&peer_config)
+            .retry_config(retry)
+            .build(),
+    );
     let failover = Failover {
         rds: aws_sdk_rds::Client::new(&config),
         secrets: aws_sdk_secretsmanager::Client::new(&config),
         cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         sns: aws_sdk_sns::Client::new(&config),
         table: StateTable::new(aws_sdk_dynamodb::Client::new(&config), &settings.state_table),
-        peer_table: Some(StateTable::new(
-            aws_sdk_dynamodb::Client::new(&peer_config),
-            &settings.state_table,
-        )),
+        peer_table: Some(StateTable::new(peer_dynamodb, &settings.state_table)),
         prober: Arc::new(HttpProber::new(Duration::from_secs(settings.probe_timeout_secs))),
         settings,
     };

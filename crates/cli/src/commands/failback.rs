@@ -144,7 +144,9 @@ async fn do_step(ctx: &mut Context, step: Step, n: &Names, home: &str, away: &st
         Step::RetireOldWriter => retire(&a.rds, &n.replica).await,
         Step::CreateStandbyReplica => create_replica(ctx, away, &n.replica, home, &n.writer, n).await,
         Step::RepointStandbySecret => {
-            let (host, port) = wait_writer(&h.rds, &n.writer).await?;
+            // The standby's app reads its own region's replica (its writes
+            // are fenced, then refused as the standby's).
+            let (host, port) = wait_available(&a.rds, &n.replica).await?;
             db::point_endpoint(&a.secrets, &n.endpoint_secret, &host, port)
                 .await
                 .map_err(anyhow::Error::msg)?;
@@ -298,6 +300,17 @@ async fn wait_writer(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<(Str
     let mut waiting = Waiting::new(format!("{id} to be promoted to an available writer"));
     loop {
         if let Some(endpoint) = db::writer_endpoint(rds, id).await.map_err(anyhow::Error::msg)? {
+            return Ok(endpoint);
+        }
+        waiting.tick();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
+
+async fn wait_available(rds: &aws_sdk_rds::Client, id: &str) -> anyhow::Result<(String, i32)> {
+    let mut waiting = Waiting::new(format!("{id} to be available"));
+    loop {
+        if let Some(endpoint) = db::instance_endpoint(rds, id).await.map_err(anyhow::Error::msg)? {
             return Ok(endpoint);
         }
         waiting.tick();

@@ -427,6 +427,17 @@ impl<'a> Night<'a> {
             format!("tandem audit with {primary} dark: exit {code:?}, the standby's trail shown"),
             code == Some(3) && out.contains("Promote"),
         );
+        let (code, out) = run_cli(&["deploy", "--env", "local"]).await?;
+        let skipped = out.lines().filter(|l| l.starts_with("skipped ")).count();
+        self.checks.check(
+            format!(
+                "tandem deploy with {primary} dark: exit {code:?}, {skipped} stacks left as they are (its two and the global one), the survivor's deployed"
+            ),
+            code == Some(0)
+                && skipped == 3
+                && out.contains(&format!("{primary} is unreachable"))
+                && out.contains(&format!("in {}", self.standby)),
+        );
         Ok(())
     }
 
