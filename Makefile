@@ -57,9 +57,10 @@ failback: setup ## Return to the configured primary after a failover, step by st
 drill: setup ## A failover game day on the local AWS behind its fault proxy (deploys first): make drill ENV=local
 	@if [ "$(ENV)" != local ]; then echo "make drill runs on the local AWS only: make drill ENV=local" >&2; exit 2; fi
 	@scripts/local-aws.sh up-proxied
+	@scripts/mariadb.sh up >&2
 	@cargo build --quiet -p tandem-app
 	@$(TANDEM) deploy --env local >/dev/null
-	@$(TANDEM) drill --env local
+	@eval "$$(scripts/mariadb.sh env)" && $(TANDEM) drill --env local
 
 destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
 	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)
