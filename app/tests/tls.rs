@@ -32,12 +32,7 @@ async fn serve_tls() -> (
     let addr = listener.local_addr().unwrap();
     let db = Arc::new(Database::new(Arc::new(NoSecret), DbTls::Disabled));
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(AppState {
-        db,
-        image_tag: "v7".into(),
-        gate: Arc::new(tandem_app::fence::Gate::unfenced()),
-        region: "us-east-1".into(),
-    });
+    let app = router(AppState::unfenced(db, "v7"));
     let server = tokio::spawn(tls::serve(listener, app, config, async move {
         let _ = stopped.await;
     }));

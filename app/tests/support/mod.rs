@@ -97,12 +97,7 @@ pub(crate) fn database(secret: &Arc<MemorySecret>) -> Arc<Database> {
 
 /// The service's router over `db`, with image tag `tag`.
 pub(crate) fn app_router(db: Arc<Database>, tag: &str) -> axum::Router {
-    http::router(AppState {
-        db,
-        image_tag: tag.into(),
-        gate: Arc::new(tandem_app::fence::Gate::unfenced()),
-        region: "us-east-1".into(),
-    })
+    http::router(AppState::unfenced(db, tag))
 }
 
 /// A router served on a loopback port, as `main` serves it.

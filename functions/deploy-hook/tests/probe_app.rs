@@ -14,10 +14,7 @@ use tandem_core::probe::{HttpProber, Prober};
 
 /// Serves the app with no database configured; returns its `ip:port`.
 async fn app_without_database() -> String {
-    let state = AppState {
-        db: Arc::new(Database::new(Arc::new(NoSecret), DbTls::Disabled)),
-        image_tag: Arc::from("abc123"),
-    };
+    let state = AppState::unfenced(Arc::new(Database::new(Arc::new(NoSecret), DbTls::Disabled)), "abc123");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = listener.local_addr().unwrap().to_string();
     tokio::spawn(serve(listener, router(state), std::future::pending()));
