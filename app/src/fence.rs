@@ -193,7 +193,6 @@ fn as_result(gate: WriteGate) -> Result<u64, Refusal> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use tandem_core::state::{FenceRecord, RolesRecord};
 
     /// A standing in memory that counts its reads; `None` fails the read.
     struct Memory(std::sync::Mutex<Option<Standing>>, AtomicUsize);
@@ -215,38 +214,14 @@ mod tests {
         }
     }
 
-    fn at_epoch(primary: &str, epoch: u64, fences: Vec<FenceRecord>) -> Standing {
-        Standing {
-            roles: Some(RolesRecord {
-                primary: primary.into(),
-                standby: if primary == "us-east-1" {
-                    "us-east-2"
-                } else {
-                    "us-east-1"
-                }
-                .into(),
-                updated_at: epoch + 10,
-                epoch,
-                reason: None,
-            }),
-            fences,
-        }
-    }
-
-    fn fence_of_east1(epoch: u64) -> FenceRecord {
-        FenceRecord {
-            region: "us-east-1".into(),
-            epoch,
-            by: "us-east-2".into(),
-            reason: "us-east-1 failed 3 probes".into(),
-            at: 1,
-        }
+    fn at_epoch(primary: &str, epoch: u64, fences: &[(&str, u64)]) -> Standing {
+        tandem_testing::standing::standing(primary, epoch, fences)
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_fence_written_in_the_peer_stops_writes_within_two_ttls() {
-        let own = Memory::new(Some(at_epoch("us-east-1", 0, vec![])));
-        let peer = Memory::new(Some(at_epoch("us-east-1", 0, vec![])));
+        let own = Memory::new(Some(at_epoch("us-east-1", 0, &[])));
+        let peer = Memory::new(Some(at_epoch("us-east-1", 0, &[])));
         let gate = Arc::new(Gate::new(
             "us-east-1",
             "us-east-1",
@@ -255,7 +230,7 @@ mod tests {
             Duration::from_secs(1),
         ));
         assert_eq!(gate.check().await, Ok(0));
-        peer.set(Some(at_epoch("us-east-1", 0, vec![fence_of_east1(1)])));
+        peer.set(Some(at_epoch("us-east-1", 0, &[("us-east-1", 1)])));
         assert_eq!(gate.check().await, Ok(0), "the answer is kept for the ttl");
         assert_eq!((own.1.load(Ordering::SeqCst), peer.1.load(Ordering::SeqCst)), (1, 1));
         // One ttl on: this region's table is read again now, the peer's in the background.
@@ -283,15 +258,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_new_process_reads_before_its_first_write() {
-        let own = Memory::new(Some(at_epoch("us-east-1", 0, vec![])));
-        let peer = Memory::new(Some(at_epoch("us-east-2", 1, vec![fence_of_east1(1)])));
+        let own = Memory::new(Some(at_epoch("us-east-1", 0, &[])));
+        let peer = Memory::new(Some(at_epoch("us-east-2", 1, &[("us-east-1", 1)])));
         let gate = Arc::new(Gate::new("us-east-1", "us-east-1", own, peer, Duration::from_secs(60)));
         assert!(gate.check().await.unwrap_err().reason.contains("is fenced"));
     }
 
     #[tokio::test]
     async fn an_unreadable_peer_leaves_the_decision_to_this_regions_table() {
-        let own = Memory::new(Some(at_epoch("us-east-2", 1, vec![fence_of_east1(1)])));
+        let own = Memory::new(Some(at_epoch("us-east-2", 1, &[("us-east-1", 1)])));
         let peer = Memory::new(None);
         let gate = Arc::new(Gate::new("us-east-2", "us-east-1", own.clone(), peer, Duration::ZERO));
         assert_eq!(gate.check().await, Ok(1));
@@ -333,7 +308,7 @@ mod tests {
             Duration::ZERO,
         ));
         assert_eq!(gate.check().await.unwrap_err().status, "standby");
-        before.set(Some(at_epoch("us-east-2", 1, vec![fence_of_east1(1)])));
+        before.set(Some(at_epoch("us-east-2", 1, &[("us-east-1", 1)])));
         assert_eq!(gate.check().await, Ok(1));
     }
 

@@ -314,33 +314,7 @@ mod tests {
         );
     }
 
-    fn standing(primary: &str, epoch: u64, fences: &[(&str, u64)]) -> Standing {
-        use tandem_core::state::{FenceRecord, RolesRecord};
-        Standing {
-            roles: Some(RolesRecord {
-                primary: primary.into(),
-                standby: if primary == "us-east-1" {
-                    "us-east-2"
-                } else {
-                    "us-east-1"
-                }
-                .into(),
-                updated_at: 100,
-                epoch,
-                reason: None,
-            }),
-            fences: fences
-                .iter()
-                .map(|(region, epoch)| FenceRecord {
-                    region: (*region).into(),
-                    epoch: *epoch,
-                    by: "x".into(),
-                    reason: "r".into(),
-                    at: 1,
-                })
-                .collect(),
-        }
-    }
+    use tandem_testing::standing::standing;
 
     #[test]
     fn the_failback_epoch_is_one_past_the_failover_and_the_same_on_every_run() {

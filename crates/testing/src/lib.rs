@@ -19,6 +19,8 @@
 //! expected (another operation, or parameters its matcher refuses) panics,
 //! naming the call. Parameters are asserted in `match_requests`.
 //!
+//! [`standing`] writes the roles and fences the fence tests start from.
+//!
 //! [`bad_events`] reads the corpus of malformed events each function is
 //! tested against; [`arbitrary`] has the proptest strategies for the event
 //! parsers.
@@ -27,6 +29,7 @@
 
 pub mod arbitrary;
 pub mod bad_events;
+pub mod standing;
 
 use aws_credential_types::Credentials;
 use aws_smithy_mocks::Rule;

@@ -15,40 +15,11 @@ use aws_smithy_types::error::ErrorMetadata;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
-use tandem_core::state::{FenceRecord, RolesRecord, StateTable};
+use tandem_core::state::StateTable;
 use tandem_testing::mock_client;
+use tandem_testing::standing::{fence, roles};
 
 type Item = HashMap<String, AttributeValue>;
-
-fn roles(primary: &str, epoch: u64, updated_at: u64) -> RolesRecord {
-    RolesRecord {
-        primary: primary.into(),
-        standby: if primary == "us-east-1" {
-            "us-east-2"
-        } else {
-            "us-east-1"
-        }
-        .into(),
-        updated_at,
-        epoch,
-        reason: Some("a failover".into()),
-    }
-}
-
-fn fence(region: &str, epoch: u64) -> FenceRecord {
-    FenceRecord {
-        region: region.into(),
-        epoch,
-        by: if region == "us-east-1" {
-            "us-east-2"
-        } else {
-            "us-east-1"
-        }
-        .into(),
-        reason: "the primary failed 3 probes".into(),
-        at: 1,
-    }
-}
 
 fn query(items: Vec<Item>) -> Rule {
     mock!(aws_sdk_dynamodb::Client::query)

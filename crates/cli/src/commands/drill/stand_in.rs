@@ -42,21 +42,9 @@ async fn delete(rds: &aws_sdk_rds::Client, id: &str) {
 pub(crate) async fn replica(rds: &aws_sdk_rds::Client, env: &str, region: &str) -> anyhow::Result<String> {
     let (replica, source) = (replica_id(env), source_id(env));
     if !exists(rds, &source).await {
-        (rds.create_db_instance())
-            .db_instance_identifier(&source)
-            .engine("mysql")
-            .db_instance_class("db.t4g.micro")
-            .allocated_storage(20)
-            .master_username("drill")
-            .master_user_password("drill-only-password")
-            .send()
+        standalone(rds, &source, None)
             .await
-            .map_err(|e| {
-                anyhow!(
-                    "could not make the drill's stand-in source {source} in {region} ({})",
-                    error_text(&e)
-                )
-            })?;
+            .map_err(|why| anyhow!("could not make the drill's stand-in source {source} in {region} ({why})"))?;
     }
     if !exists(rds, &replica).await {
         (rds.create_db_instance_read_replica())
@@ -81,23 +69,25 @@ pub(crate) async fn promoted(rds: &aws_sdk_rds::Client, env: &str, region: &str,
     let replica = replica_id(env);
     delete(rds, &replica).await;
     delete(rds, &source_id(env)).await;
+    standalone(rds, &replica, Some(port))
+        .await
+        .map_err(|why| anyhow!("could not make the promoted stand-in {replica} in {region} ({why})"))
+}
+
+/// A standalone MySQL instance `id` (metadata only, on the local AWS), at `port` if given.
+async fn standalone(rds: &aws_sdk_rds::Client, id: &str, port: Option<u16>) -> Result<(), String> {
     (rds.create_db_instance())
-        .db_instance_identifier(&replica)
+        .db_instance_identifier(id)
         .engine("mysql")
         .db_instance_class("db.t4g.micro")
         .allocated_storage(20)
-        .port(i32::from(port))
+        .set_port(port.map(i32::from))
         .master_username("drill")
         .master_user_password("drill-only-password")
         .send()
         .await
-        .map_err(|e| {
-            anyhow!(
-                "could not make the promoted stand-in {replica} in {region} ({})",
-                error_text(&e)
-            )
-        })?;
-    Ok(())
+        .map(|_| ())
+        .map_err(|e| error_text(&e))
 }
 
 /// Removes whatever the drill made in `region`.
