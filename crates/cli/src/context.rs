@@ -104,6 +104,8 @@ impl Context {
         } else {
             let preferred = [config.primary_region.as_str(), config.standby_region.as_str()];
             let Some(region) = credentials_region(&preferred, &reach) else {
+                // Missing credentials fail every read too: say so first, it is the likelier cause.
+                aws.check_credentials(env, &config.primary_region, &source).await?;
                 anyhow::bail!(
                     "neither region answered ({}): check the network and the credentials, then retry",
                     unreachable

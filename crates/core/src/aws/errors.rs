@@ -88,12 +88,14 @@ where
 }
 
 /// Whether the error says the region could not be reached, rather than
-/// that it answered no: a timeout, a connection that failed, an answer
-/// that could not be read, or a 5xx (the service itself is failing). A
-/// refusal (4xx: credentials, permissions, a missing table) is an answer.
+/// that it answered no: a timeout, a connection that failed or timed out,
+/// an answer that could not be read, or a 5xx (the service itself is
+/// failing). A refusal (4xx: credentials, permissions, a missing table) is
+/// an answer, and so are missing credentials (nothing was sent).
 pub fn is_unreachable<E>(error: &SdkError<E, HttpResponse>) -> bool {
     match error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.is_io() || failure.is_timeout(),
         SdkError::ServiceError(e) => e.raw().status().as_u16() >= 500,
         _ => false,
     }
@@ -205,5 +207,33 @@ mod tests {
             text.starts_with("the connection to AWS timed out (operation timed out after 20s)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_region_is_unreachable_when_it_does_not_answer_not_when_it_refuses() {
+        let reset = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        let unreachable: [Error; 3] = [
+            SdkError::dispatch_failure(ConnectorError::io(Box::new(reset))),
+            SdkError::dispatch_failure(ConnectorError::timeout("timed out".into())),
+            SdkError::service_error(
+                GetFunctionError::generic(ErrorMetadata::builder().code("ServiceUnavailable").build()),
+                HttpResponse::new(503u16.try_into().unwrap(), SdkBody::empty()),
+            ),
+        ];
+        for e in &unreachable {
+            assert!(is_unreachable(e), "{}", error_text(e));
+        }
+        let answered: [Error; 3] = [
+            service("AccessDeniedException", "not authorized"),
+            service("ResourceNotFoundException", "no table"),
+            // No credentials: nothing was sent, so nothing is known of the region.
+            SdkError::dispatch_failure(ConnectorError::other(
+                "no providers in chain provided credentials".into(),
+                None,
+            )),
+        ];
+        for e in &answered {
+            assert!(!is_unreachable(e), "{}", error_text(e));
+        }
     }
 }

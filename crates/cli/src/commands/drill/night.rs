@@ -427,6 +427,19 @@ impl<'a> Night<'a> {
             format!("tandem audit with {primary} dark: exit {code:?}, the standby's trail shown"),
             code == Some(3) && out.contains("Promote"),
         );
+        let (code, out) = run_cli(&["logs", "--env", "local", "--since", "10m", "--function", "failover"]).await?;
+        self.checks.check(
+            format!("tandem logs with {primary} dark: exit {code:?}, the standby's lines shown"),
+            code == Some(3) && out.contains(&self.standby) && out.contains(&format!("{primary} is unreachable")),
+        );
+        let s = self.ctx.aws.region(&self.standby);
+        stand_in::publish_lag(&s.cloudwatch, &stand_in::replica_id(&self.ctx.config.env), 2.0).await?;
+        let reason = format!("drill: {primary} is dark");
+        let (code, out) = run_cli(&["failover", "--env", "local", "--dry-run", "--reason", &reason]).await?;
+        self.checks.check(
+            format!("tandem failover --dry-run with {primary} dark: exit {code:?}, the standby decides"),
+            code == Some(0) && out.contains("decision: Promote"),
+        );
         let (code, out) = run_cli(&["deploy", "--env", "local"]).await?;
         let skipped = out.lines().filter(|l| l.starts_with("skipped ")).count();
         self.checks.check(
