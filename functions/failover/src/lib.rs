@@ -10,10 +10,13 @@
 //! - [`decide`]: the pure decision (tested exhaustively in `decide_tests.rs`).
 //! - [`shell`]: probes, observes and acts; [`steps`] runs the promotion
 //!   under the lock; [`observe`] and `tandem_core::db` are its AWS calls.
+//! - [`fences`]: the peer's standing, the traffic fence's metric, and a
+//!   region's demotion of itself.
 //! - [`settings`]: the environment it reads.
 
 pub mod decide;
 pub mod event;
+pub mod fences;
 pub mod observe;
 pub mod settings;
 pub mod shell;

@@ -15,6 +15,7 @@
 //! and restores the roles as a failback would.
 
 mod apps;
+mod around;
 mod http;
 mod night;
 mod outage;
