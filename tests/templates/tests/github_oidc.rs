@@ -117,7 +117,12 @@ fn the_deploy_role_changes_stacks_only_as_the_cloudformation_role() {
                 "the deploy role may {action}, which bypasses change sets and the service role"
             );
         }
-        if actions.iter().any(|a| writes.contains(a)) {
+        // A transform's ARN names no stack: the request must be allowed on
+        // the stack too, and that statement holds it to the role.
+        let on_transforms_only = list(&s["Resource"])
+            .iter()
+            .all(|r| r.to_string().contains(":aws:transform/"));
+        if actions.iter().any(|a| writes.contains(a)) && !on_transforms_only {
             assert_eq!(
                 s["Condition"],
                 json!({"StringEquals": {"cloudformation:RoleArn": {"Fn::GetAtt": ["CloudFormationRole", "Arn"]}}}),
@@ -151,6 +156,11 @@ fn every_deploy_role_resource_belongs_to_the_environment() {
                 continue;
             }
             let text = resource.to_string();
+            if text.contains(":aws:transform/") {
+                // AWS's own transforms (see the transform test below), for change sets only.
+                assert_eq!(strings(&s["Action"]), ["cloudformation:CreateChangeSet"], "{s}");
+                continue;
+            }
             assert!(
                 text.contains("tandem-${Env}") || text.contains("key/*") || text.contains("CloudFormationRole"),
                 "a deploy-role resource outside the environment: {text}"
@@ -161,6 +171,67 @@ fn every_deploy_role_resource_belongs_to_the_environment() {
             assert!(!action.starts_with("iam:") || action == "iam:PassRole", "{action}");
         }
     }
+}
+
+/// The templates in cfn/ (or `$TANDEM_CFN_DIR`), by file name.
+fn every_template() -> Vec<Template> {
+    let dir = std::env::var_os("TANDEM_CFN_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| template_tests::repo_root().join("cfn"));
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| Template::load(f)).collect()
+}
+
+/// The transforms a template declares: `Transform` is one name, a list of
+/// names, or (for AWS::Include) a map with a `Name`.
+fn transforms(t: &Template) -> Vec<String> {
+    let named = |v: &Value| v.as_str().or_else(|| v["Name"].as_str()).map(str::to_owned);
+    match t.json().get("Transform") {
+        None => Vec::new(),
+        Some(Value::Array(many)) => many.iter().filter_map(named).collect(),
+        Some(one) => named(one).into_iter().collect(),
+    }
+}
+
+/// A template with a `Transform` makes CreateChangeSet authorised against
+/// the transform's ARN as well as the stack's
+/// (`arn:<partition>:cloudformation:<region>:aws:transform/<name>`), so CI's
+/// change sets of it are refused unless the deploy role allows that ARN in
+/// both of the environment's regions. The local AWS checks no IAM.
+#[test]
+fn the_deploy_role_may_create_change_sets_through_every_transform_a_template_declares() {
+    let t = for_env("dev");
+    let change_sets: Vec<Value> = inline_statements(&t, "DeployRole")
+        .into_iter()
+        .filter(|s| s["Effect"] == "Allow" && strings(&s["Action"]).contains(&"cloudformation:CreateChangeSet"))
+        .flat_map(|s| list(&s["Resource"]).into_iter().cloned().collect::<Vec<_>>())
+        .collect();
+    let mut declared = 0;
+    for template in every_template() {
+        for transform in transforms(&template) {
+            declared += 1;
+            let name = transform.strip_prefix("AWS::").unwrap_or_else(|| {
+                panic!(
+                    "{}: transform {transform} is not AWS's: name its ARN (the macro's account) in the deploy role and here",
+                    template.name()
+                )
+            });
+            for region in ["PrimaryRegion", "StandbyRegion"] {
+                let arn = json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:cloudformation:${{{region}}}:aws:transform/{name}")});
+                assert!(
+                    change_sets.contains(&arn),
+                    "{} declares Transform {transform}: the deploy role's CreateChangeSet needs {arn} ({region}), or every CI change set of it is refused",
+                    template.name()
+                );
+            }
+        }
+    }
+    assert!(declared > 0, "no template declares a transform: this test checks nothing");
 }
 
 #[test]
