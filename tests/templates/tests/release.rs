@@ -317,6 +317,38 @@ fn the_topology_role_may_make_every_call_of_a_release_on_this_service_only() {
             .unwrap()
             .ends_with(":deploymentgroup:tandem-${Env}/tandem-${Env}-app")
     );
+    // No resource type in the Service Authorization Reference: authorised
+    // against "*", so a deployment group's ARN would refuse a release's stop
+    // of a failed deployment and its read of the targets.
+    for unscoped in [
+        "codedeploy:StopDeployment",
+        "codedeploy:ListDeploymentTargets",
+        "codedeploy:BatchGetDeploymentTargets",
+    ] {
+        for s in all.iter().filter(|s| actions(s).contains(&unscoped.to_owned())) {
+            assert_eq!(s["Resource"], json!("*"), "{unscoped} has no resource type: {s}");
+        }
+    }
+    for s in all.iter().filter(|s| s["Resource"] == json!("*")) {
+        for action in actions(s) {
+            assert!(
+                [
+                    "codedeploy:StopDeployment",
+                    "codedeploy:ListDeploymentTargets",
+                    "codedeploy:BatchGetDeploymentTargets",
+                    "ecs:DescribeTaskDefinition",
+                    "ecs:RegisterTaskDefinition",
+                    "ec2:DescribeVpcPeeringConnections",
+                    "ec2:DescribeRouteTables",
+                    "ec2:DescribeVpcs",
+                    "xray:PutTraceSegments",
+                    "xray:PutTelemetryRecords",
+                ]
+                .contains(&action.as_str()),
+                "{action} on \"*\": it takes a resource, name it"
+            );
+        }
+    }
     let pass = all.iter().find(|s| actions(s) == ["iam:PassRole"]).unwrap();
     assert_eq!(
         pass["Condition"]["StringEquals"]["iam:PassedToService"],

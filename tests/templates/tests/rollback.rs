@@ -155,19 +155,33 @@ fn its_role_may_stop_or_redeploy_this_group_record_and_notify_and_no_more() {
     ];
     expected.sort();
     assert_eq!(granted, expected);
-    let stop = all
+    let redeploy = all
         .iter()
-        .find(|s| actions(s).contains(&"codedeploy:StopDeployment".to_owned()))
+        .find(|s| actions(s).contains(&"codedeploy:CreateDeployment".to_owned()))
         .unwrap();
     assert!(
-        stop["Resource"]["Fn::Sub"]
+        redeploy["Resource"]["Fn::Sub"]
             .as_str()
             .unwrap()
             .ends_with(":deploymentgroup:tandem-${Env}/tandem-${Env}-app")
     );
+    // StopDeployment, its main action, has no resource type in the Service
+    // Authorization Reference: it is authorised against "*", and a statement
+    // on the deployment group's ARN would have it refused.
+    let stop = all
+        .iter()
+        .find(|s| actions(s).contains(&"codedeploy:StopDeployment".to_owned()))
+        .unwrap();
+    assert_eq!(actions(stop), ["codedeploy:StopDeployment"], "a statement of its own");
+    assert_eq!(stop["Resource"], json!("*"));
     for s in &all {
         if s["Resource"] == json!("*") {
-            assert!(actions(s).iter().all(|a| a.starts_with("xray:")), "{s}");
+            assert!(
+                actions(s)
+                    .iter()
+                    .all(|a| a.starts_with("xray:") || a == "codedeploy:StopDeployment"),
+                "{s}"
+            );
         }
     }
 }
