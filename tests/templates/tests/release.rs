@@ -263,12 +263,21 @@ fn the_codedeploy_role_is_scoped_to_this_service_without_the_managed_policy() {
     ] {
         assert!(granted.contains(&needed.to_owned()), "blue/green needs {needed}");
     }
+    // CodeDeploy polls the group's alarms with DescribeAlarms, and a call that
+    // names no alarm is authorised against alarm:*: a statement scoped to
+    // alarm:tandem-<env>-* would refuse the poll, and with
+    // ignorePollAlarmFailure false that stops every deployment.
+    let alarms = all
+        .iter()
+        .find(|s| actions(s).contains(&"cloudwatch:DescribeAlarms".to_owned()))
+        .unwrap();
+    assert_eq!(alarms["Resource"], json!("*"), "{alarms}");
     for s in &all {
         if s["Resource"] == json!("*") {
             assert!(
                 actions(s)
                     .iter()
-                    .all(|a| a.starts_with("elasticloadbalancing:Describe")),
+                    .all(|a| a.starts_with("elasticloadbalancing:Describe") || a == "cloudwatch:DescribeAlarms"),
                 "{s}"
             );
         }
