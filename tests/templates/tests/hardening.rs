@@ -131,13 +131,32 @@ fn mysql_is_8_4_refuses_plain_connections_and_is_monitored() {
     }
     let trust = &t.properties("DbMonitoringRole")["AssumeRolePolicyDocument"]["Statement"][0];
     assert_eq!(trust["Principal"]["Service"], "monitoring.rds.amazonaws.com");
-    for s in policy_statements(&t, "DbMonitoringRole") {
-        let resource = s["Resource"].to_string();
-        assert!(
-            resource.contains("log-group:RDSOSMetrics"),
-            "monitoring writes RDSOSMetrics only: {resource}"
-        );
+    // AmazonRDSEnhancedMonitoringRole's two statements (log-group:RDS* and
+    // log-group:RDS*:log-stream:*), scoped to RDSOSMetrics: the group in both
+    // of its ARN forms, and everything in it (log-group:RDSOSMetrics:*). A
+    // stream-only grant (…:log-stream:*) misses DescribeLogStreams, which is
+    // authorised against the group (log-group:RDSOSMetrics:*).
+    let group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:RDSOSMetrics";
+    let both = json!([{"Fn::Sub": group}, {"Fn::Sub": format!("{group}:*")}]);
+    let statements = policy_statements(&t, "DbMonitoringRole");
+    let mut granted = Vec::new();
+    for s in &statements {
+        assert_eq!(s["Resource"], both, "monitoring reaches RDSOSMetrics and its streams only: {s}");
+        granted.extend(statement_actions(s));
     }
+    granted.sort();
+    assert_eq!(
+        granted,
+        [
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:DescribeLogStreams",
+            "logs:GetLogEvents",
+            "logs:PutLogEvents",
+            "logs:PutRetentionPolicy",
+        ],
+        "AmazonRDSEnhancedMonitoringRole's actions, no more"
+    );
 }
 
 /// The DeletionPolicy and UpdateReplacePolicy of `id` in `t`, resolved.
