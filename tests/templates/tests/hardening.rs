@@ -269,28 +269,63 @@ fn alb_access_logs_go_to_a_kept_bucket_that_only_the_regions_elb_account_writes(
 }
 
 #[test]
-fn the_key_serves_alarms_and_rules_of_this_account_only() {
+fn the_key_serves_alarms_of_this_account_only() {
     let statements = bootstrap().properties("Key")["KeyPolicy"]["Statement"]
         .as_array()
         .unwrap()
         .clone();
-    for service in ["cloudwatch.amazonaws.com", "events.amazonaws.com"] {
-        let grants: Vec<&Value> = statements
-            .iter()
-            .filter(|s| s["Principal"]["Service"].to_string().contains(service))
-            .collect();
-        assert_eq!(grants.len(), 1, "{service}: one statement of its own");
-        let c = &grants[0]["Condition"];
-        assert_eq!(
-            c["StringEquals"]["aws:SourceAccount"],
-            json!({"Ref": "AWS::AccountId"}),
-            "{service}"
-        );
-        assert!(
-            c["ArnLike"]["aws:SourceArn"].to_string().contains("${AWS::AccountId}"),
-            "{service}"
-        );
+    let service = "cloudwatch.amazonaws.com";
+    let grants: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Principal"]["Service"].to_string().contains(service))
+        .collect();
+    assert_eq!(grants.len(), 1, "{service}: one statement of its own");
+    let c = &grants[0]["Condition"];
+    assert_eq!(
+        c["StringEquals"]["aws:SourceAccount"],
+        json!({"Ref": "AWS::AccountId"}),
+        "{service}"
+    );
+    assert!(
+        c["ArnLike"]["aws:SourceArn"].to_string().contains("${AWS::AccountId}"),
+        "{service}"
+    );
+}
+
+/// EventBridge needs the key only to deliver to the encrypted ops topic, and a
+/// grant with no rule behind it is one no one holds to anything: the key
+/// policy has an events.amazonaws.com statement exactly when some rule in the
+/// templates targets the topic.
+#[test]
+fn eventbridge_may_use_the_key_only_if_a_rule_targets_the_ops_topic() {
+    let topic_here = json!({"Ref": "OpsTopic"});
+    let topic_imported = json!({"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-ops-topic-arn"}});
+    let mut rules_to_topic = Vec::new();
+    for file in ["bootstrap.yaml", "region.yaml", "global.yaml"] {
+        let t = Template::load(file);
+        for (id, rule) in t.resources_of("AWS::Events::Rule") {
+            let targets = rule["Properties"]["Targets"].as_array().cloned().unwrap_or_default();
+            if targets.iter().any(|target| {
+                let arn = &target["Arn"];
+                *arn == topic_here || *arn == topic_imported || arn.to_string().contains("ops-topic")
+            }) {
+                rules_to_topic.push(format!("{file}: {id}"));
+            }
+        }
     }
+    let statements = bootstrap().properties("Key")["KeyPolicy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let events: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Principal"]["Service"].to_string().contains("events.amazonaws.com"))
+        .collect();
+    assert_eq!(
+        !events.is_empty(),
+        !rules_to_topic.is_empty(),
+        "rules that target the ops topic: {rules_to_topic:?}; key-policy statements for EventBridge: {events:?}"
+    );
 }
 
 #[test]
