@@ -43,7 +43,7 @@ fn one_kms_key_that_rotates() {
         &json!({"KeyPolicy": {"Statement": [{}, {
             "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
-                {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}}}}, {}, {}]}}),
+                {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}}}}, {}]}}),
     );
 }
 

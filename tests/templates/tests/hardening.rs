@@ -141,7 +141,10 @@ fn mysql_is_8_4_refuses_plain_connections_and_is_monitored() {
     let statements = policy_statements(&t, "DbMonitoringRole");
     let mut granted = Vec::new();
     for s in &statements {
-        assert_eq!(s["Resource"], both, "monitoring reaches RDSOSMetrics and its streams only: {s}");
+        assert_eq!(
+            s["Resource"], both,
+            "monitoring reaches RDSOSMetrics and its streams only: {s}"
+        );
         granted.extend(statement_actions(s));
     }
     granted.sort();
