@@ -19,6 +19,9 @@ Scoping, per service:
   s3      only buckets named tandem-<env>-*, and their objects
   others  Resource "*", only in the environment's two regions (and us-east-1,
           where IAM, Route 53 and WAF's global calls land): aws:RequestedRegion
+and per action (ACTION_SCOPES), in a statement of its own with the same
+region condition: ecs:RegisterTaskDefinition only for the stacks' one
+task-definition family, tandem-<env>-app, in the environment's two regions.
 """
 import json
 import pathlib
@@ -129,6 +132,19 @@ SCOPED = {
 }
 
 
+# Actions of an otherwise "*" service that take a resource type the stacks'
+# resources can be named by: their ARNs. RegisterTaskDefinition takes the
+# task-definition type (Service Authorization Reference, Amazon ECS:
+# docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html),
+# and cfn/region.yaml registers one family.
+ACTION_SCOPES = {
+    "ecs:RegisterTaskDefinition": [
+        "arn:${AWS::Partition}:ecs:${PrimaryRegion}:${AWS::AccountId}:task-definition/tandem-${Env}-app:*",
+        "arn:${AWS::Partition}:ecs:${StandbyRegion}:${AWS::AccountId}:task-definition/tandem-${Env}-app:*",
+    ],
+}
+
+
 def statements(actions):
     """(sid, actions, resource lines, condition lines) per service."""
     by_service = {}
@@ -146,7 +162,11 @@ def statements(actions):
             resources, unscoped = SCOPED[service]
             out.append((sid, [a for a in acts if a != unscoped], [f"- !Sub {r}" for r in resources], []))
         else:
-            out.append((sid, acts, ['- "*"'], region))
+            scoped = [a for a in acts if a in ACTION_SCOPES]
+            out.append((sid, [a for a in acts if a not in ACTION_SCOPES], ['- "*"'], region))
+            for a in scoped:
+                resources = [f"- !Sub {r}" for r in ACTION_SCOPES[a]]
+                out.append((sid + a.split(":")[1], [a], resources, region))
     return out
 
 
@@ -163,7 +183,10 @@ def render(actions):
     groups.append(current)
     lines = [BEGIN]
     for n, group in enumerate(groups, 1):
-        services = ", ".join(sid for sid, *_ in group)
+        # The services, by their statements' Sids (a per-action statement's Sid
+        # starts with its service's, which is listed).
+        sids = [sid for sid, *_ in group]
+        services = ", ".join(s for s in sids if not any(s != o and s.startswith(o) for o in sids))
         lines += [
             f"  CloudFormationPolicy{n}:\n",
             "    Type: AWS::IAM::ManagedPolicy\n",

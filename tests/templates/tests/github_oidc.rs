@@ -231,7 +231,10 @@ fn the_deploy_role_may_create_change_sets_through_every_transform_a_template_dec
             }
         }
     }
-    assert!(declared > 0, "no template declares a transform: this test checks nothing");
+    assert!(
+        declared > 0,
+        "no template declares a transform: this test checks nothing"
+    );
 }
 
 #[test]
@@ -305,6 +308,31 @@ fn the_execution_policies_hold_iam_and_s3_to_the_environment_and_the_rest_to_its
     ] {
         assert!(services.contains(&needed), "no {needed} statement in {services:?}");
     }
+    // RegisterTaskDefinition takes the task-definition resource type: the
+    // stacks' one family (region.yaml's TaskDefinition), in the two regions.
+    let register: Vec<&&Value> = statements
+        .iter()
+        .filter(|s| strings(&s["Action"]).contains(&"ecs:RegisterTaskDefinition"))
+        .collect();
+    assert_eq!(register.len(), 1, "{register:?}");
+    assert_eq!(strings(&register[0]["Action"]), ["ecs:RegisterTaskDefinition"]);
+    assert_eq!(
+        register[0]["Resource"],
+        json!([
+            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${PrimaryRegion}:${AWS::AccountId}:task-definition/tandem-${Env}-app:*"},
+            {"Fn::Sub": "arn:${AWS::Partition}:ecs:${StandbyRegion}:${AWS::AccountId}:task-definition/tandem-${Env}-app:*"},
+        ])
+    );
+    let families: Vec<Value> = Template::load("region.yaml")
+        .resources_of("AWS::ECS::TaskDefinition")
+        .into_iter()
+        .map(|(_, r)| r["Properties"]["Family"].clone())
+        .collect();
+    assert_eq!(
+        families,
+        [json!({"Fn::Sub": "tandem-${Env}-app"})],
+        "the family the statement names"
+    );
     // Neither CI role is a role the execution policies may edit: both are
     // named tandem-ci-<env>-*, outside role/tandem-<env>-*.
     for role in ["DeployRole", "CloudFormationRole"] {

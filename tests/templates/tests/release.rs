@@ -346,7 +346,6 @@ fn the_topology_role_may_make_every_call_of_a_release_on_this_service_only() {
                     "codedeploy:ListDeploymentTargets",
                     "codedeploy:BatchGetDeploymentTargets",
                     "ecs:DescribeTaskDefinition",
-                    "ecs:RegisterTaskDefinition",
                     "ec2:DescribeVpcPeeringConnections",
                     "ec2:DescribeRouteTables",
                     "ec2:DescribeVpcs",
@@ -358,6 +357,27 @@ fn the_topology_role_may_make_every_call_of_a_release_on_this_service_only() {
             );
         }
     }
+    // RegisterTaskDefinition takes the task-definition resource type: this
+    // environment's family only. DescribeTaskDefinition has none ("*").
+    let family = json!({"Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task-definition/tandem-${Env}-app:*"});
+    for s in all
+        .iter()
+        .filter(|s| actions(s).contains(&"ecs:RegisterTaskDefinition".to_owned()))
+    {
+        assert_eq!(s["Resource"], family, "{s}");
+    }
+    // The release tags each task definition it registers (calls.rs: `.tags(`),
+    // which is authorised as ecs:TagResource too: at registration only.
+    let tag = all
+        .iter()
+        .find(|s| actions(s).contains(&"ecs:TagResource".to_owned()))
+        .unwrap();
+    assert_eq!(actions(tag), ["ecs:TagResource"]);
+    assert_eq!(tag["Resource"], family);
+    assert_eq!(
+        tag["Condition"],
+        json!({"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}})
+    );
     let pass = all.iter().find(|s| actions(s) == ["iam:PassRole"]).unwrap();
     assert_eq!(
         pass["Condition"]["StringEquals"]["iam:PassedToService"],
