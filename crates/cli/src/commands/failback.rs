@@ -16,7 +16,7 @@ use tandem_core::fence;
 use tandem_core::state::RolesRecord;
 
 #[path = "failback_fence.rs"]
-mod fences;
+pub(crate) mod fences;
 use fences::{fence_away, lift_away, standings};
 
 /// The most replica lag, in seconds, at which the switch may start.

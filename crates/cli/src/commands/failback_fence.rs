@@ -43,23 +43,36 @@ pub(super) async fn lift_away(ctx: &Context, home: &str, away: &str) -> anyhow::
     let Some(epoch) = lifting_epoch(away, &standings(ctx, &[home, away]).await?) else {
         return Ok(());
     };
-    for region in [home, away] {
-        let table = ctx.state(region);
-        let read = table.roles().await?;
-        let roles = RolesRecord {
-            primary: home.to_owned(),
-            standby: away.to_owned(),
-            updated_at: unix_now().max(read.as_ref().map_or(0, |r| r.updated_at) + 1),
-            epoch,
-            reason: Some(format!(
-                "failback: {away}'s secret names the writer in {home}; its fence is lifted"
-            )),
-        };
-        table.put_roles(&roles, read.map(|r| r.updated_at)).await?;
-    }
+    let reason = format!("failback: {away}'s secret names the writer in {home}; its fence is lifted");
+    record_roles_in_both(ctx, home, away, epoch, &reason).await?;
     fence::publish(&ctx.aws.region(home).cloudwatch, &ctx.config.env, away, false)
         .await
         .map_err(anyhow::Error::msg)?;
     println!("  {away}'s fence is lifted (epoch {epoch})");
+    Ok(())
+}
+
+/// Records `primary` (and `standby`) at `epoch` in both regions' tables,
+/// each from the version it reads: how a failback (and the drill's restore)
+/// lifts every fence of an earlier epoch.
+pub(crate) async fn record_roles_in_both(
+    ctx: &Context,
+    primary: &str,
+    standby: &str,
+    epoch: u64,
+    reason: &str,
+) -> anyhow::Result<()> {
+    for region in [primary, standby] {
+        let table = ctx.state(region);
+        let read = table.roles().await?;
+        let roles = RolesRecord {
+            primary: primary.to_owned(),
+            standby: standby.to_owned(),
+            updated_at: unix_now().max(read.as_ref().map_or(0, |r| r.updated_at) + 1),
+            epoch,
+            reason: Some(reason.to_owned()),
+        };
+        table.put_roles(&roles, read.map(|r| r.updated_at)).await?;
+    }
     Ok(())
 }

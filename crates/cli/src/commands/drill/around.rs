@@ -4,9 +4,9 @@
 
 use super::night::Night;
 use super::{Detection, secs, stand_in};
+use crate::commands::failback::fences::record_roles_in_both;
 use anyhow::Context as _;
 use tandem_core::clock::unix_now;
-use tandem_core::state::RolesRecord;
 use tokio::time::Instant;
 
 impl Night<'_> {
@@ -58,17 +58,15 @@ impl Night<'_> {
     /// every fence), the traffic fence's metric to 0, the stand-in gone.
     pub(super) async fn restore(&mut self, epoch: u64) -> anyhow::Result<()> {
         let (primary, standby) = (self.primary.clone(), self.standby.clone());
+        record_roles_in_both(
+            self.ctx,
+            &primary,
+            &standby,
+            epoch,
+            "drill: restored, as a failback would",
+        )
+        .await?;
         for region in [&primary, &standby] {
-            let table = self.table(region);
-            let read = table.roles().await?;
-            let roles = RolesRecord {
-                primary: primary.clone(),
-                standby: standby.clone(),
-                updated_at: unix_now().max(read.as_ref().map_or(0, |r| r.updated_at) + 1),
-                epoch,
-                reason: Some("drill: restored, as a failback would".into()),
-            };
-            table.put_roles(&roles, read.map(|r| r.updated_at)).await?;
             let sm = &self.ctx.aws.region(region).secrets;
             let _ = sm
                 .put_secret_value()

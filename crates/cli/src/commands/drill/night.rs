@@ -172,14 +172,7 @@ impl<'a> Night<'a> {
             if detected.is_none() && s_table.probe(&standby).await?.is_some_and(|p| p.failures > 0) {
                 detected = Some(down.elapsed());
             }
-            if fenced.is_none()
-                && s_table
-                    .standing()
-                    .await?
-                    .fences
-                    .iter()
-                    .any(|f| f.region == primary && f.epoch > epoch)
-            {
+            if fenced.is_none() && fence_placed(&s_table, &primary, epoch).await? {
                 fenced = Some(down.elapsed());
             }
             if s_table.failover_lock(version).await?.is_some() {
@@ -189,13 +182,7 @@ impl<'a> Night<'a> {
         }
         let answer = invoking.await.context("the invocation task failed")??;
         while fenced.is_none() && down.elapsed() < self.detection.window() + Duration::from_secs(40) {
-            if s_table
-                .standing()
-                .await?
-                .fences
-                .iter()
-                .any(|f| f.region == primary && f.epoch > epoch)
-            {
+            if fence_placed(&s_table, &primary, epoch).await? {
                 fenced = Some(down.elapsed());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -410,4 +397,10 @@ impl<'a> Night<'a> {
         println!("drill: {}", if ok { "passed" } else { "FAILED" });
         Ok(ok)
     }
+}
+
+/// Whether `table` holds a fence of `region` at a later epoch than `epoch`.
+async fn fence_placed(table: &StateTable, region: &str, epoch: u64) -> anyhow::Result<bool> {
+    let standing = table.standing().await?;
+    Ok(standing.fences.iter().any(|f| f.region == region && f.epoch > epoch))
 }
