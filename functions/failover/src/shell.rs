@@ -20,7 +20,6 @@ use tandem_core::fence;
 use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::{AuditEntry, AuditKind, FailoverLock, FailoverStep, StateTable, Written};
-
 use tokio::time::Instant;
 
 /// The function's clients and settings, built once.
@@ -126,6 +125,11 @@ impl Failover {
             }
             let plan = decide(&trigger, &observed, self.settings.limits);
             tracing::info!(plan = ?plan_name(&plan), "decided");
+            // A promotion (or its resumption) makes this region primary at the next epoch.
+            let term = Term {
+                version,
+                epoch: observed.epoch + 1,
+            };
             match plan {
                 Plan::Watch(why) => {
                     let next = round_started + interval;
@@ -158,20 +162,12 @@ impl Failover {
                         return Ok(answer("Promote", &reason, "none (dry run)"));
                     }
                     let retry = observed.lock.as_ref().is_some_and(|l| l.step == FailoverStep::Failed);
-                    let term = Term {
-                        version,
-                        epoch: observed.epoch + 1,
-                    };
                     return self.claim_and_run(term, &reason, forced, retry, call).await;
                 }
                 Plan::Resume(why) => {
                     if dry_run {
                         return Ok(answer("Resume", &why, "none (dry run)"));
                     }
-                    let term = Term {
-                        version,
-                        epoch: observed.epoch + 1,
-                    };
                     return self.claim_and_run(term, &why, false, false, call).await;
                 }
             }

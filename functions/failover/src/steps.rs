@@ -1,8 +1,9 @@
 //! The promotion, one recorded step at a time, under the failover lock:
 //! fence the old primary (its fence record here, then the traffic fence's
 //! metric), promote the replica, wait until it is a writer, point the
-//! secret at it, record the roles at the new epoch. Each step is done, then recorded; a holder that stops
-//! (a crash, the end of its time) leaves the step it reached for the next.
+//! endpoint secret at it, record the roles at the new epoch. Each step is
+//! done, then recorded; a holder that stops (a crash, the end of its time)
+//! leaves the step it reached for the next.
 
 use crate::observe;
 use crate::shell::{Failover, FailoverError, answer};

@@ -16,6 +16,8 @@ use tokio::time::Instant;
 
 /// The drill's credentials secret, in each region.
 pub(crate) const DRILL_SECRET: &str = "tandem-local/drill-db";
+/// Each region's endpoint override (the region stack's), which a promotion writes.
+pub(crate) const ENDPOINT_SECRET: &str = "tandem-local/db-endpoint";
 /// How often each writer sends a write.
 pub(crate) const WRITE_EVERY: Duration = Duration::from_millis(100);
 
@@ -75,6 +77,23 @@ pub(crate) async fn put_secret(sm: &aws_sdk_secretsmanager::Client, maria: &Mari
     Ok(())
 }
 
+/// Empties `region`'s endpoint override (`{}`): its app reads the writer
+/// its credentials secret names.
+pub(crate) async fn clear_endpoint(sm: &aws_sdk_secretsmanager::Client, region: &str) -> anyhow::Result<()> {
+    (sm.put_secret_value()
+        .secret_id(ENDPOINT_SECRET)
+        .secret_string("{}")
+        .send())
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "could not reset {ENDPOINT_SECRET} in {region} ({})",
+            tandem_core::aws::error_text(&e)
+        )
+    })?;
+    Ok(())
+}
+
 /// A child process that is killed when dropped.
 pub(crate) struct App(Child);
 
@@ -108,7 +127,7 @@ pub(crate) fn start(spec: &AppSpec<'_>) -> anyhow::Result<App> {
         .env("TANDEM_PEER_REGION", spec.peer)
         .env("TANDEM_CONFIGURED_PRIMARY", spec.configured_primary)
         .env("TANDEM_DB_SECRET", DRILL_SECRET)
-        .env("TANDEM_DB_ENDPOINT_SECRET", "tandem-local/db-endpoint")
+        .env("TANDEM_DB_ENDPOINT_SECRET", ENDPOINT_SECRET)
         .env("TANDEM_DB_TLS", "disabled")
         .env("TANDEM_FENCE_TTL_MS", "250")
         .env("AWS_ENDPOINT_URL", spec.endpoint_url)

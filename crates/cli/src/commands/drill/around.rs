@@ -3,7 +3,7 @@
 //! function's settings).
 
 use super::night::Night;
-use super::{Detection, secs, stand_in};
+use super::{Detection, apps, secs, stand_in};
 use crate::commands::failback::fences::record_roles_in_both;
 use anyhow::Context as _;
 use tandem_core::clock::unix_now;
@@ -67,13 +67,8 @@ impl Night<'_> {
         )
         .await?;
         for region in [&primary, &standby] {
-            let sm = &self.ctx.aws.region(region).secrets;
-            let _ = sm
-                .put_secret_value()
-                .secret_id("tandem-local/db-endpoint")
-                .secret_string("{}")
-                .send()
-                .await;
+            // Best effort, as before: the roles are what lift the fences.
+            let _ = apps::clear_endpoint(&self.ctx.aws.region(region).secrets, region).await;
         }
         let s = self.ctx.aws.region(&standby);
         tandem_core::fence::publish(&s.cloudwatch, &self.ctx.config.env, &primary, false)

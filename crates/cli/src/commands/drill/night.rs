@@ -117,22 +117,13 @@ impl<'a> Night<'a> {
         for region in [&primary, &standby] {
             let sm = &self.ctx.aws.region(region).secrets;
             apps::put_secret(sm, &self.maria, region).await?;
-            (sm.put_secret_value()
-                .secret_id("tandem-local/db-endpoint")
-                .secret_string("{}")
-                .send())
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "could not reset tandem-local/db-endpoint in {region} ({})",
-                    tandem_core::aws::error_text(&e)
-                )
-            })?;
+            apps::clear_endpoint(sm, region).await?;
         }
         let replica = stand_in::replica(&s.rds, &env, &standby).await?;
         stand_in::publish_lag(&s.cloudwatch, &replica, 2.0).await?;
-        let version = s_table.roles().await?.map_or(0, |r| r.updated_at);
-        let epoch = s_table.standing().await?.epoch();
+        let before = s_table.standing().await?;
+        let version = before.roles.as_ref().map_or(0, |r| r.updated_at);
+        let epoch = before.epoch();
         s_table.reset_failover(&standby, version).await?;
         let primary_app = self.start_app(&primary, p_port, "before")?;
         let _standby_app = self.start_app(&standby, s_port, "night")?;
