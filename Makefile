@@ -93,7 +93,7 @@ bench: setup ## tandem's figures beside the Python peer's, against their goals; 
 chaos: setup ## Fault injection (microburst) on the local AWS: every custom resource x every fault, the event functions, the CLI; the matrix in .local/chaos/RESULTS.md
 	@scripts/chaos.sh
 
-lint: setup ## Every static check: rustfmt, cfn-lint, cfn-guard, checkov, actionlint, zizmor, hadolint, cargo-deny, clippy
+lint: setup ## Every static check: rustfmt, cfn-lint, cfn-guard, iam-lint, checkov, actionlint, zizmor, hadolint, cargo-deny, clippy
 	@scripts/lint.sh
 
 test: setup ## Everything CI runs: lint, unit tests, then end-to-end on the local AWS

