@@ -47,7 +47,6 @@ A suppression that matches nothing is a finding too.
     scripts/iam-lint.py          the self-test on tests/fixtures/iam-lint/, then cfn/
     scripts/iam-lint.py DIR      the templates in DIR only
 """
-import copy
 import functools
 import importlib.util
 import itertools
@@ -384,18 +383,18 @@ class Resolver:
         return [v for branch in arg[1:3] for v in self.resolve(branch)]
 
     def _join(self, arg):
-        """Fn::Join over every combination of its items' values (a Sub-like product, capped)."""
+        """Fn::Join: every combination of its items' values (capped, as Sub), or of an intrinsic's lists."""
         delimiter, items = arg
-        lists = [v for v in self.resolve(items) if isinstance(v, list)] or [[]]
-        out = []
-        for items in lists:
-            choices = [[i if isinstance(i, str) else json.dumps(i)] for i in items]
-            out.extend(delimiter.join(c) for c in itertools.islice(itertools.product(*choices), 64))
-        return out
+        if isinstance(items, list):
+            choices = [self.strings(item) or [""] for item in items]
+            return [delimiter.join(c) for c in itertools.islice(itertools.product(*choices), 64)]
+        return [delimiter.join(str(i) for i in v) for v in self.resolve(items) if isinstance(v, list)]
 
     def _select(self, arg):
-        """Fn::Select: the item at the index, of each value of the list."""
+        """Fn::Select: the values of the item at the index (of a literal list, or of each list an intrinsic makes)."""
         index = int(self.resolve(arg[0])[0])
+        if isinstance(arg[1], list):
+            return self.resolve(arg[1][index]) if len(arg[1]) > index else []
         return [v[index] for v in self.resolve(arg[1]) if isinstance(v, list) and len(v) > index]
 
     def _split(self, arg):
