@@ -50,6 +50,27 @@ pub enum DbError {
     },
 }
 
+impl DbError {
+    /// The reason to put in an HTTP answer: what failed, without the
+    /// writer's host and port, the secret's name or the driver's words,
+    /// which the internet has no business reading. The app's log carries
+    /// the whole sentence ([`std::fmt::Display`]).
+    pub fn public_reason(&self) -> String {
+        const SEE_LOG: &str = "the service's log has the cause";
+        match self {
+            // Configuration, not a location: the fix is in the sentence.
+            Self::Secret(SecretError::NotConfigured) => self.to_string(),
+            Self::Secret(_) => format!("the database credentials could not be read or used; {SEE_LOG}"),
+            Self::Failed { .. } => format!("SELECT 1 on the database writer failed; {SEE_LOG}"),
+            Self::Write { .. } => format!("the write to the database writer failed; {SEE_LOG}"),
+            Self::Timeout { .. } => format!(
+                "the database writer did not answer within {} s; {SEE_LOG}",
+                ATTEMPT_TIMEOUT.as_secs()
+            ),
+        }
+    }
+}
+
 /// The pool for one reading of the secret.
 #[derive(Clone)]
 struct Writer {
@@ -278,6 +299,50 @@ mod tests {
         assert_eq!(err, r#"the database secret "memory" is not usable: it has no "host""#);
         db.check().await.unwrap_err();
         assert_eq!(secret.reads(), 2, "a failed read is not cached");
+    }
+
+    /// Every public reason leaves out the writer's endpoint, the secret's
+    /// name and the driver's words, which the log keeps.
+    #[test]
+    fn a_public_reason_names_what_failed_but_not_where() {
+        let endpoint = "writer.internal.example:3306".to_string();
+        let driver = "Access denied for user 'tandem'@'10.0.3.7'".to_string();
+        let errors = [
+            DbError::Failed {
+                endpoint: endpoint.clone(),
+                reason: driver.clone(),
+            },
+            DbError::Write {
+                endpoint: endpoint.clone(),
+                reason: driver.clone(),
+            },
+            DbError::Timeout {
+                endpoint: endpoint.clone(),
+            },
+            DbError::Secret(SecretError::Read {
+                secret: "tandem-prod/db".into(),
+                reason: driver.clone(),
+            }),
+        ];
+        for e in &errors {
+            let public = e.public_reason();
+            assert!(e.to_string().contains("writer.internal.example") || e.to_string().contains("tandem-prod/db"));
+            for hidden in [
+                "writer.internal.example",
+                "3306",
+                "tandem-prod/db",
+                "10.0.3.7",
+                "Access denied",
+            ] {
+                assert!(!public.contains(hidden), "{public:?} shows {hidden:?}");
+            }
+            assert!(public.ends_with("the service's log has the cause"), "{public}");
+        }
+        let unset = DbError::Secret(SecretError::NotConfigured).public_reason();
+        assert!(
+            unset.contains("TANDEM_DB_SECRET"),
+            "the configuration fix stays: {unset}"
+        );
     }
 
     #[test]

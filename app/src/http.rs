@@ -44,7 +44,9 @@ impl AppState {
 /// - `GET /health`: 200 `{"status":"healthy"}` while the process serves
 ///   (the load balancer's check; it does not touch the database).
 /// - `GET /db`: `SELECT 1` on the writer: 200 `{"status":"ok"}`, or 503
-///   `{"status":"unavailable","reason":"..."}`.
+///   `{"status":"unavailable","reason":"..."}`. No answer names the
+///   writer's host or port ([`crate::db::DbError::public_reason`]); the log
+///   does.
 /// - `GET /version`: 200 `{"version":"<image tag>"}`.
 /// - `GET /writable`: 200 `{"status":"writable","epoch":N}` when the write
 ///   fence is open and the writer is not read-only; otherwise 503 with
@@ -82,7 +84,10 @@ async fn writable(State(state): State<AppState>) -> Response {
             "read-only",
             "the database answers @@read_only = 1: it is a replica, or was set read-only".into(),
         ),
-        Err(e) => unavailable("unavailable", e.to_string()),
+        Err(e) => {
+            tracing::warn!(reason = %e, "GET /writable: the database is unavailable");
+            unavailable("unavailable", e.public_reason())
+        }
     }
 }
 
@@ -98,9 +103,8 @@ async fn write(State(state): State<AppState>) -> Response {
         )
             .into_response(),
         Err(e) => {
-            let reason = e.to_string();
-            tracing::warn!(reason = %reason, "POST /writes: the write failed");
-            unavailable("unavailable", reason)
+            tracing::warn!(reason = %e, "POST /writes: the write failed");
+            unavailable("unavailable", e.public_reason())
         }
     }
 }
@@ -113,13 +117,8 @@ async fn db(State(state): State<AppState>) -> Response {
     match state.db.check().await {
         Ok(()) => Json(json!({"status": "ok"})).into_response(),
         Err(e) => {
-            let reason = e.to_string();
-            tracing::warn!(reason = %reason, "GET /db: the database is unavailable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable", "reason": reason})),
-            )
-                .into_response()
+            tracing::warn!(reason = %e, "GET /db: the database is unavailable");
+            unavailable("unavailable", e.public_reason())
         }
     }
 }
