@@ -106,6 +106,30 @@ write_env() {
   } >"$ENVFILE"
 }
 
+# The test database, its user and their grants (idempotent: `up` applies it
+# to a server that already runs too, so a new grant reaches it).
+provision() {
+  local password
+  password=$(<"$DIR/password")
+  client <<SQL
+CREATE DATABASE IF NOT EXISTS \`$DB_NAME\`;
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$password';
+CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$password';
+ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$password';
+ALTER USER '$DB_USER'@'localhost' IDENTIFIED BY '$password';
+GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+-- The drill's two writers, one a region (make drill): us-east-1's old writer
+-- and us-east-2's promoted one.
+CREATE DATABASE IF NOT EXISTS tandem_drill_us_east_1;
+CREATE DATABASE IF NOT EXISTS tandem_drill_us_east_2;
+GRANT ALL PRIVILEGES ON tandem_drill_us_east_1.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+GRANT ALL PRIVILEGES ON tandem_drill_us_east_2.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+-- The rotation tests make a user of their own and change its password
+-- mid-run (never this user's, which the other tests share).
+GRANT CREATE USER ON *.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
+SQL
+}
+
 up() {
   mkdir -p "$DIR"
   local pid tries=0
@@ -115,6 +139,7 @@ up() {
       ((++tries <= 600)) || die "the server (pid $pid) runs on ${DATA#"$ROOT"/} but does not answer; stop it with scripts/mariadb.sh down"
       sleep 0.1
     done
+    provision
     say "already running on 127.0.0.1:$(<"$DIR/port") (pid $pid)"
     return
   fi
@@ -154,22 +179,7 @@ up() {
     ((++tries <= 600)) || { kill "$launched" 2>/dev/null || true; die "the server did not answer within 60s; its log is ${LOG#"$ROOT"/}"; }
     sleep 0.1
   done
-  local password
-  password=$(<"$DIR/password")
-  client <<SQL
-CREATE DATABASE IF NOT EXISTS \`$DB_NAME\`;
-CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$password';
-CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$password';
-ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$password';
-ALTER USER '$DB_USER'@'localhost' IDENTIFIED BY '$password';
-GRANT ALL PRIVILEGES ON \`$DB_NAME\`.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
--- The drill's two writers, one a region (make drill): us-east-1's old writer
--- and us-east-2's promoted one.
-CREATE DATABASE IF NOT EXISTS tandem_drill_us_east_1;
-CREATE DATABASE IF NOT EXISTS tandem_drill_us_east_2;
-GRANT ALL PRIVILEGES ON tandem_drill_us_east_1.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
-GRANT ALL PRIVILEGES ON tandem_drill_us_east_2.* TO '$DB_USER'@'127.0.0.1', '$DB_USER'@'localhost';
-SQL
+  provision
   write_env
   say "running on 127.0.0.1:$port (pid $(running_pid || echo "$launched"), database $DB_NAME, user $DB_USER) in $((SECONDS - t))s"
 }
