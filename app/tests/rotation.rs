@@ -6,6 +6,7 @@
 //! Each test makes a database user of its own (the shared test user's
 //! password never changes) and drops it at the end.
 
+#[allow(dead_code)] // shared with tests/app.rs, which uses the rest of it
 mod support;
 
 use hyper::StatusCode;
