@@ -87,8 +87,9 @@ pub(crate) fn format_entry(e: &AuditView) -> Vec<String> {
 
 /// The `--kind` values.
 pub(crate) fn parse_kind(text: &str) -> Result<AuditKind, String> {
-    AuditKind::parse(text)
-        .ok_or_else(|| format!("--kind {text:?} is not a kind of decision: use release, rollback, failover or hook"))
+    AuditKind::parse(text).ok_or_else(|| {
+        format!("--kind {text:?} is not a kind of decision: use release, rollback, failover, hook or notify")
+    })
 }
 
 #[cfg(test)]
@@ -172,7 +173,7 @@ mod tests {
         assert_eq!(parse_kind("failover"), Ok(AuditKind::Failover));
         let e = parse_kind("rollbacks").unwrap_err();
         assert!(
-            e.contains("\"rollbacks\"") && e.contains("release, rollback, failover or hook"),
+            e.contains("\"rollbacks\"") && e.contains("release, rollback, failover, hook or notify"),
             "{e}"
         );
     }

@@ -63,10 +63,16 @@ pub(crate) struct Config {
     /// An address the ops topic mails (alarms, rollbacks, failovers); empty for none.
     #[serde(default)]
     pub(crate) ops_email: String,
-    /// An HTTPS endpoint (a chat webhook) the ops topic posts to; empty for none.
+    /// A chat webhook's HTTPS URL that each region's `notify` function posts
+    /// the ops topic's messages to; empty for none. [`WEBHOOK_ENV`] in the
+    /// environment overrides it, which keeps the credential out of the file.
     #[serde(default)]
     pub(crate) ops_webhook_url: String,
 }
+
+/// The environment variable that overrides `ops_webhook_url` when set and
+/// not empty: a CI secret, or the local end-to-end suite's receiver.
+pub(crate) const WEBHOOK_ENV: &str = "TANDEM_OPS_WEBHOOK_URL";
 
 /// A configuration that cannot be used, with the fix.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +109,20 @@ impl Config {
             path: path.clone(),
             reason: e.to_string(),
         })?;
-        Self::parse(&text, env).map_err(|reason| ConfigError::Invalid { path, reason })
+        Self::parse(&text, env)
+            .and_then(|config| config.with_webhook(std::env::var(WEBHOOK_ENV).ok()))
+            .map_err(|reason| ConfigError::Invalid { path, reason })
+    }
+
+    /// The configuration with `ops_webhook_url` set to `url` when it is
+    /// given and not empty (the value of [`WEBHOOK_ENV`]), checked.
+    pub(crate) fn with_webhook(mut self, url: Option<String>) -> Result<Self, String> {
+        if let Some(url) = url.filter(|u| !u.is_empty()) {
+            self.ops_webhook_url = url;
+            check_ops_subscriptions(&self.ops_email, &self.ops_webhook_url)
+                .map_err(|e| e.replace("ops_webhook_url", WEBHOOK_ENV))?;
+        }
+        Ok(self)
     }
 
     /// Parses and checks a configuration's text for `env`.
@@ -399,5 +418,22 @@ mod tests {
                 "the webhook URL is a credential and is not repeated: {e}"
             );
         }
+    }
+
+    #[test]
+    fn the_environment_s_webhook_overrides_the_file_and_is_checked() {
+        let c = Config::parse(&local_text(), "local").unwrap();
+        assert_eq!(c.ops_webhook_url, "");
+        let same = c.clone().with_webhook(Some(String::new())).unwrap();
+        assert_eq!(same, c, "an empty variable changes nothing");
+        let set = c
+            .clone()
+            .with_webhook(Some("https://127.0.0.1:18443/hooks/x".into()))
+            .unwrap();
+        assert_eq!(set.ops_webhook_url, "https://127.0.0.1:18443/hooks/x");
+        let e = c
+            .with_webhook(Some("http://hooks.example.com/secret".into()))
+            .unwrap_err();
+        assert!(e.contains(WEBHOOK_ENV) && !e.contains("secret"), "{e}");
     }
 }

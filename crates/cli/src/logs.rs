@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// The functions tandem deploys in each region, by their short names.
-pub(crate) const FUNCTIONS: &[&str] = &["topology", "deploy-hook", "rollback", "failover"];
+pub(crate) const FUNCTIONS: &[&str] = &["topology", "deploy-hook", "rollback", "failover", "notify"];
 
 /// A function's log group: `/aws/lambda/tandem-<env>-<function>`, the
 /// `LogGroupName` the templates give it.

@@ -154,7 +154,7 @@ enum Command {
         /// How far back: 90s, 15m, 24h, 7d.
         #[arg(long, default_value = "24h")]
         since: String,
-        /// Only this kind: release, rollback, failover or hook.
+        /// Only this kind: release, rollback, failover, hook or notify.
         #[arg(long)]
         kind: Option<String>,
         /// text for a person; json for scripts (tandem.audit/1, see the README).

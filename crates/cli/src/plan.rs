@@ -119,6 +119,7 @@ pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] = &[
     ("DeployHookCodeKey", "deploy-hook"),
     ("RollbackCodeKey", "rollback"),
     ("FailoverCodeKey", "failover"),
+    ("NotifyCodeKey", "notify"),
 ];
 
 /// Each region's public `/health` as its own and the other region's
@@ -180,7 +181,6 @@ pub(crate) fn deploy_order(
                 code_keys.get("topology").cloned().unwrap_or_default(),
             ),
             ("OpsEmail".into(), config.ops_email.clone()),
-            ("OpsWebhookUrl".into(), config.ops_webhook_url.clone()),
         ]),
     };
     let region_stack = |region: &str, role: &str, peer: &str| {
@@ -194,6 +194,9 @@ pub(crate) fn deploy_order(
             ("VpcCidr".into(), settings.vpc_cidr.clone()),
             ("CertificateArn".into(), settings.certificate_arn.clone()),
             ("HealthUrl".into(), health_url(config, region, None)),
+            // The region's notify function forwards its ops topic to the
+            // webhook, whose URL the stack keeps in a secret (NoEcho).
+            ("OpsWebhookUrl".into(), config.ops_webhook_url.clone()),
             (
                 "PeerHealthUrl".into(),
                 health_urls.get(peer).cloned().unwrap_or_default(),
@@ -307,7 +310,13 @@ mod tests {
         let plan = deploy_order(&with_ops, &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
         for bootstrap in &plan[0..2] {
             assert_eq!(bootstrap.parameters["OpsEmail"], "ops@example.com");
-            assert_eq!(bootstrap.parameters["OpsWebhookUrl"], "https://hooks.example.com/x");
+            assert!(
+                !bootstrap.parameters.contains_key("OpsWebhookUrl"),
+                "no HTTPS subscription: the region's notify function posts to the webhook"
+            );
+        }
+        for region_stack in &plan[2..4] {
+            assert_eq!(region_stack.parameters["OpsWebhookUrl"], "https://hooks.example.com/x");
         }
     }
 

@@ -8,7 +8,8 @@
 //! - [`fence`]: the rules that keep two regions from both taking writes, and the traffic fence's metric.
 //! - [`state`]: the state table (roles, releases, the audit trail), its only reader and writer.
 //! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
-//! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes.
+//! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes;
+//!   [`webhook`]: a JSON post to a chat webhook over HTTPS.
 //! - [`payload`]: the event as the runtime hands it over, read even when it is broken.
 
 #![warn(missing_docs)]
@@ -27,6 +28,7 @@ pub mod state;
 pub mod telemetry;
 pub mod template;
 pub mod text;
+pub mod webhook;
 
 #[cfg(test)]
 mod test_support;

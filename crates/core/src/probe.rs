@@ -103,8 +103,11 @@ impl HttpProber {
     }
 }
 
-/// The system's TLS roots (those that cannot be read are skipped, with a warning).
-fn system_roots() -> rustls::RootCertStore {
+/// The system's TLS roots (those that cannot be read are skipped, with a
+/// warning). `SSL_CERT_FILE` or `SSL_CERT_DIR`, when set, replace the system's
+/// store (rustls-native-certs reads them): only the local AWS's end-to-end
+/// suites set one, to trust their own receiver.
+pub(crate) fn system_roots() -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     if !native.errors.is_empty() {
@@ -164,7 +167,7 @@ mod any_certificate {
 }
 
 /// The TCP connector under both clients: connecting gives up after `timeout`.
-fn tcp(timeout: Duration) -> HttpConnector {
+pub(crate) fn tcp(timeout: Duration) -> HttpConnector {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(timeout));
     http.enforce_http(false);
@@ -199,7 +202,7 @@ fn uri_is_https(uri: &http::Uri) -> bool {
 }
 
 /// The innermost cause of a client error, one line.
-fn connection_error(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn connection_error(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause: &(dyn std::error::Error + 'static) = error;
     while let Some(inner) = cause.source() {
         cause = inner;

@@ -175,22 +175,25 @@ pub enum AuditKind {
     Rollback,
     /// A regional failover or failback.
     Failover,
+    /// An ops-topic message forwarded to the chat webhook.
+    Notify,
 }
 
 impl AuditKind {
-    /// As stored: `release`, `hook`, `rollback`, `failover`.
+    /// As stored: `release`, `hook`, `rollback`, `failover`, `notify`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Release => "release",
             Self::Hook => "hook",
             Self::Rollback => "rollback",
             Self::Failover => "failover",
+            Self::Notify => "notify",
         }
     }
 
     /// The kind stored as `text`.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Release, Self::Hook, Self::Rollback, Self::Failover]
+        [Self::Release, Self::Hook, Self::Rollback, Self::Failover, Self::Notify]
             .into_iter()
             .find(|k| k.as_str() == text)
     }

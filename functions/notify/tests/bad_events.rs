@@ -1,0 +1,74 @@
+//! Every malformed event in `tests/bad-events/notify/`, read as the Lambda
+//! runtime reads it and handed to `Notify::handle_payload`, the entry point
+//! `main` calls: no panic, no AWS call and no post (every client is a mock
+//! that expects none), and an error that names the problem in one sentence.
+//! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
+//! and mutated samples (`PROPTEST_CASES`, 256 by default).
+
+use notify::settings::Settings;
+use notify::shell::Notify;
+use proptest::test_runner::TestCaseError;
+use std::future::Future;
+use std::pin::Pin;
+use tandem_core::payload::Payload;
+use tandem_core::state::StateTable;
+use tandem_core::webhook::Poster;
+use tandem_testing::arbitrary;
+use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::mock_client;
+
+/// A poster that no bad event may reach.
+struct NoPost;
+
+impl Poster for NoPost {
+    fn post_json<'a>(
+        &'a self,
+        _: &'a str,
+        _: String,
+    ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>> {
+        panic!("a bad event reached the webhook")
+    }
+}
+
+/// The function `main` builds, with clients that expect no call at all.
+fn notify() -> Notify {
+    let none: [&aws_smithy_mocks::Rule; 0] = [];
+    Notify::new(
+        mock_client!(aws_sdk_secretsmanager, none),
+        StateTable::new(mock_client!(aws_sdk_dynamodb, none), "tandem-local-state"),
+        Box::new(NoPost),
+        Settings {
+            region: "us-east-1".into(),
+            secret_id: "tandem-local/ops-webhook".into(),
+            timeout_secs: 10,
+            state_table: "tandem-local-state".into(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn every_bad_event_is_refused_naming_the_problem() {
+    let events = corpus("notify");
+    let mut failures = Failures::default();
+    for event in &events {
+        let payload = Payload::from_slice(&event.bytes);
+        let result = without_panic(&event.name, notify().handle_payload(&payload)).await;
+        let name = &event.name;
+        failures.check(name, || match &event.expect {
+            Expect::Error(want) => {
+                let error = result.expect_err(name);
+                assert_readable(name, &error.to_string(), want);
+                assert_readable(name, &format!("{error:?}"), want);
+            }
+            Expect::Failed(_) => panic!("{name}: notify answers no one, so expect `error:`"),
+        });
+    }
+    failures.assert_none(events.len());
+}
+
+/// Parses `bytes` as `main` does: never a panic, and an error is one line.
+fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
+    arbitrary::parses_or_says_why_in_one_line(bytes, |value| notify::message::messages(value).map(drop))
+}
+
+tandem_testing::parser_properties!(check_parse, &["notify-"]);
