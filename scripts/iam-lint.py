@@ -539,6 +539,8 @@ class Reference:
 
     def actions(self, action):
         """The reference's (service, name) pairs an Action entry names: one, or those a wildcard matches."""
+        if action == "*":
+            return [("*", "*")]
         service, _, name = action.partition(":")
         spec = self.data.get(service.lower())
         if not isinstance(spec, dict):
@@ -719,7 +721,8 @@ def check_transforms(templates, resolvers):
             for _, kind, document in documents(resolver, logical_id, resource):
                 for s in statements(document):
                     if kind == "identity" and s.get("Effect") == "Allow" and any(
-                            overlap(a, "cloudformation:CreateChangeSet", False) for a in as_list(s.get("Action"))):
+                            overlap(a.lower(), "cloudformation:createchangeset", False)
+                            for a in as_list(s.get("Action"))):
                         granted += as_list(s.get("Resource"))
     for file, name in names:
         short = name[len("AWS::"):] if name.startswith("AWS::") else name
