@@ -9,6 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// `tandem release` sets it; a deploy keeps whatever it is.
 pub(crate) const IMAGE_TAG: &str = "ImageTag";
 
+/// The region stack's parameter that says whether its ECS service exists:
+/// `false` only in the change set that creates the stack, so that the
+/// service starts with zero tasks and no update ever sends a task count
+/// (which would reset what auto scaling set).
+pub(crate) const SERVICE_EXISTS: &str = "ServiceExists";
+
 /// The three templates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Template {
@@ -63,7 +69,8 @@ pub(crate) enum ParamValue {
 /// parameter names the stack has now, `None` when it is being created. A
 /// kept parameter is sent as [`ParamValue::Previous`] when the stack has
 /// it, and left out otherwise (the template's default applies); every
-/// other parameter gets the plan's value.
+/// other parameter gets the plan's value. The region stack also gets
+/// [`SERVICE_EXISTS`]: `false` when it is being created, `true` otherwise.
 pub(crate) fn change_set_parameters(
     spec: &StackSpec,
     existing: Option<&BTreeSet<String>>,
@@ -78,7 +85,13 @@ pub(crate) fn change_set_parameters(
         .iter()
         .filter(|k| existing.is_some_and(|names| names.contains(**k)))
         .map(|k| ((*k).to_owned(), ParamValue::Previous));
-    values.chain(previous).collect()
+    let service = (spec.template == Template::Region).then(|| {
+        (
+            SERVICE_EXISTS.to_owned(),
+            ParamValue::Set(existing.is_some().to_string()),
+        )
+    });
+    values.chain(previous).chain(service).collect()
 }
 
 /// The parameters of a release's change set: every parameter the stack has
@@ -609,7 +622,40 @@ mod tests {
         let image: Vec<&ParamValue> = params.iter().filter(|(k, _)| k == IMAGE_TAG).map(|(_, v)| v).collect();
         assert_eq!(image, [&ParamValue::Previous], "exactly one ImageTag, never a value");
         assert!(params.contains(&("Role".into(), ParamValue::Set("primary".into()))));
-        assert_eq!(params.len(), spec.parameters.len(), "every other parameter is sent");
+        assert_eq!(
+            params.len(),
+            spec.parameters.len() + 1,
+            "every other parameter is sent, and ServiceExists"
+        );
+    }
+
+    #[test]
+    fn only_the_change_set_that_creates_the_region_stack_says_the_service_is_new() {
+        let plan = deploy_order(&config(), &roles("us-east-1", "us-east-2"), &keys(), &BTreeMap::new());
+        let exists = |spec: &StackSpec, existing: Option<&BTreeSet<String>>| -> Vec<ParamValue> {
+            change_set_parameters(spec, existing)
+                .into_iter()
+                .filter(|(k, _)| k == SERVICE_EXISTS)
+                .map(|(_, v)| v)
+                .collect()
+        };
+        let region = &plan[2];
+        assert_eq!(region.template, Template::Region);
+        assert_eq!(
+            exists(region, None),
+            [ParamValue::Set("false".into())],
+            "create: zero tasks"
+        );
+        for older in [names(&["Env"]), names(&["Env", SERVICE_EXISTS])] {
+            assert_eq!(
+                exists(region, Some(&older)),
+                [ParamValue::Set("true".into())],
+                "update: no task count is sent, whatever the stack had"
+            );
+        }
+        for spec in [&plan[0], &plan[4]] {
+            assert!(exists(spec, None).is_empty(), "{}: not a region stack", spec.name);
+        }
     }
 
     #[test]
