@@ -75,11 +75,12 @@ fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
             ("Role", "primary"),
             ("DbOrigin", "writer"),
             ("ImageTag", image),
+            ("ServiceExists", "false"),
         ]);
         assert_eq!(
             t.properties("Service")["DesiredCount"],
             json!(0),
-            "a constant: no update resets it"
+            "created with zero tasks: there is no image to run yet"
         );
         let min = &t.properties("ScalableTarget")["MinCapacity"];
         if image.is_empty() {
@@ -106,6 +107,31 @@ fn the_first_deploy_starts_no_task_and_scaling_waits_for_an_image() {
         json!(""),
         "no image before the first release"
     );
+}
+
+/// CloudFormation sends a template's DesiredCount in the UpdateService of
+/// any change to the service, and ECS takes it for a CODE_DEPLOY service:
+/// on every update the template leaves it out, so an edit of the service
+/// keeps the count auto scaling set. The default is an update's, so a stack
+/// updated by hand, without the parameter, is safe too.
+#[test]
+fn no_update_of_the_service_sends_a_task_count() {
+    assert_eq!(region().parameter("ServiceExists")["Default"], json!("true"));
+    for env in ["dev", "prod", "local"] {
+        for (role, origin) in [("primary", "writer"), ("standby", "replica")] {
+            for exists in [None, Some("true")] {
+                let mut params = vec![("Env", env), ("Role", role), ("DbOrigin", origin), ("ImageTag", "v2")];
+                params.extend(exists.map(|e| ("ServiceExists", e)));
+                let service = on(&params).properties("Service").clone();
+                assert!(
+                    service.get("DesiredCount").is_none(),
+                    "{env}/{role} (ServiceExists {exists:?}): an update would send DesiredCount {}",
+                    service["DesiredCount"]
+                );
+                assert_eq!(service["DeploymentController"], json!({"Type": "CODE_DEPLOY"}));
+            }
+        }
+    }
 }
 
 #[test]
@@ -429,4 +455,48 @@ fn the_stack_reports_what_is_released() {
         t.output("ReleasedTaskDefinitionArn")["Value"],
         json!({"Fn::GetAtt": ["Release", "TaskDefinitionArn"]})
     );
+}
+
+/// A first release onto a service with no tasks names CodeDeploy's
+/// all-at-once configuration (later ones keep the group's canary), and
+/// CreateDeployment reads the configuration it names as its caller: every
+/// role that may create a deployment may read both.
+#[test]
+fn whoever_creates_a_deployment_may_read_the_canary_and_the_all_at_once_configuration() {
+    let configs = [
+        "CodeDeployDefault.ECSCanary10Percent5Minutes",
+        "CodeDeployDefault.ECSAllAtOnce",
+    ];
+    let mut creators = 0;
+    for file in ["region.yaml", "bootstrap.yaml"] {
+        let t = Template::load(file);
+        for (role, _) in t.resources_of("AWS::IAM::Role") {
+            let stmts = statements(&t, role);
+            if !stmts
+                .iter()
+                .any(|s| actions(s).iter().any(|a| a == "codedeploy:CreateDeployment"))
+            {
+                continue;
+            }
+            creators += 1;
+            let readable: Vec<String> = stmts
+                .iter()
+                .filter(|s| actions(s).iter().any(|a| a == "codedeploy:GetDeploymentConfig"))
+                .flat_map(|s| match &s["Resource"] {
+                    Value::Array(list) => list.clone(),
+                    one => vec![one.clone()],
+                })
+                .map(|r| r.to_string())
+                .collect();
+            for config in configs {
+                assert!(
+                    readable
+                        .iter()
+                        .any(|r| r.contains(&format!(":deploymentconfig:{config}"))),
+                    "{file}/{role} creates deployments but may not read {config}: {readable:?}"
+                );
+            }
+        }
+    }
+    assert!(creators >= 1, "no role creates deployments");
 }

@@ -1,7 +1,7 @@
 //! The resource's ECS and CodeDeploy calls. Each returns one readable
 //! sentence on failure, naming the call, what it was about and the fix.
 
-use super::plan::{DeploymentView, Observed, Status};
+use super::plan::{DeploymentView, Observed, Status, TrafficShift};
 use super::props::Props;
 use super::spec::{SPEC_TAG, TaskSpec};
 use aws_sdk_codedeploy::types::{AppSpecContent, RevisionLocation, RevisionLocationType};
@@ -137,12 +137,14 @@ pub(super) async fn scale(ecs: &aws_sdk_ecs::Client, props: &Props, count: i32) 
         })
 }
 
-/// Starts a deployment of `appspec`; returns its id.
+/// Starts a deployment of `appspec`, moving traffic as `shift` says;
+/// returns its id.
 pub(super) async fn create_deployment(
     codedeploy: &aws_sdk_codedeploy::Client,
     props: &Props,
     appspec: &str,
     description: &str,
+    shift: TrafficShift,
 ) -> Result<String, String> {
     let revision = RevisionLocation::builder()
         .revision_type(RevisionLocationType::AppSpecContent)
@@ -158,6 +160,7 @@ pub(super) async fn create_deployment(
         .deployment_group_name(&props.deployment_group_name)
         .revision(revision)
         .description(description)
+        .set_deployment_config_name(shift.deployment_config_name().map(str::to_owned))
         .send()
         .await
         .map_err(|e| {

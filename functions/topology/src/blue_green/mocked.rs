@@ -101,9 +101,17 @@ fn register() -> Rule {
         })
 }
 
+/// A later release: the group's canary.
 fn create_deployment() -> Rule {
+    create_deployment_with(None)
+}
+
+/// `CreateDeployment`, naming deployment configuration `config` (`None`:
+/// the group's own).
+fn create_deployment_with(config: Option<&'static str>) -> Rule {
     mock!(aws_sdk_codedeploy::Client::create_deployment)
-        .match_requests(|i| {
+        .match_requests(move |i| {
+            assert_eq!(i.deployment_config_name(), config, "the deployment configuration");
             assert_eq!(i.application_name(), Some("tandem-dev"));
             assert_eq!(i.deployment_group_name(), Some("tandem-dev-app"));
             let content = i.revision().unwrap().app_spec_content().unwrap();
@@ -266,7 +274,8 @@ async fn the_first_release_scales_a_zero_task_service_before_deploying() {
         .match_requests(|i| i.desired_count() == Some(2) && i.service() == Some("tandem-dev-app"))
         .then_output(|| UpdateServiceOutput::builder().build());
     let ecs = [&service(LIVE, 0), &live_tagged(None), &register(), &scale];
-    let cd = [&create_deployment(), &deployment(DeploymentStatus::Succeeded, None)];
+    let all_at_once = create_deployment_with(Some("CodeDeployDefault.ECSAllAtOnce"));
+    let cd = [&all_at_once, &deployment(DeploymentStatus::Succeeded, None)];
     let db = [
         &put("#start"),
         &put("in-progress"),
@@ -291,7 +300,8 @@ async fn a_failed_first_release_scales_the_service_back_to_zero() {
     let ecs = [&service(LIVE, 0), &live_tagged(None), &register(), &up, &down];
     let list = mock!(aws_sdk_codedeploy::Client::list_deployment_targets)
         .then_output(|| ListDeploymentTargetsOutput::builder().build());
-    let cd = [&create_deployment(), &deployment(DeploymentStatus::Failed, None), &list];
+    let all_at_once = create_deployment_with(Some("CodeDeployDefault.ECSAllAtOnce"));
+    let cd = [&all_at_once, &deployment(DeploymentStatus::Failed, None), &list];
     let db = [
         &put("#start"),
         &put("in-progress"),

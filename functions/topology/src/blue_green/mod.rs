@@ -49,7 +49,7 @@ pub mod plan;
 pub mod props;
 pub mod spec;
 
-use plan::{POLL_INTERVAL, Progress, StartPlan};
+use plan::{POLL_INTERVAL, Progress, ReleasePlan, StartPlan};
 pub use props::{Props, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -144,9 +144,7 @@ impl BlueGreenDeployment {
                 tracing::info!(%task_definition, image = %props.image_tag, "these settings are live already: no release");
                 Ok(done(&props, &task_definition, ""))
             }
-            StartPlan::Release { previous, scale_to } => {
-                self.release(request, &props, &spec, &wanted, previous, scale_to).await
-            }
+            StartPlan::Release(plan) => self.release(request, &props, &spec, &wanted, plan).await,
         }
     }
 
@@ -156,9 +154,13 @@ impl BlueGreenDeployment {
         props: &Props,
         spec: &TaskSpec,
         fingerprint: &str,
-        previous: Option<String>,
-        scale_to: Option<i32>,
+        plan: ReleasePlan,
     ) -> Result<Outcome, HandlerError> {
+        let ReleasePlan {
+            previous,
+            scale_to,
+            shift,
+        } = plan;
         let table = self.table(props);
         // One delivery of a request releases; a later one follows it.
         if !duplicate::claim(&table, &request.request_id, props, &self.region).await? {
@@ -203,7 +205,8 @@ impl BlueGreenDeployment {
             "tandem release {} of {} (request {})",
             props.image_tag, props.family, request.request_id
         );
-        let deployment_id = match calls::create_deployment(&self.codedeploy, props, &appspec, &description).await {
+        let deployment_id = match calls::create_deployment(&self.codedeploy, props, &appspec, &description, shift).await
+        {
             Ok(id) => id,
             Err(why) => {
                 let why = self.scale_back(props, scaled_up, why).await;

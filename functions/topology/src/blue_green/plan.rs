@@ -29,14 +29,44 @@ pub enum StartPlan {
         task_definition: String,
     },
     /// Register a revision and deploy it.
-    Release {
-        /// The task definition it replaces, if any.
-        previous: Option<String>,
-        /// Scale the service to this count first: the first release of a
-        /// service created with zero tasks.
-        scale_to: Option<i32>,
-    },
+    Release(ReleasePlan),
 }
+
+/// How to release: what [`StartPlan::Release`] carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleasePlan {
+    /// The task definition it replaces, if any.
+    pub previous: Option<String>,
+    /// Scale the service to this count first: the first release of a
+    /// service created with zero tasks.
+    pub scale_to: Option<i32>,
+    /// How the deployment moves traffic.
+    pub shift: TrafficShift,
+}
+
+/// How a deployment moves traffic from the serving tasks to the new ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrafficShift {
+    /// The deployment group's own configuration (a canary).
+    GroupDefault,
+    /// All at once: nothing serves yet (a service with zero tasks), so a
+    /// canary would send most requests to tasks that do not exist.
+    AllAtOnce,
+}
+
+impl TrafficShift {
+    /// The deployment configuration to name in `CreateDeployment`, if it
+    /// overrides the group's.
+    pub fn deployment_config_name(self) -> Option<&'static str> {
+        match self {
+            Self::GroupDefault => None,
+            Self::AllAtOnce => Some(ALL_AT_ONCE),
+        }
+    }
+}
+
+/// CodeDeploy's predefined all-at-once configuration for ECS.
+pub const ALL_AT_ONCE: &str = "CodeDeployDefault.ECSAllAtOnce";
 
 /// Decides what to do for a request whose task settings have fingerprint
 /// `wanted`, given what is live.
@@ -51,11 +81,18 @@ pub fn start(image_tag: &str, desired_count: i32, wanted: &str, observed: &Obser
             task_definition: live.clone(),
         };
     }
-    let scale_to = (observed.desired_count == 0 && desired_count > 0).then_some(desired_count);
-    StartPlan::Release {
+    let empty = observed.desired_count == 0;
+    let scale_to = (empty && desired_count > 0).then_some(desired_count);
+    let shift = if empty {
+        TrafficShift::AllAtOnce
+    } else {
+        TrafficShift::GroupDefault
+    };
+    StartPlan::Release(ReleasePlan {
         previous: observed.live_task_definition.clone(),
         scale_to,
-    }
+        shift,
+    })
 }
 
 /// A CodeDeploy deployment's status, as `GetDeployment` reports it.

@@ -30,10 +30,15 @@ fn every_start_situation_has_one_plan() {
                                 task_definition: live.unwrap().to_owned(),
                             }
                         } else {
-                            StartPlan::Release {
+                            StartPlan::Release(ReleasePlan {
                                 previous: live.map(str::to_owned),
                                 scale_to: (desired_now == 0 && desired_prop > 0).then_some(desired_prop),
-                            }
+                                shift: if desired_now == 0 {
+                                    TrafficShift::AllAtOnce
+                                } else {
+                                    TrafficShift::GroupDefault
+                                },
+                            })
                         };
                         assert_eq!(
                             plan, expected,
@@ -59,23 +64,26 @@ fn a_stack_rollback_after_codedeploy_rolled_back_is_a_no_op() {
 }
 
 #[test]
-fn the_first_release_scales_a_service_created_with_zero_tasks() {
+fn the_first_release_scales_a_service_created_with_zero_tasks_and_shifts_all_at_once() {
     let plan = start("v1", 2, WANTED, &observed(Some("arn:td:placeholder"), None, 0));
     assert_eq!(
         plan,
-        StartPlan::Release {
+        StartPlan::Release(ReleasePlan {
             previous: Some("arn:td:placeholder".into()),
-            scale_to: Some(2)
-        }
+            scale_to: Some(2),
+            shift: TrafficShift::AllAtOnce,
+        }),
+        "nothing serves yet: all at once, not a canary onto no tasks"
     );
     let later = start("v2", 2, WANTED, &observed(Some("arn:td:7"), Some("fp-v1"), 5));
     assert_eq!(
         later,
-        StartPlan::Release {
+        StartPlan::Release(ReleasePlan {
             previous: Some("arn:td:7".into()),
-            scale_to: None
-        },
-        "auto scaling owns the count after the first release"
+            scale_to: None,
+            shift: TrafficShift::GroupDefault,
+        }),
+        "auto scaling owns the count after the first release, and later releases keep the canary"
     );
 }
 
@@ -168,4 +176,13 @@ fn the_failing_hook_is_the_first_failed_one() {
     .hooks;
     assert_eq!(failed_hook(&hooks).as_deref(), Some("the B hook failed"));
     assert_eq!(failed_hook(&[]), None);
+}
+
+#[test]
+fn only_an_all_at_once_shift_overrides_the_groups_configuration() {
+    assert_eq!(
+        TrafficShift::AllAtOnce.deployment_config_name(),
+        Some("CodeDeployDefault.ECSAllAtOnce")
+    );
+    assert_eq!(TrafficShift::GroupDefault.deployment_config_name(), None);
 }
