@@ -469,8 +469,9 @@ fn standby_replica_reads_its_source_from_cross_region_outputs() {
 #[test]
 fn db_credentials_are_a_generated_secret() {
     let t = region();
-    // The credentials, and the endpoint override (below).
-    t.resource_count_is("AWS::SecretsManager::Secret", 2);
+    // The credentials, the endpoint override (below), and the chat
+    // webhook's URL (tests/notify.rs).
+    t.resource_count_is("AWS::SecretsManager::Secret", 3);
     t.has_resource_properties(
         "AWS::SecretsManager::Secret",
         &json!({"Name": {"Fn::Sub": "tandem-${Env}/db"}, "KmsKeyId": import("key-arn"),
