@@ -306,7 +306,7 @@ fn only_the_alb_accepts_the_internet_and_only_on_443_and_80() {
     );
     t.has_resource_properties(
         "AWS::EC2::SecurityGroup",
-        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}]}),
+        &json!({"SecurityGroupIngress": [{"FromPort": 3306, "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"}}, {}]}),
     );
 }
 
@@ -316,19 +316,24 @@ fn the_database_admits_mysql_from_this_regions_service_only() {
     // replica): no database port is open across the peering, by address or
     // otherwise (a security group cannot be named across an inter-region
     // peering, so anything from there would be a CIDR).
+    // (The writer's region also admits its rotation function, by its group:
+    // tests/rotation.rs.)
     let t = region();
-    let ingress = t.properties("DbSecurityGroup")["SecurityGroupIngress"]
-        .as_array()
-        .expect("inline rules (the local AWS refuses AWS::EC2::SecurityGroupIngress)")
-        .clone();
     t.resource_count_is("AWS::EC2::SecurityGroupIngress", 0);
-    assert_eq!(
-        ingress,
-        [json!({"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
-                "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
-                "Description": "from the service"})],
-        "one rule: this region's service tasks, by their group; nothing by CIDR"
-    );
+    for db_origin in ["writer", "replica"] {
+        let resolved = t.resolved(&[("Env", "prod"), ("Role", "standby"), ("DbOrigin", db_origin)]);
+        let ingress = resolved.properties("DbSecurityGroup")["SecurityGroupIngress"]
+            .as_array()
+            .expect("inline rules (the local AWS refuses AWS::EC2::SecurityGroupIngress)")
+            .clone();
+        assert_eq!(
+            ingress,
+            [json!({"IpProtocol": "tcp", "FromPort": 3306, "ToPort": 3306,
+                    "SourceSecurityGroupId": {"Ref": "ServiceSecurityGroup"},
+                    "Description": "from the service"})],
+            "{db_origin}: one rule, this region's service tasks, by their group; nothing by CIDR"
+        );
+    }
     assert_eq!(t.properties("ServiceSecurityGroup")["VpcId"], json!({"Ref": "Vpc"}));
     assert_eq!(
         t.properties("Service")["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"],
