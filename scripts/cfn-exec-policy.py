@@ -15,13 +15,24 @@ listing, never to deploy.
     scripts/cfn-exec-policy.py --check   fail when the block is out of date (make lint)
 
 Scoping, per service:
-  iam     only roles named tandem-<env>-*, and AWS service-linked roles
+  iam     only roles named tandem-<env>-*, and AWS service-linked roles; the
+          calls that create a role or change what it may do (BOUNDED_IAM) only
+          with the permissions boundary below (iam:PermissionsBoundary), and
+          never AttachRolePolicy, DetachRolePolicy or
+          DeleteRolePermissionsBoundary (DROPPED_IAM)
+  kms     a key's actions only on keys tagged tandem:env=<env>
+          (aws:ResourceTag), a new key only with that tag (aws:RequestTag)
   s3      only buckets named tandem-<env>-*, and their objects
   others  Resource "*", only in the environment's two regions (and us-east-1,
           where IAM, Route 53 and WAF's global calls land): aws:RequestedRegion
 and per action (ACTION_SCOPES), in a statement of its own with the same
 region condition: ecs:RegisterTaskDefinition only for the stacks' one
 task-definition family, tandem-<env>-app, in the environment's two regions.
+
+It also writes RoleBoundary, the managed policy tandem-<env>-boundary that
+every role of the stacks carries as its permissions boundary: the union of
+the actions that those roles' inline policies grant, per service, iam on
+tandem-<env>-* roles and the rest on "*" in the environment's regions.
 """
 import json
 import pathlib
@@ -69,6 +80,16 @@ def schema_dir():
     import cfnlint  # from .venv: the schemas ship with the pinned cfn-lint
 
     return pathlib.Path(cfnlint.__file__).parent / "data/schemas"
+
+
+def load(template):
+    """A template as cfn-lint reads it (the short-form tags as Fn:: maps)."""
+    from cfnlint.decode import decode
+
+    parsed, problems = decode(str(ROOT / template))
+    if problems or parsed is None:
+        sys.exit(f"cfn-exec-policy: {template} does not parse: {problems}")
+    return parsed
 
 
 def resource_types():
@@ -145,20 +166,108 @@ ACTION_SCOPES = {
 }
 
 
+# IAM: the calls that create a role or change what it may do (its policies,
+# its trust policy, its boundary) are allowed only when the role's boundary
+# is RoleBoundary. Each takes the iam:PermissionsBoundary condition key (the
+# Service Authorization Reference, IAM: CreateRole and PutRolePermissionsBoundary
+# for the boundary requested, the others for the role's own). Only on the
+# stacks' roles: service-linked roles take no boundary.
+BOUNDED_IAM = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+}
+# Never: a managed policy attached to a role is not bounded by what the
+# templates say (AdministratorAccess), and a removed boundary frees the role.
+# No template attaches one (main() stops if one does).
+DROPPED_IAM = {"iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:DeleteRolePermissionsBoundary"}
+BOUNDARY_ARN = "!Ref RoleBoundary"
+
+# KMS: a key's actions (those whose resource type is `key`) only on keys
+# tagged tandem:env=<env>, the key resource type's aws:ResourceTag; CreateKey
+# only with that tag (aws:RequestTag). Tagging at creation is authorised
+# against a key that has no tags yet ("the permission must cover all KMS keys
+# in the account and Region", KMS Developer Guide, "Controlling access to
+# tags"), so TagResource is also allowed on a key without a tandem:env tag,
+# and then only to set tandem:env=<env>. An alias action is authorised
+# against the alias too: the environment's alias, by name.
+KMS_TAG = "tandem:env"
+KMS_CREATE = "kms:CreateKey"
+KMS_TAG_ACTION = "kms:TagResource"
+KMS_ALIASES = [
+    "arn:${AWS::Partition}:kms:${PrimaryRegion}:${AWS::AccountId}:alias/tandem-${Env}",
+    "arn:${AWS::Partition}:kms:${StandbyRegion}:${AWS::AccountId}:alias/tandem-${Env}",
+]
+
+REGIONS = "aws:RequestedRegion: [!Ref PrimaryRegion, !Ref StandbyRegion, us-east-1]"
+
+
+def condition(string_equals, extra=()):
+    """The lines of a Condition: StringEquals (always the region), then others."""
+    lines = ["Condition:", "  StringEquals:", f"    {REGIONS}"]
+    lines += [f"    {c}" for c in string_equals]
+    return lines + [f"  {c}" for c in extra]
+
+
+def kms_statements(acts):
+    resource_types = json.loads((schema_dir().parent / "AdditionalSpecs/Policies.json").read_text())["kms"]["Actions"]
+    takes = lambda a: resource_types[a.split(":")[1].lower()].get("Resources", [])
+    on_keys = [a for a in acts if "key" in takes(a)]
+    aliases = [a for a in acts if "alias" in takes(a)]
+    keyless = [a for a in acts if a not in on_keys and a != KMS_CREATE]
+    out = []
+    if keyless:
+        out.append(("Kms", keyless, ['- "*"'], condition([])))
+    if KMS_CREATE in acts:
+        out.append(("KmsCreateTaggedKeys", [KMS_CREATE], ['- "*"'], condition([f"aws:RequestTag/{KMS_TAG}: !Ref Env"])))
+    if on_keys:
+        out.append((
+            "KmsTheEnvironmentsKeys",
+            on_keys,
+            ['- "*"'],
+            condition(
+                [f"aws:ResourceTag/{KMS_TAG}: !Ref Env"],
+                ["StringEqualsIfExists:", f"  aws:RequestTag/{KMS_TAG}: !Ref Env"],
+            ),
+        ))
+    if KMS_TAG_ACTION in acts:
+        out.append((
+            "KmsTagNewKeys",
+            [KMS_TAG_ACTION],
+            ['- "*"'],
+            condition([f"aws:RequestTag/{KMS_TAG}: !Ref Env"], ['"Null":', f'  aws:ResourceTag/{KMS_TAG}: "true"']),
+        ))
+    if aliases:
+        out.append(("KmsTheEnvironmentsAliases", aliases, [f"- !Sub {r}" for r in KMS_ALIASES], []))
+    return out
+
+
 def statements(actions):
     """(sid, actions, resource lines, condition lines) per service."""
     by_service = {}
     for a in actions:
         by_service.setdefault(a.split(":")[0], []).append(a)
-    region = [
-        "Condition:",
-        "  StringEquals:",
-        "    aws:RequestedRegion: [!Ref PrimaryRegion, !Ref StandbyRegion, us-east-1]",
-    ]
+    region = condition([])
     out = []
     for service, acts in sorted(by_service.items()):
         sid = "".join(p.capitalize() for p in re.split(r"[-]", service))
-        if service in SCOPED:
+        if service == "iam":
+            resources, unscoped = SCOPED[service]
+            acts = [a for a in acts if a != unscoped and a not in DROPPED_IAM]
+            out.append((sid, [a for a in acts if a not in BOUNDED_IAM], [f"- !Sub {r}" for r in resources], []))
+            out.append((
+                "IamOnlyWithTheBoundary",
+                [a for a in acts if a in BOUNDED_IAM],
+                [f"- !Sub {resources[0]}"],
+                ["Condition:", "  StringEquals:", f"    iam:PermissionsBoundary: {BOUNDARY_ARN}"],
+            ))
+        elif service == "kms":
+            out += kms_statements(acts)
+        elif service in SCOPED:
             resources, unscoped = SCOPED[service]
             out.append((sid, [a for a in acts if a != unscoped], [f"- !Sub {r}" for r in resources], []))
         else:
@@ -170,10 +279,19 @@ def statements(actions):
     return out
 
 
-def render(actions):
+def statement_lines(sid, acts, resources, condition_lines):
+    lines = [f"          - Sid: {sid}\n", "            Effect: Allow\n", "            Action:\n"]
+    lines += [f"              - {a}\n" for a in acts]
+    lines.append("            Resource:\n")
+    lines += [f"              {r}\n" for r in resources]
+    lines += [f"            {c}\n" for c in condition_lines]
+    return lines
+
+
+def render(actions, boundary):
     groups, current, size = [], [], 0
     for st in statements(actions):
-        sid, acts, resources, condition = st
+        sid, acts, resources, condition_lines = st
         weight = sum(len(a) + 3 for a in acts) + 400
         if current and size + weight > POLICY_LIMIT - 300:
             groups.append(current)
@@ -183,10 +301,9 @@ def render(actions):
     groups.append(current)
     lines = [BEGIN]
     for n, group in enumerate(groups, 1):
-        # The services, by their statements' Sids (a per-action statement's Sid
-        # starts with its service's, which is listed).
-        sids = [sid for sid, *_ in group]
-        services = ", ".join(s for s in sids if not any(s != o and s.startswith(o) for o in sids))
+        # The services whose actions the part holds, named as their Sids start.
+        prefixes = dict.fromkeys(a.split(":")[0] for _, acts, *_ in group for a in acts)
+        services = ", ".join("".join(p.capitalize() for p in prefix.split("-")) for prefix in prefixes)
         lines += [
             f"  CloudFormationPolicy{n}:\n",
             "    Type: AWS::IAM::ManagedPolicy\n",
@@ -197,29 +314,91 @@ def render(actions):
             "        Version: \"2012-10-17\"\n",
             "        Statement:\n",
         ]
-        for sid, acts, resources, condition in group:
-            lines.append(f"          - Sid: {sid}\n")
-            lines.append("            Effect: Allow\n")
-            lines.append("            Action:\n")
-            lines += [f"              - {a}\n" for a in acts]
-            lines.append("            Resource:\n")
-            lines += [f"              {r}\n" for r in resources]
-            lines += [f"            {c}\n" for c in condition]
+        for st in group:
+            lines += statement_lines(*st)
+    lines += [
+        "  # The permissions boundary of every role the stacks make (their\n",
+        "  # PermissionsBoundary names it as arn:...:policy/tandem-<env>-boundary):\n",
+        "  # the union of the actions their own policies grant. It grants nothing\n",
+        "  # itself; CloudFormationRole may create or change a role only with it.\n",
+        "  RoleBoundary:\n",
+        "    Type: AWS::IAM::ManagedPolicy\n",
+        "    Properties:\n",
+        "      ManagedPolicyName: !Sub tandem-${Env}-boundary\n",
+        "      Description: !Sub The most that any role of the tandem ${Env} stacks may do\n",
+        "      PolicyDocument:\n",
+        "        Version: \"2012-10-17\"\n",
+        "        Statement:\n",
+    ]
+    for st in boundary_statements(boundary):
+        lines += statement_lines(*st)
     lines.append(END)
     return "".join(lines), len(groups)
+
+
+def role_actions():
+    """Every action that an Allow statement of a role's inline policies in
+    the stacks' templates grants, and the roles that attach managed policies."""
+    actions, attaching = set(), []
+    for t in TEMPLATES:
+        for logical_id, resource in load(t).get("Resources", {}).items():
+            if resource.get("Type") != "AWS::IAM::Role":
+                continue
+            props = resource.get("Properties", {})
+            if props.get("ManagedPolicyArns"):
+                attaching.append(f"{t}: {logical_id}")
+            for policy in props.get("Policies", []):
+                statements_ = policy["PolicyDocument"]["Statement"]
+                for st in statements_ if isinstance(statements_, list) else [statements_]:
+                    if st.get("Effect") != "Allow":
+                        continue
+                    named = st.get("Action")
+                    named = [named] if isinstance(named, str) else named
+                    if not isinstance(named, list) or not all(isinstance(a, str) for a in named):
+                        sys.exit(f"cfn-exec-policy: {t}: {logical_id} has a statement whose Action is not a list of names")
+                    actions |= set(named)
+    return sorted(actions), attaching
+
+
+def boundary_statements(actions):
+    """The boundary's statements: one per service, in the environment's
+    regions; IAM (iam:PassRole) only on the stacks' roles, KMS only on the
+    keys tagged tandem:env=<env>."""
+    by_service = {}
+    for a in actions:
+        by_service.setdefault(a.split(":")[0], []).append(a)
+    out = []
+    for service, acts in sorted(by_service.items()):
+        sid = "".join(p.capitalize() for p in re.split(r"[-]", service))
+        if service == "iam":
+            out.append((sid, acts, [f"- !Sub {SCOPED['iam'][0][0]}"], []))
+        elif service == "kms":
+            out.append((sid, acts, ['- "*"'], condition([f"aws:ResourceTag/{KMS_TAG}: !Ref Env"])))
+        else:
+            out.append((sid, acts, ['- "*"'], condition([])))
+    return out
 
 
 def main():
     types = resource_types()
     actions, dropped = actions_for(types)
-    block, count = render(actions)
+    boundary, attaching = role_actions()
+    if attaching:
+        sys.exit(
+            "cfn-exec-policy: a role attaches managed policies (" + ", ".join(attaching) + "), which "
+            "CloudFormationRole may not do: grant the actions in the role's inline Policies instead"
+        )
+    block, count = render(actions, boundary)
     text = TARGET.read_text()
     if BEGIN not in text or END not in text:
         sys.exit(f"cfn-exec-policy: the markers are missing from {TARGET.relative_to(ROOT)}")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     new = head + block + tail
-    summary = f"{len(types)} resource types, {len(actions)} actions in {count} managed policies"
+    summary = (
+        f"{len(types)} resource types, {len(actions)} actions in {count} managed policies, "
+        f"{len(boundary)} actions in the roles' boundary"
+    )
     if "--check" in sys.argv:
         if new != text:
             sys.exit(

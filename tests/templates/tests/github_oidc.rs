@@ -247,8 +247,12 @@ fn the_cloudformation_role_is_for_cloudformation_only() {
         json!({"Service": "cloudformation.amazonaws.com"})
     );
     assert_eq!(statements[0]["Action"], "sts:AssumeRole");
-    // It invokes the topology function (the custom resources) and nothing else by hand.
-    let invoke = inline_statements(&t, "CloudFormationRole");
+    // It invokes the topology function (the custom resources) and nothing else
+    // by hand; its inline Denies are boundary.rs's.
+    let invoke: Vec<&Value> = inline_statements(&t, "CloudFormationRole")
+        .into_iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
     assert_eq!(invoke.len(), 1);
     assert_eq!(strings(&invoke[0]["Action"]), ["lambda:InvokeFunction"]);
     for r in list(&invoke[0]["Resource"]) {
@@ -274,19 +278,32 @@ fn the_execution_policies_hold_iam_and_s3_to_the_environment_and_the_rest_to_its
         assert!(actions.iter().all(|a| !a.contains('*')), "named actions only: {s}");
         services.push(service);
         match service {
-            "iam" => assert_eq!(
-                s["Resource"],
-                json!([
+            // The role changes only on tandem-<env>-* (boundary.rs holds their condition).
+            "iam" => {
+                let roles = json!([
                     {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/tandem-${Env}-*"},
                     {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/*"},
-                ])
-            ),
+                ]);
+                assert!(s["Resource"] == roles || s["Resource"] == json!([roles[0]]), "{s}")
+            }
             "s3" => assert_eq!(
                 s["Resource"],
                 json!([
                     {"Fn::Sub": "arn:${AWS::Partition}:s3:::tandem-${Env}-*"},
                     {"Fn::Sub": "arn:${AWS::Partition}:s3:::tandem-${Env}-*/*"},
                 ])
+            ),
+            // The environment's alias by its ARN (boundary.rs); every other KMS
+            // statement is on "*", held to the regions as well as to the key tag.
+            "kms" if s["Resource"] != json!(["*"]) => {
+                for r in list(&s["Resource"]) {
+                    assert!(r.to_string().contains(":alias/tandem-${Env}"), "{s}");
+                }
+            }
+            "kms" => assert_eq!(
+                s["Condition"]["StringEquals"]["aws:RequestedRegion"],
+                json!([{"Ref": "PrimaryRegion"}, {"Ref": "StandbyRegion"}, "us-east-1"]),
+                "{s}"
             ),
             _ => assert_eq!(
                 s["Condition"],
