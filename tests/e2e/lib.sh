@@ -112,7 +112,8 @@ forget_locks() {
 
 # no_secrets_in_logs [--require]: the functions' logs so far hold no
 # custom-resource ResponseURL (a presigned URL: whoever has it can answer for
-# the stack) and no database password of the secrets that exist now. The
+# the stack), no database password and no chat webhook URL of the secrets
+# that exist now. The
 # logs: every function log group in both regions (CloudWatch Logs, where the
 # custom resources' invocations log), and what the local AWS copies into its
 # own log from the invocations it was asked for.
@@ -130,6 +131,9 @@ no_secrets_in_logs() {
   check "no function logged a ResponseURL" eq "$(jq .response_urls <<<"$found")" 0
   for region in $(jq -r '.passwords | keys[]' <<<"$found"); do
     check "no function logged the database password ($region)" eq "$(jq ".passwords[\"$region\"]" <<<"$found")" 0
+  done
+  for region in $(jq -r '.webhooks | keys[]' <<<"$found"); do
+    check "no function logged the chat webhook's URL ($region)" eq "$(jq ".webhooks[\"$region\"]" <<<"$found")" 0
   done
 }
 

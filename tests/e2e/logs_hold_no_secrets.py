@@ -4,9 +4,10 @@ Reads every line the functions wrote: each function log group in both
 regions (CloudWatch Logs, where the custom resources' invocations log) and
 the Lambda output the local AWS copies into its own log. Prints one JSON
 object: how many lines were read, how many hold a custom-resource
-ResponseURL (a presigned URL: whoever has it can answer for the stack), and,
+ResponseURL (a presigned URL: whoever has it can answer for the stack),
 for each region whose database secret exists now, how many hold its
-password. `no_secrets_in_logs` in tests/e2e/lib.sh asserts on it.
+password, and for each region whose chat webhook secret exists now, how
+many hold its URL (the URL is the webhook's credential). `no_secrets_in_logs` in tests/e2e/lib.sh asserts on it.
 
 Run with .venv/bin/python (botocore comes with the pinned awscli).
 """
@@ -52,6 +53,14 @@ def password(session, region):
         return None
 
 
+def webhook(session, region):
+    try:
+        secret = client(session, "secretsmanager", region).get_secret_value(SecretId="tandem-local/ops-webhook")
+        return secret["SecretString"].strip() or None
+    except Exception:  # no webhook configured now: nothing to look for
+        return None
+
+
 def main():
     session = botocore.session.get_session()
     lines = [
@@ -61,12 +70,14 @@ def main():
         if line.startswith('{"timestamp":')
     ]
     passwords = {region: password(session, region) for region in REGIONS}
+    webhooks = {region: webhook(session, region) for region in REGIONS}
     print(
         json.dumps(
             {
                 "lines": len(lines),
                 "response_urls": sum(1 for line in lines if RESPONSE_URL.search(line)),
                 "passwords": {r: sum(1 for line in lines if p in line) for r, p in passwords.items() if p},
+                "webhooks": {r: sum(1 for line in lines if u in line) for r, u in webhooks.items() if u},
             }
         )
     )

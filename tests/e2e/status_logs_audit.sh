@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end on the local AWS: the operator's view. It runs after the
-# deploy-hook, failover (drill), release and rollback suites (the suites run
+# deploy-hook, failover (drill), notify, release and rollback suites (the suites run
 # in name order), so the state tables and log groups hold what those runs
 # recorded; it adds an alarm in each region of its own. Then:
 #   - `tandem logs` shows lines from both regions, in time order; --json gives
@@ -118,8 +118,8 @@ check "audit --output json has its documented shape" eq "$(jq -c '[.schema, (key
   '["tandem.audit/1",["entries","env","kind","schema","since","unreadable"],["action","at","decision","key","kind","outcome","reason","region","time"]]'
 check "the entries are in time order" eq "$(jq '[.entries[].at] | . == sort' "$OUT/audit.json")" true
 check "both regions' trails are in it" eq "$(jq -c '[.entries[].region] | unique' "$OUT/audit.json")" '["us-east-1","us-east-2"]'
-check "the release, hook, rollback and drill (failover) runs are in it" eq \
-  "$(jq -c '[.entries[].kind] | unique' "$OUT/audit.json")" '["failover","hook","release","rollback"]'
+check "the release, hook, rollback, notify and drill (failover) runs are in it" eq \
+  "$(jq -c '[.entries[].kind] | unique' "$OUT/audit.json")" '["failover","hook","notify","release","rollback"]'
 check "the drill's promotion decision, with its reason and outcome" contains "$(cat "$OUT/audit.txt")" "us-east-2  failover  Promote"
 check "each entry says why, what was done and how it went" eq \
   "$(grep -cE '^    (why|did|outcome) ' "$OUT/audit.txt")" "$(($(jq '.entries | length' "$OUT/audit.json") * 3))"
