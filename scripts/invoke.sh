@@ -28,6 +28,9 @@ scripts/sample-stacks.sh >/dev/null
 FUNCTION_ENV="TANDEM_ENV=local,TANDEM_OPS_TOPIC_ARN=arn:aws:sns:$AWS_REGION:000000000000:tandem-local-ops,DRY_RUN=true"
 FUNCTION_ENV+=",TANDEM_PEER_REGION=us-east-2,TANDEM_CONFIGURED_PRIMARY=us-east-1,TANDEM_DB_INSTANCE=tandem-local-db"
 FUNCTION_ENV+=",TANDEM_OWN_HEALTH_URL=http://127.0.0.1:18081/health,TANDEM_PEER_HEALTH_URL=http://127.0.0.1:18082/health"
+# One short probe round (AWS: 10 s probes over a 50 s round): a sample
+# decides in seconds, on the same rules.
+FUNCTION_ENV+=",TANDEM_PROBE_INTERVAL_SECS=1,TANDEM_PROBE_TIMEOUT_SECS=1,TANDEM_ROUND_SECS=3"
 
 watch_up() { [[ -f $WATCH_PID ]] && kill -0 "$(cat "$WATCH_PID")" 2>/dev/null; }
 if ! watch_up; then

@@ -43,7 +43,14 @@ started_db=no
 stop_db() {
   if [[ $started_db == yes ]]; then started_db=no; scripts/mariadb.sh down; fi
 }
-trap stop_db EXIT
+# A background build of cargo-deny (scripts/setup.sh) that a failure left running.
+stop_deny_build() {
+  if [[ -f .tools/cargo-deny.pid ]]; then
+    kill -TERM -- "-$(cat .tools/cargo-deny.pid)" 2>/dev/null || true
+    rm -f .tools/cargo-deny.pid
+  fi
+}
+trap 'stop_db; stop_deny_build' EXIT
 
 step "unit and integration tests (no AWS)"
 if ! scripts/mariadb.sh status >/dev/null 2>&1; then
@@ -69,14 +76,34 @@ fi
 cleanup() {
   if [[ $started_aws == yes ]]; then scripts/local-aws.sh down; else scripts/local-aws.sh stop-watch >/dev/null; fi
   stop_db
+  stop_deny_build
 }
 trap cleanup EXIT
 
 failed=0
 for suite in tests/e2e/*.sh; do
   [[ $suite == */lib.sh ]] && continue
+  began=$SECONDS
   "$suite" || failed=1
+  echo "make test: $suite took $((SECONDS - began))s"
 done
+
+if [[ ${TANDEM_DEFER_CARGO_DENY:-} == 1 ]]; then
+  step "cargo-deny (built in the background while the tests ran)"
+  if [[ -f .tools/cargo-deny.pid ]]; then
+    until [[ -f .tools/cargo-deny.rc ]]; do
+      kill -0 "$(cat .tools/cargo-deny.pid)" 2>/dev/null || break
+      sleep 2
+    done
+    rm -f .tools/cargo-deny.pid
+    [[ $(cat .tools/cargo-deny.rc 2>/dev/null) == 0 ]] || {
+      cat .tools/cargo-deny.log
+      echo "make test: building cargo-deny failed (above); run make setup"
+      exit 1
+    }
+  fi
+  cargo-deny --log-level error --locked check --hide-inclusion-graph bans licenses sources
+fi
 
 step "done"
 [[ $failed -eq 0 ]] || { echo "make test: end-to-end failures above"; exit 1; }
