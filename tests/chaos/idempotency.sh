@@ -64,6 +64,9 @@ invoke() {
 echo "e2e chaos: every sample delivered twice"
 taps
 for sample in events/*.json; do
+  # notify exists only with a webhook; tests/e2e/notify.sh delivers a
+  # message twice to it against its receiver (one post).
+  [[ $(basename "$sample") == notify-* ]] && continue
   read -r fn region < <(function_for "$sample")
   name=$(basename "$sample" .json)
   forget_fired
