@@ -21,7 +21,7 @@ ARCH  ?= arm64
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
 
-.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status logs audit roles bench chaos build package test lint fmt invoke clean
+.PHONY: help setup local-up local-down deploy diff release failover failback drill destroy status logs audit roles bench chaos build package check test lint fmt invoke clean
 
 help: ## List the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -87,11 +87,14 @@ package: setup ## Release zips for AWS (ARCH=arm64|x86-64) in target/lambda/<fn>
 invoke: setup ## Run FN locally on EVENT against the local AWS: make invoke FN=topology EVENT=events/x.json
 	@scripts/invoke.sh "$(FN)" "$(EVENT)"
 
-bench: setup ## tandem's figures beside the Python peer's, against their goals; writes bench/RESULTS.md (BENCH_RUNS=20)
+bench: setup ## tandem's figures beside the Python peer's, against their goals; writes bench/RESULTS.md (BENCH_RUNS=20; BENCH_SIZE_LEVERS=1 adds the size levers, ~50 min)
 	@scripts/bench.sh
 
 chaos: setup ## Fault injection (microburst) on the local AWS: every custom resource x every fault, the event functions, the CLI; the matrix in .local/chaos/RESULTS.md
 	@scripts/chaos.sh
+
+check: ## The edit-compile-test loop: rustfmt, clippy, the unit tests (no lint tools, no MariaDB, no local AWS)
+	@scripts/check.sh
 
 lint: setup ## Every static check: rustfmt, cfn-lint, cfn-guard, iam-lint, checkov, actionlint, zizmor, hadolint, cargo-deny, clippy
 	@scripts/lint.sh

@@ -107,6 +107,9 @@ def size_lines(out):
         "One profile setting changed at a time from what ships; `panic = \"unwind\"` in all of them.",
         ["profile", "zip", "against shipped"],
     )
+    if not data:
+        lines.append("| not measured in this run: `BENCH_SIZE_LEVERS=1 make bench` builds each lever from nothing (about 50 minutes on 2 cores) | | |")
+        return lines + [""]
     base = next((r["bytes"] for r in data if r["variant"] == "shipped"), None)
     for r in data:
         delta = f"{(r['bytes'] - base) / base * 100:+.1f}%" if base else ""
