@@ -3,7 +3,7 @@
 # deploy-hook, failover (drill), notify, release and rollback suites (the suites run
 # in name order), so the state tables and log groups hold what those runs
 # recorded; it adds an alarm in each region of its own. Then:
-#   - `tandem logs` shows lines from both regions, in time order; --json gives
+#   - `tandem logs` shows lines from both regions, in time order; --output json gives
 #     the raw events; --region/--function/--filter narrow them;
 #   - `tandem audit` shows the decisions those runs recorded, merged by time;
 #   - `tandem status` exits 3 while an alarm is in ALARM and 0 after it is OK;
@@ -95,8 +95,8 @@ check "the rollback decisions of this run are there, with their request ids" eq 
 "$tandem" logs --env local --since 2h --region $S --function rollback --filter latency-p99 >"$OUT/logs-narrow.txt" 2>/dev/null
 check "--region, --function and --filter narrow the lines" eq \
   "$(awk -v r=$S '$3 != r || $4 != "rollback"' "$OUT/logs-narrow.txt" | wc -l),$(grep -vc latency-p99 "$OUT/logs-narrow.txt"),$(wc -l <"$OUT/logs-narrow.txt" | awk '{print ($1 > 0)}')" "0,0,1"
-"$tandem" logs --env local --since 2h --json >"$OUT/logs.jsonl" 2>/dev/null
-check "--json gives one raw event a line, with region, function, id, timestamp and message" eq \
+"$tandem" logs --env local --since 2h --output json >"$OUT/logs.jsonl" 2>/dev/null
+check "--output json gives one raw event a line, with region, function, id, timestamp and message" eq \
   "$(jq -sc '[length > 0, (map(keys | sort) | unique)]' "$OUT/logs.jsonl")" \
   '[true,[["event_id","function","message","region","timestamp"]]]'
 # --follow: a new decision shows up while following, and SIGINT stops it cleanly.

@@ -16,11 +16,13 @@ mod events;
 mod failback;
 mod failover;
 mod identity;
+mod leftovers;
 mod logs;
 mod plan;
 mod presign;
 mod reach;
 mod release;
+mod retained;
 mod roles;
 mod stacks;
 mod status;
@@ -128,11 +130,8 @@ enum Command {
         #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(logs::FUNCTIONS))]
         function: Option<String>,
         /// Only this region (default: both).
-        #[arg(long, conflicts_with = "both")]
-        region: Option<String>,
-        /// Both regions (the default).
         #[arg(long)]
-        both: bool,
+        region: Option<String>,
         /// How far back: 90s, 15m, 24h, 7d.
         #[arg(long, default_value = "15m")]
         since: String,
@@ -142,9 +141,9 @@ enum Command {
         /// Only lines that contain this text.
         #[arg(long)]
         filter: Option<String>,
-        /// The raw log events, one JSON object a line.
-        #[arg(long)]
-        json: bool,
+        /// text for a person; json for scripts: the raw log events, one JSON object a line.
+        #[arg(long, value_enum, default_value_t)]
+        output: Output,
     },
     /// Every automated decision in both regions, merged by time: what, why, what was done, how it went.
     Audit {
@@ -246,11 +245,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             env,
             function,
             region,
-            both: _,
             since,
             follow,
             filter,
-            json,
+            output,
         } => {
             let since_secs = when::parse_since(&since).map_err(anyhow::Error::msg)?;
             // The context's notes go to stderr: stdout carries only log lines.
@@ -275,7 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 since_secs,
                 follow,
                 filter: filter.filter(|f| !f.is_empty()),
-                json,
+                json: output == Output::Json,
             };
             commands::logs::run(&ctx, &request).await
         }
@@ -357,7 +355,7 @@ mod tests {
             Command::Status { output, .. } => assert_eq!(output, Output::Text),
             other => panic!("{other:?}"),
         }
-        for command in ["status", "diff", "audit"] {
+        for command in ["status", "diff", "audit", "logs"] {
             assert!(
                 parse(&[command, "--env", "dev", "--output", "json"]).is_ok(),
                 "{command}"
@@ -373,6 +371,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("deploy-hook"), "{e}");
-        assert!(parse(&["logs", "--env", "dev", "--region", "us-east-1", "--both"]).is_err());
+        match parse(&["logs", "--env", "dev", "--output", "json"]).unwrap().command {
+            Command::Logs { output, .. } => assert_eq!(output, Output::Json, "logs takes --output like the others"),
+            other => panic!("{other:?}"),
+        }
+        for gone in ["--json", "--both"] {
+            assert!(parse(&["logs", "--env", "dev", gone]).is_err(), "{gone} is gone");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! `tandem logs`: the functions' CloudWatch Logs from both regions, merged
-//! by time, one readable line each (or the raw events with `--json`);
+//! by time, one readable line each (or the raw events with `--output json`);
 //! `--follow` polls with backoff until Ctrl-C.
 
 use crate::context::Context;
