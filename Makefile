@@ -17,6 +17,10 @@ ENV   ?= local
 
 ARCH  ?= arm64
 
+# Every target that talks to an environment starts the local AWS first when
+# ENV=local (a no-op when it is up), so that each behaves the same.
+LOCAL_UP = if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+
 # Built, then run directly: `cargo run` would pass its CARGO_* variables on to
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
 TANDEM = cargo build --quiet -p tandem-cli && "$(CARGO_TARGET_DIR)/debug/tandem"
@@ -36,22 +40,24 @@ local-down: ## Stop the local AWS that local-up started (only that pid)
 	@scripts/local-aws.sh down
 
 deploy: setup ## Deploy both regions through change sets: make deploy ENV=local|dev|prod
-	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(LOCAL_UP)
 	@$(TANDEM) deploy --env "$(ENV)"
 
 diff: setup ## Preview what a deploy would change: make diff ENV=...
-	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(LOCAL_UP)
 	@$(TANDEM) diff --env "$(ENV)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 release: setup ## Ship IMAGE to both regions, primary first: make release ENV=... IMAGE=...
 	@if [ -z "$(IMAGE)" ]; then echo "make release needs IMAGE=<tag>: the image tag pushed to the primary region's ECR repository tandem-$(ENV)-app" >&2; exit 2; fi
-	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(LOCAL_UP)
 	@$(TANDEM) release --env "$(ENV)" --image "$(IMAGE)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 failover: setup ## Make the standby the primary now (FORCE=1 skips the lag check, DRY_RUN=1 decides only): make failover ENV=... REASON="..."
+	@$(LOCAL_UP)
 	@$(TANDEM) failover --env "$(ENV)" $(if $(REASON),--reason "$(REASON)",) $(if $(FORCE),--force,) $(if $(DRY_RUN),--dry-run,)
 
 failback: setup ## Return to the configured primary after a failover, step by step (YES=1 does not ask): make failback ENV=...
+	@$(LOCAL_UP)
 	@$(TANDEM) failback --env "$(ENV)" $(if $(YES),--yes,)
 
 drill: setup ## A failover game day on the local AWS behind its fault proxy (deploys first): make drill ENV=local
@@ -63,19 +69,23 @@ drill: setup ## A failover game day on the local AWS behind its fault proxy (dep
 	@eval "$$(scripts/mariadb.sh env)" && $(TANDEM) drill --env local
 
 destroy: setup ## Delete every stack in reverse order (asks first; YES=1 does not): make destroy ENV=...
+	@$(LOCAL_UP)
 	@$(TANDEM) destroy --env "$(ENV)" $(if $(YES),--yes,)
 
 status: setup ## One screen: roles, stacks, releases, alarms in ALARM, failover, last decisions; exits 3 when something needs a person (OUTPUT=json for scripts): make status ENV=...
+	@$(LOCAL_UP)
 	@$(TANDEM) status --env "$(ENV)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 logs: setup ## The functions' logs from both regions, merged by time (FUNCTION=, REGION=, SINCE=15m, FILTER=, FOLLOW=1, OUTPUT=json): make logs ENV=...
+	@$(LOCAL_UP)
 	@$(TANDEM) logs --env "$(ENV)" $(if $(FUNCTION),--function "$(FUNCTION)",) $(if $(REGION),--region "$(REGION)",) --since "$(or $(SINCE),15m)" $(if $(FILTER),--filter "$(FILTER)",) $(if $(FOLLOW),--follow,) $(if $(OUTPUT),--output "$(OUTPUT)",)
 
-audit: setup ## Every automated decision in both regions, merged by time (SINCE=24h, KIND=release|rollback|failover|hook): make audit ENV=...
+audit: setup ## Every automated decision in both regions, merged by time (SINCE=24h, KIND=release|rollback|failover|hook|notify): make audit ENV=...
+	@$(LOCAL_UP)
 	@$(TANDEM) audit --env "$(ENV)" --since "$(or $(SINCE),24h)" $(if $(KIND),--kind "$(KIND)",) $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 roles: setup ## Print primary=<region> and standby=<region> (for scripts and CI): make roles ENV=...
-	@if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+	@$(LOCAL_UP)
 	@$(TANDEM) roles --env "$(ENV)"
 
 build: ## Build every function for the host (dev profile, shared with the tests)
