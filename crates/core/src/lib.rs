@@ -11,6 +11,8 @@
 //! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes;
 //!   [`webhook`]: a JSON post to a chat webhook over HTTPS.
 //! - [`payload`]: the event as the runtime hands it over, read even when it is broken.
+//! - [`event_fn`]: the seam of the event functions ([`event_fn::EventFunction`]): settings,
+//!   clients built once, the handler, and one error → `tandem.<Kind>` rule.
 
 #![warn(missing_docs)]
 
@@ -19,6 +21,7 @@ pub mod aws;
 pub mod cfn;
 pub mod clock;
 pub mod db;
+pub mod event_fn;
 pub mod fence;
 pub mod image;
 pub mod payload;

@@ -147,16 +147,16 @@ struct AlarmDetailState {
     timestamp: String,
 }
 
-const ACCEPTED: &str = "an EventBridge alarm or CodeDeploy state change, an SNS notification of an alarm, \
-                        or a CloudWatch alarm action (alarmData)";
+/// What the function takes, for the sentences that refuse an event.
+pub const ACCEPTED: &str = "an EventBridge alarm or CodeDeploy state change, an SNS notification of an alarm, \
+                            or a CloudWatch alarm action (alarmData)";
 
-impl EventError {
-    /// An event that no shape fits, or one that is not JSON at all.
-    pub fn unreadable(why: impl std::fmt::Display) -> Self {
-        Self(format!(
-            "the event could not be read ({}); this function takes {ACCEPTED}",
-            shorten_values(&why.to_string())
-        ))
+/// The longest alarm name CloudWatch allows.
+pub const MAX_ALARM_NAME_CHARS: usize = 255;
+
+impl From<tandem_core::event_fn::BadEvent> for EventError {
+    fn from(bad: tandem_core::event_fn::BadEvent) -> Self {
+        Self(bad.to_string())
     }
 }
 
@@ -185,8 +185,55 @@ fn alarm_state(what: &str, text: &str) -> Result<AlarmState, EventError> {
     })
 }
 
+/// Reads an event of any accepted shape, as [`parse`] does, for the
+/// function in `region`: an alarm that fired in another region is refused,
+/// naming it, before anything is written.
+pub fn parse_in(event: &Value, region: &str) -> Result<Incoming, EventError> {
+    let incoming = parse(event)?;
+    if let Incoming::Alarm(alarm) = &incoming
+        && let Some(fired_in) = alarm_region(event).filter(|fired_in| fired_in != region)
+    {
+        return Err(EventError(format!(
+            "alarm {} fired in {}, not in {region}: this function rolls back {region}'s releases on {region}'s \
+             alarms only; route the alarm to the rollback function of {}",
+            quote(&alarm.name),
+            quote(&fired_in),
+            quote(&fired_in)
+        )));
+    }
+    Ok(incoming)
+}
+
+/// The region an alarm event says it fired in, when it says: `region`
+/// (EventBridge, and CloudWatch's alarm action), or the region of the SNS
+/// message's `AlarmArn`.
+pub fn alarm_region(event: &Value) -> Option<String> {
+    if let Some(region) = event.get("region").and_then(Value::as_str) {
+        return Some(region.to_owned());
+    }
+    let message = event.pointer("/Records/0/Sns/Message")?.as_str()?;
+    let message: Value = serde_json::from_str(message).ok()?;
+    let arn = message.get("AlarmArn")?.as_str()?;
+    // arn:aws:cloudwatch:<region>:<account>:alarm:<name>
+    arn.split(':').nth(3).filter(|r| !r.is_empty()).map(str::to_owned)
+}
+
+/// `alarm`, when its name is one CloudWatch could have given.
+fn checked(alarm: AlarmChange) -> Result<Incoming, EventError> {
+    let chars = alarm.name.chars().count();
+    if chars > MAX_ALARM_NAME_CHARS {
+        return Err(EventError(format!(
+            "the alarm name {} is {chars} characters long; CloudWatch allows at most {MAX_ALARM_NAME_CHARS}, so this is \
+             not a CloudWatch alarm: nothing was written",
+            quote(&alarm.name)
+        )));
+    }
+    Ok(Incoming::Alarm(alarm))
+}
+
 /// Reads an event of any accepted shape.
 pub fn parse(event: &Value) -> Result<Incoming, EventError> {
+    tandem_core::event_fn::object(event, ACCEPTED)?;
     if event.get("Records").is_some() {
         let sns: SnsEvent = read("SNS notification", event)?;
         let record = (sns.records.first()).ok_or_else(|| broken("SNS notification", "it has no records"))?;
@@ -195,12 +242,12 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
         }
         let alarm: SnsAlarm =
             serde_json::from_str(&record.sns.message).map_err(|e| broken("alarm in the SNS message", e))?;
-        return Ok(Incoming::Alarm(AlarmChange {
+        return checked(AlarmChange {
             state: alarm_state("alarm in the SNS message", &alarm.new_state_value)?,
             name: alarm.alarm_name,
             reason: alarm.new_state_reason,
             changed_at: alarm.state_change_time,
-        }));
+        });
     }
     if event.get("alarmData").is_some() {
         let alarm: CloudWatchAlarm<Value, Value> = read("alarm action", event)?;
@@ -216,24 +263,24 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
                 ));
             }
         };
-        return Ok(Incoming::Alarm(AlarmChange {
+        return checked(AlarmChange {
             name: alarm.alarm_data.alarm_name,
             state: state_value,
             reason: state.reason,
             changed_at: state.timestamp.to_rfc3339(),
-        }));
+        });
     }
     if event.get("detail-type").is_some() {
         let bridged: EventBridgeEvent<Value> = read("EventBridge event", event)?;
         return match bridged.detail_type.as_str() {
             "CloudWatch Alarm State Change" => {
                 let detail: AlarmDetail = read("alarm state change", &bridged.detail)?;
-                Ok(Incoming::Alarm(AlarmChange {
+                checked(AlarmChange {
                     state: alarm_state("alarm state change", &detail.state.value)?,
                     name: detail.alarm_name,
                     reason: detail.state.reason,
                     changed_at: detail.state.timestamp,
-                }))
+                })
             }
             "CodeDeploy Deployment State-change Notification" => {
                 let detail: DeploymentDetail = read("CodeDeploy state change", &bridged.detail)?;

@@ -98,7 +98,8 @@ fn broken_events_are_refused_naming_the_problem() {
         (broken_sns, "the alarm in the SNS message could not be read"),
         (no_deployment, "deploymentId"),
         (serde_json::json!({"Records": []}), "it has no records"),
-        (serde_json::json!([1, 2]), "none of the shapes"),
+        (serde_json::json!([1, 2]), "the event is an array, not a JSON object"),
+        (serde_json::json!(null), "the event is null, not a JSON object"),
         (
             serde_json::json!({"alarmData": 5}),
             "the alarm action could not be read",
@@ -108,4 +109,43 @@ fn broken_events_are_refused_naming_the_problem() {
         let err = parse(&event).unwrap_err().to_string();
         assert!(err.contains(needle), "{needle}: {err}");
     }
+}
+
+#[test]
+fn an_alarm_name_longer_than_cloudwatch_allows_is_refused() {
+    let mut eventbridge = sample("rollback-alarm-eventbridge.json");
+    eventbridge["detail"]["alarmName"] = format!("tandem-local-{}", "x".repeat(243)).into();
+    let err = parse(&eventbridge).unwrap_err().to_string();
+    assert!(
+        err.contains("is 256 characters long; CloudWatch allows at most 255"),
+        "{err}"
+    );
+    eventbridge["detail"]["alarmName"] = format!("tandem-local-{}", "x".repeat(242)).into();
+    assert!(parse(&eventbridge).is_ok(), "255 characters is CloudWatch's own limit");
+    let mut action = sample("rollback-alarm-action.json");
+    action["alarmData"]["alarmName"] = "x".repeat(5_000_000).into();
+    let err = parse(&action).unwrap_err().to_string();
+    assert!(
+        err.contains("is 5000000 characters long"),
+        "{}",
+        &err[..200.min(err.len())]
+    );
+    assert!(err.len() < 400, "the name is quoted short: {} characters", err.len());
+}
+
+#[test]
+fn an_alarm_from_another_region_is_refused_naming_it() {
+    let mut eventbridge = sample("rollback-alarm-eventbridge.json");
+    assert!(parse_in(&eventbridge, "us-east-1").is_ok());
+    eventbridge["region"] = "us-east-2".into();
+    let err = parse_in(&eventbridge, "us-east-1").unwrap_err().to_string();
+    assert!(err.contains("fired in \"us-east-2\", not in us-east-1"), "{err}");
+    let sns = sample("rollback-alarm-sns.json");
+    assert_eq!(alarm_region(&sns).as_deref(), Some("us-east-1"));
+    let err = parse_in(&sns, "eu-west-1").unwrap_err().to_string();
+    assert!(err.contains("fired in \"us-east-1\", not in eu-west-1"), "{err}");
+    // A deployment from the other region is the cross-region stop, not refused.
+    let forwarded = sample("rollback-codedeploy-forwarded-failure.json");
+    assert!(parse_in(&forwarded, "us-east-1").is_ok());
+    assert!(parse_in(&forwarded, "us-east-2").is_ok());
 }

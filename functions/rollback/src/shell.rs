@@ -7,12 +7,13 @@
 //! finds the action claimed and only records that.
 
 use crate::decide::{Observed, Plan, Scope, decide};
-use crate::event::{Incoming, OWN_NOTIFICATION_ATTRIBUTE, parse};
+use crate::event::{ACCEPTED, EventError, Incoming, OWN_NOTIFICATION_ATTRIBUTE, parse_in};
 use serde_json::{Value, json};
 use tandem_core::appspec::{appspec, sha256_hex};
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::clock::unix_now;
-use tandem_core::payload::Payload;
+use tandem_core::event_fn::{BadEvent, Call, EventFunction, FunctionError, SdkConfig};
+use tandem_core::settings::SettingError;
 use tandem_core::state::{AuditEntry, AuditKind, FAILED_OUTCOME, ReleaseState, StateTable, Written};
 
 /// What the shell needs besides the decision's [`Scope`].
@@ -63,6 +64,48 @@ pub enum RollbackError {
 // The runtime logs a handler's error with `{:?}`: the sentence, not the value.
 tandem_core::debug_as_display!(RollbackError);
 
+impl FunctionError for RollbackError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Event(_) => BadEvent::KIND,
+            Self::State(_) => "StateTable",
+            Self::Action(_) => "RollbackAction",
+        }
+    }
+}
+
+impl From<BadEvent> for RollbackError {
+    fn from(bad: BadEvent) -> Self {
+        Self::Event(EventError::from(bad))
+    }
+}
+
+/// The `rollback` Lambda on the event functions' seam: `main` serves it.
+impl EventFunction for Rollback {
+    type Settings = Settings;
+    type Output = Value;
+    type Error = RollbackError;
+    const TAKES: &'static str = ACCEPTED;
+
+    fn settings() -> Result<Settings, SettingError> {
+        crate::settings::from_env()
+    }
+
+    fn build(config: &SdkConfig, settings: Settings) -> Self {
+        Self {
+            codedeploy: aws_sdk_codedeploy::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            table: StateTable::new(aws_sdk_dynamodb::Client::new(config), &settings.state_table),
+            settings,
+        }
+    }
+
+    async fn handle(&self, event: Value, _: &Call) -> Result<Value, RollbackError> {
+        // The inherent `handle`, which the shell's tests call too.
+        Rollback::handle(self, &event).await
+    }
+}
+
 /// The key of one event's decision: a repeated delivery has the same one.
 pub fn event_key(event: &Incoming) -> String {
     match event {
@@ -75,17 +118,9 @@ pub fn event_key(event: &Incoming) -> String {
 }
 
 impl Rollback {
-    /// Handles one payload as the runtime hands it over (`main` calls this):
-    /// like [`handle`](Self::handle), and a payload that is no whole JSON
-    /// value is refused naming what is broken.
-    pub async fn handle_payload(&self, payload: &Payload) -> Result<Value, RollbackError> {
-        let event = payload.to_value().map_err(crate::event::EventError::unreadable)?;
-        self.handle(&event).await
-    }
-
     /// Handles one event; returns what was decided and done.
     pub async fn handle(&self, raw: &Value) -> Result<Value, RollbackError> {
-        let event = parse(raw)?;
+        let event = parse_in(raw, &self.settings.scope.region)?;
         if event == Incoming::OwnNotification {
             // Its own decisions come back on the ops topic it listens to.
             tracing::info!("a notification tandem published itself: nothing to do");

@@ -1,13 +1,16 @@
 //! Every malformed event in `tests/bad-events/rollback/`, read as the Lambda
-//! runtime reads it and handed to `Rollback::handle_payload`, the entry
-//! point `main` calls: no panic, no AWS call (every client is a mock that
-//! expects none), and an error that names the problem in one sentence.
+//! runtime reads it and handed to `tandem_core::event_fn::invoke`, what
+//! `main` runs for each invocation: no panic, no AWS call (every client is
+//! a mock that expects none), and an error that names the problem in one
+//! sentence, recorded as `tandem.BadEvent`.
 //! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
 //! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
 use proptest::test_runner::TestCaseError;
 use rollback::decide::Scope;
 use rollback::shell::{Rollback, Settings};
+use std::time::Duration;
+use tandem_core::event_fn::{Call, diagnostic, invoke};
 use tandem_core::payload::Payload;
 use tandem_core::state::StateTable;
 use tandem_testing::arbitrary;
@@ -45,11 +48,16 @@ async fn every_bad_event_is_refused_naming_the_problem() {
     let mut failures = Failures::default();
     for event in &events {
         let payload = Payload::from_slice(&event.bytes);
-        let result = without_panic(&event.name, rollback().handle_payload(&payload)).await;
+        let call = Call {
+            request_id: "req-1".into(),
+            remaining: Duration::from_secs(60),
+        };
+        let result = without_panic(&event.name, invoke(&rollback(), &payload, &call)).await;
         let name = &event.name;
         failures.check(name, || match &event.expect {
             Expect::Error(want) => {
                 let error = result.expect_err(name);
+                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
                 assert_readable(name, &error.to_string(), want);
                 assert_readable(name, &format!("{error:?}"), want);
             }
