@@ -56,7 +56,7 @@ check "with IN_PROGRESS while the green targets are not there" eq "$(jq -c . "$O
 
 error=$(invoke deploy-hook-malformed.json malformed)
 check "a malformed event fails the invocation" eq "$error" Unhandled
-check "naming what the function takes" contains "$(cat "$OUT/malformed.json")" "NotAHookEvent"
+check "named tandem.BadEvent, saying what the function takes" contains "$(cat "$OUT/malformed.json")" "tandem.BadEvent"
 
 echo "e2e: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]

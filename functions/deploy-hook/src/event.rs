@@ -63,9 +63,17 @@ impl HookEvent {
     }
 }
 
+/// What the function takes, for the sentences that refuse an event.
+pub const TAKES: &str = "CodeDeploy lifecycle hooks ({\"DeploymentId\", \"LifecycleEventHookExecutionId\"}) \
+                         and ECS blue/green hooks ({\"executionDetails\", \"executionId\", \"resourceArn\", ...})";
+
 /// An event this function cannot act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
+    /// Not a JSON object, or a payload that is no whole JSON value, with no
+    /// hook ids to answer with: the sentence says what arrived.
+    #[error(transparent)]
+    Refused(#[from] tandem_core::event_fn::BadEvent),
     /// Neither shape, or no ids to answer with: nothing can be reported, so
     /// the invocation fails and Lambda's retries and dead-letter queue take it.
     #[error(
@@ -78,6 +86,7 @@ pub enum EventError {
 /// Reads an event: CodeDeploy's when it has `DeploymentId`, ECS's when it
 /// has `executionDetails` or `lifecycleStage`.
 pub fn parse(event: &Value) -> Result<HookEvent, EventError> {
+    tandem_core::event_fn::object(event, TAKES)?;
     if event.get("DeploymentId").is_some() || event.get("LifecycleEventHookExecutionId").is_some() {
         // Its only fields are the two ids (unknown ones are ignored), so an
         // event that fails to parse has no ids to answer with.
@@ -88,7 +97,7 @@ pub fn parse(event: &Value) -> Result<HookEvent, EventError> {
         );
     }
     if event.get("executionDetails").is_some() || event.get("lifecycleStage").is_some() {
-        return read(event).map(HookEvent::Ecs);
+        return read(event).and_then(ecs_ids).map(HookEvent::Ecs);
     }
     Err(EventError::Unreadable(
         "it has neither DeploymentId nor executionDetails".into(),
@@ -112,6 +121,23 @@ pub fn codedeploy_ids(deployment_id: Option<String>, execution_id: Option<String
             "DeploymentId or LifecycleEventHookExecutionId is missing or empty".into(),
         )),
     }
+}
+
+/// `event`, when it has the ids ECS names a hook by: without them the hook
+/// cannot be told apart or audited, and an `IN_PROGRESS` answer would only
+/// make ECS call again with the same event, for ever.
+fn ecs_ids(event: EcsHookEvent) -> Result<EcsHookEvent, EventError> {
+    for (field, value) in [
+        ("executionId", &event.execution_id),
+        ("resourceArn", &event.resource_arn),
+    ] {
+        if value.trim().is_empty() {
+            return Err(EventError::Unreadable(format!(
+                "the ECS hook event has no {field}, so it cannot be answered: ECS sends it with every hook"
+            )));
+        }
+    }
+    Ok(event)
 }
 
 /// `event` as a `T`, or why not, naming the field at fault.
@@ -173,7 +199,7 @@ mod tests {
             json!({}),
             json!({"hello": "world"}),
             json!({"DeploymentId": ""}),
-            json!([1, 2]),
+            json!({"lifecycleStage": "POST_TEST_TRAFFIC_SHIFT"}),
         ] {
             let e = parse(&bad).unwrap_err();
             assert!(matches!(e, EventError::Unreadable(_)), "{bad}: {e:?}");
@@ -181,6 +207,40 @@ mod tests {
                 e.to_string().contains("this function takes CodeDeploy lifecycle hooks"),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn anything_but_an_object_is_refused_saying_what_arrived() {
+        for (bad, kind) in [
+            (json!([1, 2]), "an array"),
+            (json!(null), "null"),
+            (json!(7), "a number"),
+        ] {
+            let e = parse(&bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("the event is {kind}, not a JSON object")),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_ecs_hook_without_its_ids_is_refused_naming_the_field() {
+        let whole = json!({
+            "executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+            "resourceArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/s/1",
+            "executionDetails": {"serviceArn": "arn:aws:ecs:us-east-1:1:service/c/s"}
+        });
+        assert!(parse(&whole).is_ok());
+        for field in ["executionId", "resourceArn"] {
+            let mut missing = whole.clone();
+            missing.as_object_mut().unwrap().remove(field);
+            let e = parse(&missing).unwrap_err().to_string();
+            assert!(e.contains(&format!("the ECS hook event has no {field}")), "{e}");
+            let mut blank = whole.clone();
+            blank[field] = " ".into();
+            assert!(parse(&blank).is_err(), "{field} blank");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The shell: observes the green side, probes it, answers, and audits.
 //! Every choice is [`verdict`](crate::verdict)'s.
 
-use crate::event::{EventError, HookEvent, codedeploy_ids, parse};
+use crate::event::{EventError, HookEvent, TAKES, codedeploy_ids, parse};
 use crate::settings::Settings;
 use crate::verdict::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
@@ -11,8 +11,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tandem_core::aws::{error_code, error_text};
 use tandem_core::clock::unix_now;
-use tandem_core::payload::Payload;
-use tandem_core::probe::Prober;
+use tandem_core::event_fn::{BadEvent, Call, EventFunction, FunctionError, SdkConfig};
+use tandem_core::payload::{Payload, PayloadError};
+use tandem_core::probe::{HttpProber, Prober};
+use tandem_core::settings::SettingError;
 use tandem_core::state::{AuditEntry, AuditKind, StateTable};
 use tandem_core::text::shorten_values;
 use tokio::time::Instant;
@@ -45,16 +47,18 @@ pub enum HookError {
 // The runtime logs a handler's error with `{:?}`: the sentence, not the value.
 tandem_core::debug_as_display!(HookError);
 
-impl From<HookError> for lambda_runtime::Diagnostic {
-    fn from(error: HookError) -> Self {
-        let error_type = match error {
-            HookError::Event(_) => "NotAHookEvent",
-            HookError::Report { .. } => "HookNotReported",
-        };
-        Self {
-            error_type: error_type.into(),
-            error_message: error.to_string(),
+impl FunctionError for HookError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Event(_) => BadEvent::KIND,
+            Self::Report { .. } => "HookNotReported",
         }
+    }
+}
+
+impl From<BadEvent> for HookError {
+    fn from(bad: BadEvent) -> Self {
+        Self::Event(EventError::from(bad))
     }
 }
 
@@ -74,28 +78,52 @@ pub struct Hook {
     pub region: String,
 }
 
-impl Hook {
-    /// Handles one payload as the runtime hands it over (`main` calls this):
-    /// like [`handle`](Self::handle), and a payload that is no whole JSON
-    /// value is still reported `Failed` to CodeDeploy, naming what is broken,
-    /// when its top-level hook ids can be read.
-    pub async fn handle_payload(&self, payload: &Payload, remaining: Duration) -> Result<Value, HookError> {
-        let broken = match payload.to_value() {
-            Ok(event) => return self.handle(event, remaining).await,
-            Err(broken) => broken,
-        };
+/// The `deploy-hook` Lambda on the event functions' seam: `main` serves it.
+impl EventFunction for Hook {
+    type Settings = Settings;
+    type Output = Value;
+    type Error = HookError;
+    const TAKES: &'static str = TAKES;
+
+    /// A bad setting stops the function at start, naming it: every hook then
+    /// fails fast instead of each one waiting out CodeDeploy's hour.
+    fn settings() -> Result<Settings, SettingError> {
+        Settings::from_env()
+    }
+
+    fn build(config: &SdkConfig, settings: Settings) -> Self {
+        Self {
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(config),
+            codedeploy: aws_sdk_codedeploy::Client::new(config),
+            state: (settings.state_table.clone())
+                .map(|name| StateTable::new(aws_sdk_dynamodb::Client::new(config), name)),
+            prober: Arc::new(HttpProber::for_tasks(settings.probe_timeout)),
+            region: config.region().map(|r| r.to_string()).unwrap_or_default(),
+            settings,
+        }
+    }
+
+    async fn handle(&self, event: Value, call: &Call) -> Result<Value, HookError> {
+        // The inherent `handle`, which the shell's tests call too.
+        Hook::handle(self, event, call.remaining).await
+    }
+
+    /// A payload that is no whole JSON value is still reported `Failed` to
+    /// CodeDeploy, naming what is broken, when its top-level hook ids can be read.
+    async fn unreadable(&self, payload: &Payload, broken: PayloadError, _: &Call) -> Result<Value, HookError> {
         let ids = codedeploy_ids(
             payload.text("DeploymentId"),
             payload.text("LifecycleEventHookExecutionId"),
         );
         let Ok(event) = ids else {
-            tracing::error!(error = %broken, "not a hook event; nothing to answer");
-            return Err(EventError::Unreadable(broken.to_string()).into());
+            return Err(BadEvent::unreadable(&broken, TAKES).into());
         };
         let reason = format!("the hook event could not be read: {broken}");
         self.answer(&event, Verdict::Failed(reason)).await
     }
+}
 
+impl Hook {
     /// Handles one invocation with `remaining` time before the Lambda deadline.
     pub async fn handle(&self, event: Value, remaining: Duration) -> Result<Value, HookError> {
         let started = Instant::now();

@@ -393,7 +393,8 @@ async fn a_missing_listener_is_watched_then_reported_failed_naming_it() {
 
 #[tokio::test(start_paused = true)]
 async fn ecs_native_hooks_get_their_status_returned_and_nothing_reported() {
-    let ecs = json!({"executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+    // ECS sends `resourceArn` with every hook; one without is refused.
+    let ecs = json!({"executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT", "resourceArn": "arn:d",
                      "executionDetails": {"serviceArn": "arn:s", "targetServiceRevisionArn": "arn:r"}});
     let (listen, targets) = healthy_look();
     let audit = mock!(aws_sdk_dynamodb::Client::put_item)

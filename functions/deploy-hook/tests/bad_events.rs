@@ -1,9 +1,9 @@
 //! Every malformed event in `tests/bad-events/deploy-hook/`, read as the
-//! Lambda runtime reads it and handed to `Hook::handle_payload`, the entry
-//! point `main` calls: no panic, and either exactly one `Failed` report to
+//! Lambda runtime reads it and handed to `tandem_core::event_fn::invoke`,
+//! what `main` runs for each invocation: no panic, and either exactly one `Failed` report to
 //! CodeDeploy for the event's own hook ids, with a reason that names the
 //! problem, or, when the ids cannot be read, no report and an error that
-//! names the problem.
+//! names the problem, recorded as `tandem.BadEvent`.
 //!
 //! The green side is absent (the test listener is not found, with no time
 //! budget to wait), so an event whose ids can be read and that is otherwise
@@ -21,6 +21,7 @@ use deploy_hook::settings::{Settings, SmokePath};
 use proptest::test_runner::TestCaseError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tandem_core::event_fn::{Call, diagnostic, invoke};
 use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::StateTable;
@@ -106,7 +107,11 @@ async fn every_bad_event_is_reported_failed_or_refused_naming_the_problem() {
         let reports = Reports::default();
         let hook = hook(&reports);
         let payload = Payload::from_slice(&event.bytes);
-        let result = without_panic(&event.name, hook.handle_payload(&payload, Duration::from_secs(300))).await;
+        let call = Call {
+            request_id: "req-1".into(),
+            remaining: Duration::from_secs(300),
+        };
+        let result = without_panic(&event.name, invoke(&hook, &payload, &call)).await;
         let reports = reports.lock().unwrap().clone();
         let name = &event.name;
         failures.check(name, || match &event.expect {
@@ -130,6 +135,7 @@ async fn every_bad_event_is_reported_failed_or_refused_naming_the_problem() {
             Expect::Error(want) => {
                 assert!(reports.is_empty(), "{name}: reported {reports:?}");
                 let error = result.expect_err(name);
+                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
                 assert_readable(name, &error.to_string(), want);
                 assert_readable(name, &format!("{error:?}"), want);
             }
@@ -142,7 +148,7 @@ async fn every_bad_event_is_reported_failed_or_refused_naming_the_problem() {
 fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
     let payload = Payload::from_slice(bytes);
     if payload.to_value().is_err() {
-        // What `Hook::handle_payload` reads of a broken payload.
+        // What `Hook`'s `EventFunction::unreadable` reads of a broken payload.
         let _ = deploy_hook::event::codedeploy_ids(
             payload.text("DeploymentId"),
             payload.text("LifecycleEventHookExecutionId"),
