@@ -57,14 +57,18 @@ pub const TAKES: &str =
 #[error("{0}")]
 pub struct EventError(pub String);
 
+impl From<tandem_core::event_fn::BadEvent> for EventError {
+    fn from(bad: tandem_core::event_fn::BadEvent) -> Self {
+        Self(bad.to_string())
+    }
+}
+
+/// An alarm's states, as CloudWatch spells them.
+pub const ALARM_STATES: [&str; 3] = ["ALARM", "OK", "INSUFFICIENT_DATA"];
+
 /// Reads `event`.
 pub fn parse(event: &Value) -> Result<Trigger, EventError> {
-    let Some(object) = event.as_object() else {
-        return Err(EventError(format!(
-            "the event is {}, not a JSON object: send a schedule tick, a forwarded alarm or {{\"action\": \"failover\"|\"status\"}}",
-            tandem_core::text::json_kind(event)
-        )));
-    };
+    let object = tandem_core::event_fn::object(event, TAKES)?;
     if let Some(action) = object.get("action") {
         return manual(event, action).map(Trigger::Manual);
     }
@@ -81,6 +85,14 @@ pub fn parse(event: &Value) -> Result<Trigger, EventError> {
                     quote(&name)
                 ))
             })?;
+            if !ALARM_STATES.contains(&state.as_str()) {
+                return Err(EventError(format!(
+                    "the alarm event for {} has state {}; a CloudWatch alarm's state is ALARM, OK or \
+                     INSUFFICIENT_DATA: forward the EventBridge event unchanged",
+                    quote(&name),
+                    quote(&state)
+                )));
+            }
             Ok(Trigger::Alarm {
                 name,
                 state,
@@ -234,5 +246,23 @@ mod tests {
         assert!(e.0.contains("not for this function"), "{e}");
         let e = parse(&json!({"detail-type": "CloudWatch Alarm State Change", "detail": {}})).unwrap_err();
         assert!(e.0.contains("detail.alarmName"), "{e}");
+    }
+
+    #[test]
+    fn a_forwarded_alarm_in_no_cloudwatch_state_is_refused() {
+        let alarm = |state: &str| {
+            json!({"detail-type": "CloudWatch Alarm State Change", "region": "us-east-1",
+                   "detail": {"alarmName": "tandem-dev-unhealthy-hosts", "state": {"value": state}}})
+        };
+        for state in ALARM_STATES {
+            assert!(parse(&alarm(state)).is_ok(), "{state}");
+        }
+        for state in ["ON_FIRE", "alarm", ""] {
+            let e = parse(&alarm(state)).unwrap_err();
+            assert!(
+                e.0.contains(&format!("has state \"{state}\"; a CloudWatch alarm's state is")),
+                "{e}"
+            );
+        }
     }
 }

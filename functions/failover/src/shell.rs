@@ -9,16 +9,17 @@
 //! writer.
 
 use crate::decide::{Db, Observed, Plan, decide};
-use crate::event::{TAKES, Trigger, parse};
+use crate::event::{EventError, TAKES, Trigger, parse};
 use crate::observe;
 use crate::settings::Settings;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_core::clock::unix_now;
+use tandem_core::event_fn::{BadEvent, Call, EventFunction, FunctionError, SdkConfig};
 use tandem_core::fence;
-use tandem_core::payload::Payload;
-use tandem_core::probe::Prober;
+use tandem_core::probe::{HttpProber, Prober};
+use tandem_core::settings::SettingError;
 use tandem_core::state::{AuditEntry, AuditKind, FailoverLock, FailoverStep, StateTable, Written};
 use tokio::time::Instant;
 
@@ -62,25 +63,66 @@ pub enum FailoverError {
 // The runtime logs a handler's error with `{:?}`: the sentence, not the value.
 tandem_core::debug_as_display!(FailoverError);
 
-impl FailoverError {
-    /// A short name for the kind of failure (Lambda's `errorType`).
-    pub fn kind(&self) -> &'static str {
+impl FunctionError for FailoverError {
+    fn kind(&self) -> &'static str {
         match self {
-            Self::Event(_) => "tandem.BadEvent",
-            Self::State(_) => "tandem.StateTable",
-            Self::Step(_) => "tandem.FailoverStep",
+            Self::Event(_) => BadEvent::KIND,
+            Self::State(_) => "StateTable",
+            Self::Step(_) => "FailoverStep",
         }
     }
 }
 
-/// What Lambda records for a failed invocation: the named kind and the one
-/// sentence, not a Rust type path.
-impl From<FailoverError> for lambda_runtime::Diagnostic {
-    fn from(error: FailoverError) -> Self {
+impl From<BadEvent> for FailoverError {
+    fn from(bad: BadEvent) -> Self {
+        Self::Event(EventError::from(bad))
+    }
+}
+
+/// Time kept back from the Lambda deadline to record where a promotion got.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(20);
+
+/// The `failover` Lambda on the event functions' seam: `main` serves it.
+impl EventFunction for Failover {
+    type Settings = Settings;
+    type Output = Value;
+    type Error = FailoverError;
+    const TAKES: &'static str = TAKES;
+
+    fn settings() -> Result<Settings, SettingError> {
+        crate::settings::from_env()
+    }
+
+    fn build(config: &SdkConfig, settings: Settings) -> Self {
+        // The peer's table, for a later epoch: one attempt (the peer may be
+        // the region that is down; the next round reads it again), within
+        // the shell's own limit.
+        let peer_config = tandem_core::aws::config_for_region(config, &settings.peer_region);
+        let retry = aws_sdk_dynamodb::config::retry::RetryConfig::disabled();
+        let peer_dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&peer_config)
+                .retry_config(retry)
+                .build(),
+        );
         Self {
-            error_type: error.kind().to_owned(),
-            error_message: error.to_string(),
+            rds: aws_sdk_rds::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+            table: StateTable::new(aws_sdk_dynamodb::Client::new(config), &settings.state_table),
+            peer_table: Some(StateTable::new(peer_dynamodb, &settings.state_table)),
+            prober: Arc::new(HttpProber::new(Duration::from_secs(settings.probe_timeout_secs))),
+            settings,
         }
+    }
+
+    async fn handle(&self, event: Value, call: &Call) -> Result<Value, FailoverError> {
+        let invocation = Invocation {
+            request_id: call.request_id.clone(),
+            until: Instant::now() + call.remaining.saturating_sub(DEADLINE_MARGIN),
+        };
+        // The inherent `handle`, which the shell's tests call too.
+        Failover::handle(self, &event, &invocation).await
     }
 }
 
@@ -94,16 +136,6 @@ pub struct Invocation {
 }
 
 impl Failover {
-    /// Handles one payload as the runtime hands it over (`main` calls this):
-    /// like [`handle`](Self::handle), and a payload that is no whole JSON
-    /// value is refused naming what is broken.
-    pub async fn handle_payload(&self, payload: &Payload, call: &Invocation) -> Result<Value, FailoverError> {
-        let event = payload
-            .to_value()
-            .map_err(|e| crate::event::EventError(format!("{e}; this function takes {TAKES}")))?;
-        self.handle(&event, call).await
-    }
-
     /// Handles one event; returns what was decided and done.
     pub async fn handle(&self, raw: &Value, call: &Invocation) -> Result<Value, FailoverError> {
         let trigger = parse(raw)?;

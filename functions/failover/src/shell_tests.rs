@@ -697,7 +697,7 @@ fn a_failed_invocation_is_a_named_type_and_one_sentence_in_the_log_and_in_lambda
         format!("{error:?}"),
         "the failover to us-east-2 stopped: could not promote x"
     );
-    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    let diagnostic = tandem_core::event_fn::diagnostic(&error);
     assert_eq!(diagnostic.error_type, "tandem.FailoverStep");
     assert_eq!(
         diagnostic.error_message,

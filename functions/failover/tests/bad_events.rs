@@ -1,16 +1,17 @@
 //! Every malformed event in `tests/bad-events/failover/`, read as the Lambda
-//! runtime reads it and handed to `Failover::handle_payload`, the entry
-//! point `main` calls: no panic, no AWS call and no probe (every client is
+//! runtime reads it and handed to `tandem_core::event_fn::invoke`, what
+//! `main` runs for each invocation: no panic, no AWS call and no probe (every client is
 //! a mock that expects none), and an error that names the problem in one
-//! sentence.
+//! sentence, recorded as `tandem.BadEvent`.
 //! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
 //! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
 use failover::settings::Settings;
-use failover::shell::{Failover, Invocation};
+use failover::shell::Failover;
 use proptest::test_runner::TestCaseError;
 use std::sync::Arc;
 use std::time::Duration;
+use tandem_core::event_fn::{Call, diagnostic, invoke};
 use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::StateTable;
@@ -59,17 +60,17 @@ async fn every_bad_event_is_refused_naming_the_problem() {
     let events = corpus("failover");
     let mut failures = Failures::default();
     for event in &events {
-        let call = Invocation {
+        let call = Call {
             request_id: "req-1".into(),
-            until: tokio::time::Instant::now() + Duration::from_secs(600),
+            remaining: Duration::from_secs(600),
         };
         let payload = Payload::from_slice(&event.bytes);
-        let result = without_panic(&event.name, failover().handle_payload(&payload, &call)).await;
+        let result = without_panic(&event.name, invoke(&failover(), &payload, &call)).await;
         let name = &event.name;
         failures.check(name, || match &event.expect {
             Expect::Error(want) => {
                 let error = result.expect_err(name);
-                assert_eq!(error.kind(), "tandem.BadEvent", "{name}: {error}");
+                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
                 assert_readable(name, &error.to_string(), want);
                 assert_readable(name, &format!("{error:?}"), want);
             }
