@@ -13,9 +13,7 @@
 //! Every text is cut to [`MAX_TEXT_CHARS`] characters, saying so.
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use tandem_core::text::shorten_values;
 
 /// The longest chat text posted, in characters. Slack advises at most 4,000
 /// in `text` (and cuts at 40,000); Teams refuses messages over about 28 KB.
@@ -48,16 +46,12 @@ impl ChatMessage {
 #[error("{0}")]
 pub struct EventError(String);
 
-const ACCEPTED: &str = "this function takes the ops topic's SNS notifications \
-                        ({\"Records\": [{\"Sns\": {\"MessageId\", \"Message\"}}]})";
+/// What the function takes, for the sentences that refuse an event.
+pub const TAKES: &str = "the ops topic's SNS notifications ({\"Records\": [{\"Sns\": {\"MessageId\", \"Message\"}}]})";
 
-impl EventError {
-    /// An event that is not JSON at all, or not whole.
-    pub fn unreadable(why: impl std::fmt::Display) -> Self {
-        Self(format!(
-            "the event could not be read ({}); {ACCEPTED}",
-            shorten_values(&why.to_string())
-        ))
+impl From<tandem_core::event_fn::BadEvent> for EventError {
+    fn from(bad: tandem_core::event_fn::BadEvent) -> Self {
+        Self(bad.to_string())
     }
 }
 
@@ -83,25 +77,13 @@ struct SnsMessage {
     message: String,
 }
 
-fn read<T: DeserializeOwned>(value: &Value) -> Result<T, EventError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let why = shorten_values(&e.inner().to_string());
-        EventError(match e.path().to_string().as_str() {
-            "." => format!("the SNS event could not be read ({why}); {ACCEPTED}"),
-            path => format!("the SNS event's field `{path}` could not be read ({why}); {ACCEPTED}"),
-        })
-    })
-}
-
 /// The messages to post for `event`, one per record, in order.
 pub fn messages(event: &Value) -> Result<Vec<ChatMessage>, EventError> {
-    if !event.is_object() {
-        return Err(EventError(format!("the event is not a JSON object; {ACCEPTED}")));
-    }
-    let event: SnsEvent = read(event)?;
+    tandem_core::event_fn::object(event, TAKES)?;
+    let event: SnsEvent = tandem_core::event_fn::read(event, "SNS event", TAKES)?;
     if event.records.is_empty() {
         return Err(EventError(format!(
-            "the SNS event's field `Records` is empty: there is nothing to post; {ACCEPTED}"
+            "the SNS event's field `Records` is empty: there is nothing to post; this function takes {TAKES}"
         )));
     }
     Ok(event.records.into_iter().map(|r| render(r.sns)).collect())

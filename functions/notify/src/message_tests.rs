@@ -159,7 +159,8 @@ fn a_broken_record_names_the_field() {
         ),
         (json!({"Records": [{}]}), "missing field `Sns`"),
         (json!({"Records": "x"}), "`Records`"),
-        (json!([1]), "the event is not a JSON object"),
+        (json!([1]), "the event is an array, not a JSON object"),
+        (json!(null), "the event is null, not a JSON object"),
     ] {
         let e = messages(&broken).unwrap_err().to_string();
         assert!(e.contains(field) && !e.contains('\n'), "{broken}: {e}");

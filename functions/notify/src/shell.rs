@@ -11,14 +11,16 @@
 //! start, read again after a failed post (it may have been replaced), and
 //! never logged, audited or put in an error.
 
-use crate::message::{ChatMessage, EventError, messages};
+use crate::message::{ChatMessage, EventError, TAKES, messages};
 use crate::settings::Settings;
 use serde_json::{Value, json};
+use std::time::Duration;
 use tandem_core::aws::error_text;
 use tandem_core::clock::unix_now;
-use tandem_core::payload::Payload;
+use tandem_core::event_fn::{BadEvent, Call, EventFunction, FunctionError, SdkConfig};
+use tandem_core::settings::SettingError;
 use tandem_core::state::{AuditEntry, AuditKind, FAILED_OUTCOME, StateTable, Written};
-use tandem_core::webhook::{Poster, host_of};
+use tandem_core::webhook::{HttpsPoster, Poster, host_of};
 use tokio::sync::Mutex;
 
 /// How a delivered message's audit outcome starts.
@@ -59,6 +61,48 @@ pub enum NotifyError {
 
 tandem_core::debug_as_display!(NotifyError);
 
+impl FunctionError for NotifyError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Event(_) => BadEvent::KIND,
+            Self::State(_) => "StateTable",
+            Self::Delivery(_) => "NotDelivered",
+        }
+    }
+}
+
+impl From<BadEvent> for NotifyError {
+    fn from(bad: BadEvent) -> Self {
+        Self::Event(EventError::from(bad))
+    }
+}
+
+/// The `notify` Lambda on the event functions' seam: `main` serves it.
+impl EventFunction for Notify {
+    type Settings = Settings;
+    type Output = Value;
+    type Error = NotifyError;
+    const TAKES: &'static str = TAKES;
+
+    fn settings() -> Result<Settings, SettingError> {
+        crate::settings::from_env()
+    }
+
+    fn build(config: &SdkConfig, settings: Settings) -> Self {
+        Self::new(
+            aws_sdk_secretsmanager::Client::new(config),
+            StateTable::new(aws_sdk_dynamodb::Client::new(config), &settings.state_table),
+            Box::new(HttpsPoster::new(Duration::from_secs(settings.timeout_secs))),
+            settings,
+        )
+    }
+
+    async fn handle(&self, event: Value, _: &Call) -> Result<Value, NotifyError> {
+        // The inherent `handle`, which the shell's tests call too.
+        Notify::handle(self, &event).await
+    }
+}
+
 impl Notify {
     /// The function `main` runs: its clients, the poster, and the settings.
     pub fn new(
@@ -74,14 +118,6 @@ impl Notify {
             settings,
             url: Mutex::new(None),
         }
-    }
-
-    /// Handles one payload as the runtime hands it over (`main` calls this):
-    /// like [`handle`](Self::handle), and a payload that is no whole JSON
-    /// value is refused naming what is broken.
-    pub async fn handle_payload(&self, payload: &Payload) -> Result<Value, NotifyError> {
-        let event = payload.to_value().map_err(EventError::unreadable)?;
-        self.handle(&event).await
     }
 
     /// Posts every message of the event, in order; the first failure stops

@@ -1,7 +1,8 @@
 //! Every malformed event in `tests/bad-events/notify/`, read as the Lambda
-//! runtime reads it and handed to `Notify::handle_payload`, the entry point
-//! `main` calls: no panic, no AWS call and no post (every client is a mock
-//! that expects none), and an error that names the problem in one sentence.
+//! runtime reads it and handed to `tandem_core::event_fn::invoke`, what
+//! `main` runs for each invocation: no panic, no AWS call and no post (every
+//! client is a mock that expects none), and an error that names the problem
+//! in one sentence, recorded as `tandem.BadEvent`.
 //! Then the parser under proptest: arbitrary JSON values, arbitrary bytes
 //! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
@@ -10,6 +11,8 @@ use notify::shell::Notify;
 use proptest::test_runner::TestCaseError;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
+use tandem_core::event_fn::{Call, diagnostic, invoke};
 use tandem_core::payload::Payload;
 use tandem_core::state::StateTable;
 use tandem_core::webhook::Poster;
@@ -52,11 +55,16 @@ async fn every_bad_event_is_refused_naming_the_problem() {
     let mut failures = Failures::default();
     for event in &events {
         let payload = Payload::from_slice(&event.bytes);
-        let result = without_panic(&event.name, notify().handle_payload(&payload)).await;
+        let call = Call {
+            request_id: "req-1".into(),
+            remaining: Duration::from_secs(60),
+        };
+        let result = without_panic(&event.name, invoke(&notify(), &payload, &call)).await;
         let name = &event.name;
         failures.check(name, || match &event.expect {
             Expect::Error(want) => {
                 let error = result.expect_err(name);
+                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
                 assert_readable(name, &error.to_string(), want);
                 assert_readable(name, &format!("{error:?}"), want);
             }
