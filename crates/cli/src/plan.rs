@@ -133,6 +133,9 @@ pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] = &[
     ("RollbackCodeKey", "rollback"),
     ("FailoverCodeKey", "failover"),
     ("NotifyCodeKey", "notify"),
+    // Its schedule exists only in the writer's region on AWS while it is the
+    // primary (the template's RotateDbSecret); the key is passed everywhere.
+    ("DbRotationCodeKey", "db-rotation"),
 ];
 
 /// Each region's public `/health` as its own and the other region's
