@@ -165,5 +165,5 @@ pub fn next(look: Look, elapsed: Duration, budget: Duration, interval: Duration,
 }
 
 #[cfg(test)]
-#[path = "verdict_tests.rs"]
+#[path = "decide_tests.rs"]
 mod tests;

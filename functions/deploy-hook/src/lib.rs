@@ -15,15 +15,14 @@
 //! - ECS: `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`.
 //!
 //! Every decision is written to the state table's audit trail. The decision
-//! is pure ([`verdict`]); [`hook`] observes and acts.
+//! is pure ([`decide`]); [`shell`] observes and acts.
 
 #![warn(missing_docs)]
 
+pub mod decide;
 pub mod event;
-pub mod hook;
-
 pub mod settings;
-pub mod verdict;
+pub mod shell;
 
 #[cfg(test)]
 mod samples {

@@ -3,5 +3,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tandem_core::event_fn::serve::<deploy_hook::hook::Hook>().await
+    tandem_core::event_fn::serve::<deploy_hook::shell::Hook>().await
 }

@@ -1,9 +1,9 @@
 //! The shell: observes the green side, probes it, answers, and audits.
-//! Every choice is [`verdict`](crate::verdict)'s.
+//! Every choice is [`decide`](crate::decide)'s.
 
+use crate::decide::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
 use crate::event::{EventError, HookEvent, TAKES, codedeploy_ids, parse};
 use crate::settings::Settings;
-use crate::verdict::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
 use aws_sdk_elasticloadbalancingv2::types::Action;
 use serde_json::{Value, json};
@@ -316,5 +316,5 @@ fn forward_target(actions: &[Action]) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "hook_tests.rs"]
+#[path = "shell_tests.rs"]
 mod tests;

@@ -2,8 +2,8 @@
 //! smoke paths the template configures answer as the hook expects, and a
 //! green task whose database is unreachable fails the `/db` check.
 
+use deploy_hook::decide::{Probe, probes_pass};
 use deploy_hook::settings::parse_smoke_paths;
-use deploy_hook::verdict::{Probe, probes_pass};
 use std::sync::Arc;
 use std::time::Duration;
 use tandem_app::config::DbTls;

@@ -196,5 +196,5 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "message_tests.rs"]
+#[path = "decide_tests.rs"]
 mod tests;

@@ -5,13 +5,13 @@
 //! An HTTPS subscription of the topic itself would never deliver: SNS waits
 //! for the endpoint to confirm it, and a chat webhook cannot.
 //!
-//! - [`message`] is the decision, a pure function from the SNS event to the
+//! - [`decide`] is the decision, a pure function from the SNS event to the
 //!   messages to post;
 //! - [`shell`] reads the webhook's URL from Secrets Manager (once per cold
 //!   start, again after a failed post), posts, and audits.
 
 #![warn(missing_docs)]
 
-pub mod message;
+pub mod decide;
 pub mod settings;
 pub mod shell;

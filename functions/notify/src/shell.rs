@@ -11,7 +11,7 @@
 //! start, read again after a failed post (it may have been replaced), and
 //! never logged, audited or put in an error.
 
-use crate::message::{ChatMessage, EventError, TAKES, messages};
+use crate::decide::{ChatMessage, EventError, TAKES, messages};
 use crate::settings::Settings;
 use serde_json::{Value, json};
 use std::time::Duration;

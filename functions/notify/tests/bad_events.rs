@@ -76,7 +76,7 @@ async fn every_bad_event_is_refused_naming_the_problem() {
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.
 fn check_parse(bytes: &[u8]) -> Result<(), TestCaseError> {
-    arbitrary::parses_or_says_why_in_one_line(bytes, |value| notify::message::messages(value).map(drop))
+    arbitrary::parses_or_says_why_in_one_line(bytes, |value| notify::decide::messages(value).map(drop))
 }
 
 tandem_testing::parser_properties!(check_parse, &["notify-"]);
