@@ -290,3 +290,33 @@ fn assert_peer_key_read_through_dynamodb_only(statement: &Value) {
         "the alias each region's bootstrap stack gives its key"
     );
 }
+
+#[test]
+fn its_threshold_and_rpo_are_parameters_an_operator_sets_from_config() {
+    let t = Template::load("region.yaml");
+    let vars = env_vars(&region("dev", "replica", "standby"));
+    for (param, var, default) in [
+        ("FailoverThreshold", "TANDEM_FAILURE_THRESHOLD", "3"),
+        ("FailoverRpoSeconds", "TANDEM_RPO_SECS", "60"),
+    ] {
+        assert_eq!(vars[var], json!({"Ref": param}), "{var} comes from {param}");
+        let p = t.parameter(param);
+        assert_eq!(p["Default"], json!(default), "{param}'s default is the function's own");
+        let pattern = p["AllowedPattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{param} has an AllowedPattern"));
+        for good in ["1", default, "99"] {
+            assert!(
+                template_tests::pattern_matches(pattern, good).unwrap(),
+                "{param} takes {good:?}"
+            );
+        }
+        // 0 would fail over with no failed probe, or refuse every promotion.
+        for bad in ["", "0", "-1", "x", "3 ", "1.5", "007"] {
+            assert!(
+                !template_tests::pattern_matches(pattern, bad).unwrap(),
+                "{param} refuses {bad:?}"
+            );
+        }
+    }
+}
