@@ -56,6 +56,8 @@ pub(crate) struct Regional {
     pub(crate) logs: aws_sdk_cloudwatchlogs::Client,
     /// Secrets Manager (a failback points each region's secret at the writer).
     pub(crate) secrets: aws_sdk_secretsmanager::Client,
+    /// SQS (whether a deleted stack left its dead-letter queue).
+    pub(crate) sqs: aws_sdk_sqs::Client,
 }
 
 /// How long one invocation of a function may take: a failover function's
@@ -113,6 +115,7 @@ impl Aws {
                     cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
                     logs: aws_sdk_cloudwatchlogs::Client::new(&c),
                     secrets: aws_sdk_secretsmanager::Client::new(&c),
+                    sqs: aws_sdk_sqs::Client::new(&c),
                 };
                 (region.clone(), clients)
             })

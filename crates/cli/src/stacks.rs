@@ -5,7 +5,7 @@ use crate::events::{self, EventView, Phase};
 use crate::ui::Waiting;
 use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::types::StackEvent;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 use tandem_core::aws::{StackView, describe_stack, error_text};
 use tandem_core::clock::unix_now;
@@ -136,6 +136,34 @@ impl<'a> Stacks<'a> {
                 ),
             )
         })
+    }
+
+    /// The stack's resources, logical id to physical id (the resources a
+    /// delete keeps, read before it).
+    pub(crate) async fn resources(&self, stack: &str) -> Result<BTreeMap<String, String>, StackError> {
+        let out = (self.cfn.describe_stack_resources())
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| {
+                self.fail(
+                    stack,
+                    format!(
+                        "could not list its resources ({}): allow cloudformation:DescribeStackResources, then retry",
+                        error_text(&e)
+                    ),
+                )
+            })?;
+        Ok(out
+            .stack_resources()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r.logical_resource_id()?.to_owned(),
+                    r.physical_resource_id()?.to_owned(),
+                ))
+            })
+            .collect())
     }
 
     /// Executes a prepared change set, printing events as they come, until

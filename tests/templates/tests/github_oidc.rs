@@ -162,7 +162,10 @@ fn every_deploy_role_resource_belongs_to_the_environment() {
                 continue;
             }
             assert!(
-                text.contains("tandem-${Env}") || text.contains("key/*") || text.contains("CloudFormationRole"),
+                text.contains("tandem-${Env}")
+                    || text.contains("log-group:/tandem/${Env}/")
+                    || text.contains("key/*")
+                    || text.contains("CloudFormationRole"),
                 "a deploy-role resource outside the environment: {text}"
             );
         }

@@ -4,8 +4,11 @@
 use super::{stacks_for, template_for};
 use crate::artifacts::{self, Artifact};
 use crate::context::Context;
+use crate::leftovers::{self, Clients};
 use crate::plan::{StackSpec, Template, deploy_order};
 use crate::reach::reachable_plan;
+use crate::retained;
+use crate::stacks::{Start, start_for};
 use std::collections::BTreeMap;
 
 /// Deploys everything; returns whether anything changed.
@@ -22,6 +25,7 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     if plan.is_empty() {
         anyhow::bail!("no stack can be deployed: no region answered");
     }
+    preflight(ctx, &plan).await?;
     let mut changed = false;
     for (step, spec) in plan.iter().enumerate() {
         println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);
@@ -48,6 +52,38 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
         println!("no changes: every stack and function is up to date");
     }
     Ok(changed)
+}
+
+/// Before the first change to any stack: stops, with nothing changed, when
+/// a stack about to be created would make again a named resource that an
+/// earlier stack kept (crate::retained), saying per resource what to do.
+async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
+    let mut creating = Vec::new();
+    for spec in plan {
+        let status = stacks_for(ctx, spec)
+            .describe(&spec.name)
+            .await?
+            .map(|view| view.status);
+        if matches!(start_for(status.as_deref()), Start::Create | Start::DeleteThenCreate) {
+            creating.push(spec);
+        }
+    }
+    let mut found = Vec::new();
+    for probe in retained::probes(&creating, &ctx.unreachable) {
+        let region = ctx.aws.region(&probe.region);
+        let clients = Clients {
+            dynamodb: &region.dynamodb,
+            sqs: &region.sqs,
+            logs: &region.logs,
+            secrets: &region.secrets,
+        };
+        let what = leftovers::look(&clients, &probe).await?;
+        found.push((probe, what));
+    }
+    match retained::blocked(&ctx.config.env, &found) {
+        Some(message) => anyhow::bail!(message),
+        None => Ok(()),
+    }
 }
 
 /// A bootstrap stack owns the bucket its functions' code comes from, so on

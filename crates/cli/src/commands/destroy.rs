@@ -4,6 +4,7 @@
 use super::stacks_for;
 use crate::context::Context;
 use crate::plan::{Template, destroy_order};
+use crate::retained;
 use aws_sdk_ecr::types::{ImageFailureCode, ImageIdentifier};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,12 +74,24 @@ impl EmptyError {
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<()> {
     let plan = destroy_order(&ctx.config, &ctx.roles);
     let mut errors = Vec::new();
+    let mut kept = Vec::new();
     for spec in &plan {
         let stacks = stacks_for(ctx, spec);
         let Some(stack) = stacks.describe(&spec.name).await? else {
             println!("{} ({}): not there", spec.name, spec.region);
             continue;
         };
+        // Read before the delete: what it keeps, for the closing list.
+        match stacks.resources(&spec.name).await {
+            Ok(resources) => kept.extend(retained::kept_by(
+                &ctx.config.env,
+                spec.template,
+                &spec.region,
+                &stack.parameters,
+                &resources,
+            )),
+            Err(e) => println!("{e} (the list of what it keeps, at the end, leaves it out)"),
+        }
         if let Some(target) = what_to_empty(spec.template, &stack.outputs) {
             let region = ctx.aws.region(&spec.region);
             let emptied = match &target {
@@ -117,11 +130,15 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<()> {
             ctx.config.env
         );
     }
-    println!(
-        "destroyed: nothing of tandem-{} is left in {}",
-        ctx.config.env,
-        ctx.config.regions.keys().cloned().collect::<Vec<_>>().join(" or ")
-    );
+    let regions = ctx.config.regions.keys().cloned().collect::<Vec<_>>().join(" and ");
+    if kept.is_empty() {
+        println!("destroyed: nothing of tandem-{} is left in {regions}", ctx.config.env);
+    } else {
+        println!("destroyed: every stack of tandem-{} in {regions}", ctx.config.env);
+    }
+    for line in retained::kept_after_destroy(&ctx.config.env, &kept) {
+        println!("{line}");
+    }
     Ok(())
 }
 
