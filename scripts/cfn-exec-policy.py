@@ -279,9 +279,24 @@ def statements(actions):
     return out
 
 
+def action_lines(acts):
+    """The Action list as a flow sequence wrapped at about 100 columns: one
+    action a line would put cfn/github-oidc.yaml over CloudFormation's inline
+    template limit (tests/templates/tests/size.rs)."""
+    lines, line = [], "            Action: ["
+    for n, a in enumerate(acts):
+        item = a + ("]" if n == len(acts) - 1 else ",")
+        if len(line) + len(item) + 1 > 100 and not line.endswith("["):
+            lines.append(line + "\n")
+            line = "              " + item
+        else:
+            line += ("" if line.endswith("[") else " ") + item
+    return lines + [line + "\n"]
+
+
 def statement_lines(sid, acts, resources, condition_lines):
-    lines = [f"          - Sid: {sid}\n", "            Effect: Allow\n", "            Action:\n"]
-    lines += [f"              - {a}\n" for a in acts]
+    lines = [f"          - Sid: {sid}\n", "            Effect: Allow\n"]
+    lines += action_lines(acts)
     lines.append("            Resource:\n")
     lines += [f"              {r}\n" for r in resources]
     lines += [f"            {c}\n" for c in condition_lines]
