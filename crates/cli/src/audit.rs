@@ -6,7 +6,7 @@ use crate::when::format_utc;
 use serde::Serialize;
 use tandem_core::state::{AuditEntry, AuditKind};
 
-/// One decision, as `--output json` prints it (the README documents the shape).
+/// One decision, as `--output json` prints it (docs/operating.md documents the shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct AuditView {
     /// When (Unix seconds).

@@ -57,7 +57,7 @@ enum Command {
         /// dev, prod or local.
         #[arg(long)]
         env: String,
-        /// text for a person; json for scripts (tandem.diff/1, see the README).
+        /// text for a person; json for scripts (tandem.diff/1, see docs/operating.md).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -69,7 +69,7 @@ enum Command {
         /// The image tag, already pushed to the primary region's ECR repository tandem-<env>-app.
         #[arg(long)]
         image: String,
-        /// text for a person; json for scripts (tandem.release/1, see the README).
+        /// text for a person; json for scripts (tandem.release/1, see docs/operating.md).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -117,7 +117,7 @@ enum Command {
         /// dev, prod or local.
         #[arg(long)]
         env: String,
-        /// text for a person; json for scripts (tandem.status/1, with the stacks' outputs; see the README).
+        /// text for a person; json for scripts (tandem.status/1, with the stacks' outputs; see docs/operating.md).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },
@@ -156,7 +156,7 @@ enum Command {
         /// Only this kind: release, rollback, failover, hook or notify.
         #[arg(long)]
         kind: Option<String>,
-        /// text for a person; json for scripts (tandem.audit/1, see the README).
+        /// text for a person; json for scripts (tandem.audit/1, see docs/operating.md).
         #[arg(long, value_enum, default_value_t)]
         output: Output,
     },

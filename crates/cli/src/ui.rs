@@ -12,7 +12,7 @@ pub(crate) enum Output {
     /// Lines for a person.
     #[default]
     Text,
-    /// One JSON document, in the shape the README's "Machine-readable
+    /// One JSON document, in the shape docs/operating.md's "Machine-readable
     /// output" documents; progress and notes go to stderr.
     Json,
 }

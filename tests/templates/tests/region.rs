@@ -878,7 +878,7 @@ fn prod_alb_has_a_waf_with_aws_managed_rules() {
     }
 }
 
-/// Resource types the local AWS's CloudFormation lacks (DESIGN.md, "Local AWS").
+/// Resource types the local AWS's CloudFormation lacks (docs/local-aws.md).
 fn local_aws_lacks(resource_type: &str) -> bool {
     const EXACT: &[&str] = &[
         "AWS::EC2::NatGateway",
