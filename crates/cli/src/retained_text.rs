@@ -3,8 +3,8 @@
 
 use super::{Found, Probe, Retained};
 
-/// Where the README explains all this.
-const README: &str = "README, \"Destroy, then deploy again\"";
+/// Where the docs explain all this.
+const README: &str = "docs/operating.md, \"Destroy, then deploy again\"";
 
 /// The message that stops a deploy, or `None` when nothing found blocks
 /// it: one paragraph, then per resource found what it holds and the
