@@ -19,18 +19,6 @@ pub(crate) struct Artifact {
     pub(crate) zip: PathBuf,
 }
 
-/// The functions: every directory under `functions/`.
-pub(crate) fn functions(root: &Path) -> anyhow::Result<Vec<String>> {
-    let mut names: Vec<String> = std::fs::read_dir(root.join("functions"))
-        .context("reading functions/")?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("Cargo.toml").exists())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    Ok(names)
-}
-
 /// The key for a bootstrap binary's bytes.
 pub(crate) fn content_key(function: &str, bootstrap: &[u8]) -> String {
     let digest = Sha256::digest(bootstrap);
@@ -52,9 +40,10 @@ pub(crate) fn target_dir(root: &Path) -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
 }
 
-/// Builds every function as `build` says and zips each as `bootstrap`.
+/// Builds every function of [`crate::functions::FUNCTIONS`] as `build` says
+/// and zips each as `bootstrap`.
 pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow::Result<Vec<Artifact>> {
-    let names = functions(root)?;
+    let names: Vec<String> = crate::functions::names().map(str::to_owned).collect();
     let target = target_dir(root);
     let mut cargo = Command::new("cargo");
     cargo.current_dir(root);

@@ -26,12 +26,6 @@ fn a_key_is_the_first_16_hex_digits_of_the_sha256() {
     assert_eq!(content_key("failover", b""), "failover/e3b0c44298fc1c14.zip");
 }
 
-#[test]
-fn functions_are_the_crates_under_functions() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    assert!(functions(&root).unwrap().contains(&"topology".to_string()));
-}
-
 /// A zip on disk for `upload` to read.
 fn artifact(name: &str) -> Artifact {
     let dir = std::env::temp_dir().join(format!("tandem-cli-artifacts-{}", std::process::id()));

@@ -85,11 +85,26 @@ pub(crate) fn format_entry(e: &AuditView) -> Vec<String> {
     ]
 }
 
-/// The `--kind` values.
+/// The kind `--kind` names: one of [`crate::functions::audit_kinds`].
 pub(crate) fn parse_kind(text: &str) -> Result<AuditKind, String> {
-    AuditKind::parse(text).ok_or_else(|| {
-        format!("--kind {text:?} is not a kind of decision: use release, rollback, failover, hook or notify")
+    let kinds = crate::functions::audit_kinds();
+    kinds.into_iter().find(|k| k.as_str() == text).ok_or_else(|| {
+        let names = kind_names();
+        let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+        format!(
+            "--kind {text:?} is not a kind of decision: use {} or {last}",
+            rest.join(", ")
+        )
     })
+}
+
+/// The kinds of decision the functions audit ([`crate::functions::audit_kinds`]),
+/// as `--kind` takes them.
+pub(crate) fn kind_names() -> Vec<&'static str> {
+    crate::functions::audit_kinds()
+        .into_iter()
+        .map(AuditKind::as_str)
+        .collect()
 }
 
 #[cfg(test)]
@@ -173,7 +188,7 @@ mod tests {
         assert_eq!(parse_kind("failover"), Ok(AuditKind::Failover));
         let e = parse_kind("rollbacks").unwrap_err();
         assert!(
-            e.contains("\"rollbacks\"") && e.contains("release, rollback, failover, hook or notify"),
+            e.contains("\"rollbacks\"") && e.contains("release, hook, rollback, failover or notify"),
             "{e}"
         );
     }

@@ -7,23 +7,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Duration;
 
-/// The functions tandem deploys in each region, by their short names
-/// (db-rotation only in the primary on AWS: elsewhere its group is absent).
-pub(crate) const FUNCTIONS: &[&str] = &[
-    "topology",
-    "deploy-hook",
-    "rollback",
-    "failover",
-    "notify",
-    "db-rotation",
-];
-
-/// A function's log group: `/aws/lambda/tandem-<env>-<function>`, the
-/// `LogGroupName` the templates give it.
-pub(crate) fn log_group(env: &str, function: &str) -> String {
-    format!("/aws/lambda/tandem-{env}-{function}")
-}
-
 /// One log event as CloudWatch Logs returns it, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct RawEvent {

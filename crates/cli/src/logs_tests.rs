@@ -122,19 +122,3 @@ fn follow_backs_off_while_quiet_and_returns_at_once_after_new_lines() {
     assert_eq!(waits, [4, 8, 16, 30, 30, 30]);
     assert_eq!(next_wait(FOLLOW_MOST, true), FOLLOW_FIRST);
 }
-
-#[test]
-fn log_groups_are_the_ones_the_templates_name() {
-    let templates = [
-        include_str!("../../../cfn/bootstrap.yaml"),
-        include_str!("../../../cfn/region.yaml"),
-    ]
-    .concat();
-    for function in FUNCTIONS {
-        let group = log_group("${Env}", function);
-        assert!(
-            templates.contains(&format!("LogGroupName: !Sub {group}\n")),
-            "no template names the log group {group}"
-        );
-    }
-}

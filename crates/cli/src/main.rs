@@ -15,6 +15,7 @@ mod context;
 mod events;
 mod failback;
 mod failover;
+mod functions;
 mod identity;
 mod leftovers;
 mod logs;
@@ -127,7 +128,7 @@ enum Command {
         #[arg(long)]
         env: String,
         /// Only this function (default: all of them).
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(logs::FUNCTIONS))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(functions::names()))]
         function: Option<String>,
         /// Only this region (default: both).
         #[arg(long)]
@@ -153,8 +154,8 @@ enum Command {
         /// How far back: 90s, 15m, 24h, 7d.
         #[arg(long, default_value = "24h")]
         since: String,
-        /// Only this kind: release, rollback, failover, hook or notify.
-        #[arg(long)]
+        /// Only this kind of decision.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(audit::kind_names()))]
         kind: Option<String>,
         /// text for a person; json for scripts (tandem.audit/1, see docs/operating.md).
         #[arg(long, value_enum, default_value_t)]
@@ -263,10 +264,12 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 ),
                 None => ctx.reachable_regions(),
             };
-            let functions = function.map_or_else(
-                || logs::FUNCTIONS.iter().map(|f| (*f).to_owned()).collect(),
-                |f| vec![f],
-            );
+            let functions = match function {
+                Some(name) => vec![
+                    functions::named(&name).ok_or_else(|| anyhow::anyhow!("--function {name} is not a function"))?,
+                ],
+                None => functions::FUNCTIONS.iter().collect(),
+            };
             let request = commands::logs::Request {
                 functions,
                 regions,

@@ -127,17 +127,6 @@ pub(crate) struct StackSpec {
     pub(crate) parameters: BTreeMap<String, String>,
 }
 
-/// The region stack's code-key parameters and the functions they name.
-pub(crate) const REGION_FUNCTIONS: &[(&str, &str)] = &[
-    ("DeployHookCodeKey", "deploy-hook"),
-    ("RollbackCodeKey", "rollback"),
-    ("FailoverCodeKey", "failover"),
-    ("NotifyCodeKey", "notify"),
-    // Its schedule exists only in the writer's region on AWS while it is the
-    // primary (the template's RotateDbSecret); the key is passed everywhere.
-    ("DbRotationCodeKey", "db-rotation"),
-];
-
 /// Each region's public `/health` as its own and the other region's
 /// failover function probe it: the configured override; on AWS (HTTPS) its
 /// regional name `<region>.<domain>`, which the certificate covers (an ALB's
@@ -174,6 +163,18 @@ pub(crate) fn db_origin(config: &Config, region: &str) -> &'static str {
     }
 }
 
+/// The code-key parameter of each function `template` deploys, with its
+/// zip's key from `code_keys` (empty before the function's first upload).
+fn code_key_parameters<'a>(
+    template: Template,
+    code_keys: &'a BTreeMap<String, String>,
+) -> impl Iterator<Item = (String, String)> + 'a {
+    crate::functions::in_template(template).map(|f| {
+        let key = code_keys.get(f.name).cloned().unwrap_or_default();
+        (f.code_key.to_owned(), key)
+    })
+}
+
 /// Every stack, in dependency order: bootstrap (both regions), region
 /// (primary, then standby), global (in the configured primary region, which
 /// a failover does not move). `code_keys` maps a function to its zip's key
@@ -192,12 +193,11 @@ pub(crate) fn deploy_order(
         region: region.to_owned(),
         parameters: BTreeMap::from([
             ("Env".into(), env.clone()),
-            (
-                "TopologyCodeKey".into(),
-                code_keys.get("topology").cloned().unwrap_or_default(),
-            ),
             ("OpsEmail".into(), config.ops_email.clone()),
-        ]),
+        ])
+        .into_iter()
+        .chain(code_key_parameters(Template::Bootstrap, code_keys))
+        .collect(),
     };
     let region_stack = |region: &str, role: &str, peer: &str| {
         let settings = &config.regions[region];
@@ -218,13 +218,7 @@ pub(crate) fn deploy_order(
                 health_urls.get(peer).cloned().unwrap_or_default(),
             ),
         ]);
-        // Each region function's zip key (empty before its first upload).
-        for (parameter, function) in REGION_FUNCTIONS {
-            parameters.insert(
-                (*parameter).into(),
-                code_keys.get(*function).cloned().unwrap_or_default(),
-            );
-        }
+        parameters.extend(code_key_parameters(Template::Region, code_keys));
         StackSpec {
             template: Template::Region,
             name: config.stack_name("region"),

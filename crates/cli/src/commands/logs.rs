@@ -3,8 +3,9 @@
 //! `--follow` polls with backoff until Ctrl-C.
 
 use crate::context::Context;
+use crate::functions::Function;
 use crate::logs::{
-    FOLLOW_FIRST, FOLLOW_LOOKBACK_MS, RawEvent, filter_pattern, format_line, log_group, merge, next_wait, read_event,
+    FOLLOW_FIRST, FOLLOW_LOOKBACK_MS, RawEvent, filter_pattern, format_line, merge, next_wait, read_event,
 };
 use crate::say;
 use std::collections::{HashMap, HashSet};
@@ -17,8 +18,8 @@ pub(crate) const MOST_PER_GROUP: usize = 10_000;
 
 /// What to read.
 pub(crate) struct Request {
-    /// The functions' short names.
-    pub(crate) functions: Vec<String>,
+    /// The functions.
+    pub(crate) functions: Vec<&'static Function>,
     /// The regions.
     pub(crate) regions: Vec<String>,
     /// How far back to start (seconds).
@@ -58,7 +59,7 @@ pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool
         if shown == 0 && !request.json {
             say!(
                 "no log lines from {} in the window asked for",
-                request.functions.join(", ")
+                request.functions.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
             );
         }
         // A region that did not answer was left out: a person should know.
@@ -119,7 +120,7 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
     for region in &request.regions {
         let client = &ctx.aws.region(region).logs;
         for function in &request.functions {
-            let group = log_group(&ctx.config.env, function);
+            let group = function.log_group(&ctx.config.env);
             let mut call = (client.filter_log_events())
                 .log_group_name(&group)
                 .start_time(i64::try_from(start_ms).unwrap_or(i64::MAX));
@@ -160,7 +161,7 @@ async fn read(ctx: &Context, request: &Request, start_ms: u64, seen: &mut Seen) 
                     if seen.events.insert(id.clone(), timestamp).is_none() {
                         events.push(RawEvent {
                             region: region.clone(),
-                            function: function.clone(),
+                            function: function.name.to_owned(),
                             event_id: id,
                             timestamp,
                             message: e.message().unwrap_or_default().to_owned(),

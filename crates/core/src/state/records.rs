@@ -180,6 +180,9 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every kind.
+    pub const ALL: [Self; 5] = [Self::Release, Self::Hook, Self::Rollback, Self::Failover, Self::Notify];
+
     /// As stored: `release`, `hook`, `rollback`, `failover`, `notify`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -193,9 +196,7 @@ impl AuditKind {
 
     /// The kind stored as `text`.
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Release, Self::Hook, Self::Rollback, Self::Failover, Self::Notify]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
     }
 }
 
