@@ -106,11 +106,11 @@ pub struct FailoverLock {
 }
 
 impl FailoverLock {
-    fn sort_key(version: u64) -> String {
+    pub(super) fn sort_key(version: u64) -> String {
         format!("lock#{version:013}")
     }
 
-    fn to_item(&self) -> Item {
+    pub(super) fn to_item(&self) -> Item {
         let mut item = Item::from([
             ("pk".to_owned(), s(FAILOVER_PK)),
             ("sk".to_owned(), s(Self::sort_key(self.version))),
@@ -130,7 +130,7 @@ impl FailoverLock {
         item
     }
 
-    fn from_item(item: &Item) -> Result<Self, String> {
+    pub(super) fn from_item(item: &Item) -> Result<Self, String> {
         let step = get_s(item, "step")?;
         Ok(Self {
             version: get_n(item, "version")?,
@@ -151,7 +151,7 @@ impl FailoverLock {
     }
 }
 
-fn key(sk: String) -> [(String, AttributeValue); 2] {
+pub(super) fn key(sk: String) -> [(String, AttributeValue); 2] {
     [("pk".into(), s(FAILOVER_PK)), ("sk".into(), s(sk))]
 }
 

@@ -22,6 +22,7 @@
 mod failover;
 mod fence;
 mod items;
+mod local;
 mod records;
 
 pub use failover::{FAILOVER_PK, FailoverLock, FailoverStep, ProbeRecord};
