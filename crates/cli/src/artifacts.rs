@@ -152,5 +152,4 @@ pub(crate) async fn upload_bytes(
 }
 
 #[cfg(test)]
-#[path = "artifacts_tests.rs"]
 mod tests;

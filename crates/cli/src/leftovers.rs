@@ -126,5 +126,4 @@ pub(crate) async fn look(clients: &Clients<'_>, probe: &Probe) -> Result<Found, 
 }
 
 #[cfg(test)]
-#[path = "leftovers_tests.rs"]
 mod tests;

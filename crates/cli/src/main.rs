@@ -7,26 +7,20 @@
 //! is 0 as well).
 
 mod artifacts;
-mod audit;
 mod aws;
 mod commands;
 mod config;
 mod context;
 mod events;
-mod failback;
-mod failover;
 mod functions;
 mod identity;
 mod leftovers;
-mod logs;
 mod plan;
 mod presign;
 mod reach;
-mod release;
 mod retained;
 mod roles;
 mod stacks;
-mod status;
 mod templates;
 mod ui;
 mod when;
@@ -155,7 +149,7 @@ enum Command {
         #[arg(long, default_value = "24h")]
         since: String,
         /// Only this kind of decision.
-        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(audit::kind_names()))]
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(commands::audit::decide::kind_names()))]
         kind: Option<String>,
         /// text for a person; json for scripts (tandem.audit/1, see docs/operating.md).
         #[arg(long, value_enum, default_value_t)]
@@ -207,7 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Release { env, image, output } => {
             ui::set_output(output);
-            release::check_tag(&image)?;
+            commands::release::decide::check_tag(&image)?;
             let ctx = context::Context::load(&root, &env).await?;
             commands::release::run(&ctx, &image).await?;
             Ok(true)
@@ -290,7 +284,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             let since_secs = when::parse_since(&since).map_err(anyhow::Error::msg)?;
             let kind = kind
                 .as_deref()
-                .map(audit::parse_kind)
+                .map(commands::audit::decide::parse_kind)
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
             let ctx = context::Context::load(&root, &env).await?;

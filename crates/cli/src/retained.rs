@@ -7,7 +7,7 @@
 //! `crate::leftovers`), and stops with nothing changed, saying per resource
 //! what it holds and exactly what to do ([`blocked`]). `tandem destroy`
 //! lists what it kept and points at the same guidance ([`kept_after_destroy`]).
-//! The table is held to the templates by `retained_tests.rs`.
+//! The table is held to the templates by `retained/tests.rs`.
 
 use crate::plan::{StackSpec, Template};
 use std::collections::BTreeMap;
@@ -369,11 +369,9 @@ pub(crate) fn kept_by(
     out
 }
 
-#[path = "retained_text.rs"]
 mod text;
 
 pub(crate) use text::{blocked, kept_after_destroy};
 
 #[cfg(test)]
-#[path = "retained_tests.rs"]
 mod tests;

@@ -329,11 +329,9 @@ fn view(e: &StackEvent) -> EventView {
     }
 }
 
-#[path = "change_sets.rs"]
 mod change_sets;
 
 pub(crate) use change_sets::{Body, ChangeView, Proposal};
 
 #[cfg(test)]
-#[path = "stacks_tests.rs"]
 mod tests;

@@ -2,10 +2,13 @@
 //! since a time, merged by time: what was decided, why, what was done, and
 //! how it went.
 
-use crate::audit::{AUDIT_SCHEMA, AuditReport, format_entry, merge};
+/// The pure part: what to do and what to say, with no AWS call.
+pub(crate) mod decide;
+
 use crate::context::Context;
 use crate::say;
 use crate::ui;
+use decide::{AUDIT_SCHEMA, AuditReport, format_entry, merge};
 use tandem_core::clock::unix_now;
 use tandem_core::state::AuditKind;
 

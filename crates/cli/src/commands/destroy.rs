@@ -270,5 +270,4 @@ pub(crate) async fn empty_repository(ecr: &aws_sdk_ecr::Client, repository: &str
 }
 
 #[cfg(test)]
-#[path = "destroy_tests.rs"]
 mod tests;

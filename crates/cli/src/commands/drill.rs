@@ -61,7 +61,7 @@ pub(crate) struct Tally {
 
 impl Tally {
     /// Counts one trigger's answer.
-    pub(crate) fn add(&mut self, answer: &Result<crate::failover::Answer, String>) {
+    pub(crate) fn add(&mut self, answer: &Result<crate::commands::failover::invoke::Answer, String>) {
         match answer {
             Err(why) if why.contains("could not promote") => self.promoted += 1,
             Ok(a) if a.decision == "Busy" => self.busy += 1,
@@ -119,7 +119,7 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::failover::Answer;
+    use crate::commands::failover::invoke::Answer;
 
     #[test]
     fn the_window_is_the_failures_one_interval_and_a_cold_start() {

@@ -1,12 +1,15 @@
 //! `tandem failback`: the planned return to the configured primary, step by
-//! step, each printed and confirmed (see [`crate::failback`]).
+//! step, each printed and confirmed (see [`crate::commands::failback::decide`]).
+
+/// The pure part: what to do and what to say, with no AWS call.
+pub(crate) mod decide;
 
 use crate::context::Context;
-use crate::failback::{Instance, Observed, STEPS, Step, describe_step, failback_epoch, resume_at};
 use crate::plan::Roles;
 use crate::ui::Waiting;
 use anyhow::{Context as _, bail};
 use aws_sdk_rds::types::Tag;
+use decide::{Instance, Observed, STEPS, Step, describe_step, failback_epoch, resume_at};
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 use tandem_core::aws::error_text;
@@ -15,7 +18,6 @@ use tandem_core::db;
 use tandem_core::fence;
 use tandem_core::state::RolesRecord;
 
-#[path = "failback_fence.rs"]
 pub(crate) mod fences;
 use fences::{fence_away, lift_away, standings};
 

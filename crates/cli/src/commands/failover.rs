@@ -1,8 +1,11 @@
 //! `tandem failover`: asks the standby region's failover function to fail
 //! over now, and prints its decision.
 
+/// Talking to the failover function: its events, one invocation, its answer.
+pub(crate) mod invoke;
+
 use crate::context::Context;
-use crate::failover::{function_name, invoke, manual_event};
+use invoke::{function_name, invoke, manual_event};
 
 /// Runs it; returns whether the standby was promoted (or would be, dry).
 pub(crate) async fn run(ctx: &Context, reason: &str, force: bool, dry_run: bool) -> anyhow::Result<bool> {

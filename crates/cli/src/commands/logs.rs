@@ -2,12 +2,13 @@
 //! by time, one readable line each (or the raw events with `--output json`);
 //! `--follow` polls with backoff until Ctrl-C.
 
+/// The pure part: what to do and what to say, with no AWS call.
+pub(crate) mod decide;
+
 use crate::context::Context;
 use crate::functions::Function;
-use crate::logs::{
-    FOLLOW_FIRST, FOLLOW_LOOKBACK_MS, RawEvent, filter_pattern, format_line, merge, next_wait, read_event,
-};
 use crate::say;
+use decide::{FOLLOW_FIRST, FOLLOW_LOOKBACK_MS, RawEvent, filter_pattern, format_line, merge, next_wait, read_event};
 use std::collections::{HashMap, HashSet};
 use tandem_core::aws::{error_text, is_not_found};
 use tandem_core::clock::unix_now_ms;

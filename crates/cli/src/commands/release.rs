@@ -3,14 +3,17 @@
 //! `ImageTag`. The region stack's `Custom::BlueGreenDeployment` does the
 //! CodeDeploy side; this shell starts the update, shows its events, release
 //! record and hook decisions as they come, and judges the outcome with the
-//! pure functions in [`crate::release`].
+//! pure functions in [`decide`].
+
+/// The pure part: what to do and what to say, with no AWS call.
+pub(crate) mod decide;
 
 use crate::context::Context;
 use crate::plan::{IMAGE_TAG, Template, release_parameters};
-use crate::release::{Progress, ReleaseError, check_stack, check_tag, judge, release_order};
 use crate::stacks::{Body, Proposal, StackError, Stacks, Watch};
 use aws_sdk_cloudformation::types::ChangeSetType;
 use aws_sdk_ecr::types::ImageIdentifier;
+use decide::{Progress, ReleaseError, check_stack, check_tag, judge, release_order};
 use tandem_core::aws::error_text;
 use tandem_core::state::{ReleaseRecord, StateTable};
 
@@ -283,5 +286,4 @@ impl Watch for Watcher<'_, '_> {
 }
 
 #[cfg(test)]
-#[path = "release_tests.rs"]
 mod tests;

@@ -2,19 +2,22 @@
 //! region's newest release, the alarms in ALARM, the failover probes and
 //! locks, the last decisions) into a [`StatusReport`], then prints it on
 //! one screen or as JSON. Exits non-zero when something needs a person
-//! ([`crate::status::attention`]).
+//! ([`crate::commands::status::decide::attention`]).
+
+/// The pure part: what to do and what to say, with no AWS call.
+pub(crate) mod decide;
 
 use super::stacks_for;
-use crate::audit::merge;
+use crate::commands::audit::decide::merge;
 use crate::context::Context;
 use crate::plan::{Template, deploy_order};
 use crate::say;
-use crate::status::{
+use crate::ui;
+use aws_sdk_cloudwatch::types::StateValue;
+use decide::{
     AlarmView, FailoverView, ReleaseView, RolesView, STATUS_SCHEMA, StackStatus, StatusReport, WritesView, attention,
     render,
 };
-use crate::ui;
-use aws_sdk_cloudwatch::types::StateValue;
 use std::collections::BTreeMap;
 use tandem_core::aws::error_text;
 use tandem_core::clock::unix_now;

@@ -6,8 +6,8 @@ use super::apps::{self, App, AppSpec, Maria, Writer};
 use super::around::{fence_metric, read_detection, run_cli};
 use super::http::Http;
 use super::{CONCURRENT_TRIGGERS, Checks, Detection, Tally, loopback_port, outage, secs, stand_in};
+use crate::commands::failover::invoke::{function_name, invoke, schedule_event};
 use crate::context::Context;
-use crate::failover::{function_name, invoke, schedule_event};
 use anyhow::{Context as _, bail};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,7 +94,10 @@ impl<'a> Night<'a> {
         })
     }
 
-    async fn invoke_schedule(&self, region: &str) -> anyhow::Result<Result<crate::failover::Answer, String>> {
+    async fn invoke_schedule(
+        &self,
+        region: &str,
+    ) -> anyhow::Result<Result<crate::commands::failover::invoke::Answer, String>> {
         invoke(
             &self.ctx.aws.region(region).lambda,
             &self.function,

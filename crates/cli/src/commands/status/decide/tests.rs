@@ -187,7 +187,7 @@ fn what_could_not_be_read_needs_a_person() {
 #[test]
 fn decisions_read_with_region_decision_and_kind() {
     let mut r = healthy();
-    r.decisions.push(crate::audit::AuditView {
+    r.decisions.push(crate::commands::audit::decide::AuditView {
         at: 60,
         time: "1970-01-01 00:01:00 UTC".into(),
         region: "us-east-2".into(),

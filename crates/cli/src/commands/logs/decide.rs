@@ -145,5 +145,4 @@ pub(crate) fn next_wait(current: Duration, found_new: bool) -> Duration {
 }
 
 #[cfg(test)]
-#[path = "logs_tests.rs"]
 mod tests;

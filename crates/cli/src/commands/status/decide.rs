@@ -3,7 +3,7 @@
 //! (the exit code), and the one-screen text. The shell that observes is
 //! `commands::status`.
 
-use crate::audit::AuditView;
+use crate::commands::audit::decide::AuditView;
 use crate::when::format_utc;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -294,9 +294,7 @@ pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "status_tests.rs"]
 mod tests;
 
-#[path = "status_text.rs"]
 mod text;
 pub(crate) use text::render;

@@ -262,5 +262,4 @@ pub(crate) fn judge(
 }
 
 #[cfg(test)]
-#[path = "release_tests.rs"]
 mod tests;

@@ -1,9 +1,9 @@
 //! The failback's fences: it fences the region it leaves before the cut
 //! over, and lifts that fence once the region's secret names the new
-//! writer (see [`crate::failback::failback_epoch`]).
+//! writer (see [`crate::commands::failback::decide::failback_epoch`]).
 
+use crate::commands::failback::decide::{failback_epoch, lifting_epoch};
 use crate::context::Context;
-use crate::failback::{failback_epoch, lifting_epoch};
 use tandem_core::clock::unix_now;
 use tandem_core::fence;
 use tandem_core::state::{FenceRecord, RolesRecord, Standing};
