@@ -62,13 +62,28 @@ wait_stack() {
 # rds ARGS...: the RDS CLI against the local AWS (aws-cli v1 ignores AWS_ENDPOINT_URL for RDS).
 rds() { aws rds --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }
 
+# state COMMAND ARGS...: the local AWS's state table through tandem-core's
+# typed records (tests/state-seed, test support, not the operator CLI):
+# seed-release, forget-release, put-roles, clear-locks write; roles,
+# last-release, releases, audit, audits, locks print one JSON document (null
+# when absent); requires checks another suite's records. Built once here
+# (dev profile, the shared target directory); `state --help` lists it all.
+cargo build --quiet -p tandem-state-seed || { echo "e2e: tandem-state-seed (tests/state-seed) did not build" >&2; exit 1; }
+STATE_SEED=$(realpath "${CARGO_TARGET_DIR:-target}/debug/tandem-state-seed")
+state() { "$STATE_SEED" "$@"; }
+
+# requires KIND SUITE: this suite reads the KIND decisions that SUITE records;
+# it stops here, naming SUITE to run first, when neither region audited one
+# in the last two hours.
+requires() {
+  state requires --kind "$1" --suite "$2" || exit 1
+}
+
 # put_roles REGION PRIMARY STANDBY: records the roles in REGION's state
 # table, as the failover function does in the new primary's, at an epoch
 # above any earlier one (the time: epochs only grow).
 put_roles() {
-  aws dynamodb put-item --region "$1" --table-name tandem-local-state --item "{\"pk\":{\"S\":\"region-roles\"},
-    \"sk\":{\"S\":\"current\"},\"primary\":{\"S\":\"$2\"},\"standby\":{\"S\":\"$3\"},
-    \"updated_at\":{\"N\":\"$(date +%s)\"},\"epoch\":{\"N\":\"$(date +%s)\"},\"reason\":{\"S\":\"e2e: roles written by the test\"}}"
+  state put-roles --region "$1" --primary "$2" --standby "$3" >/dev/null
 }
 
 # stack_output REGION NAME KEY
@@ -102,12 +117,7 @@ package_function() {
 # forget_locks REGION: removes REGION's failover locks, as if no promotion
 # had been tried there (a failed drill leaves its lock, which needs a person).
 forget_locks() {
-  local sk
-  for sk in $(aws dynamodb query --region "$1" --table-name tandem-local-state --key-condition-expression 'pk = :p' \
-      --expression-attribute-values '{":p":{"S":"failover"}}' --consistent-read --query 'Items[].sk.S' --output text); do
-    [[ $sk == lock#* ]] && aws dynamodb delete-item --region "$1" --table-name tandem-local-state \
-      --key "{\"pk\":{\"S\":\"failover\"},\"sk\":{\"S\":\"$sk\"}}"
-  done
+  state clear-locks --region "$1" >/dev/null
 }
 
 # no_secrets_in_logs [--require]: the functions' logs so far hold no
