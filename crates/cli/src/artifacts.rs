@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tandem_core::aws::{error_text, is_not_found};
 
+mod zip_files;
+
 /// One function, built and zipped.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Artifact {
     /// The function's crate name (the directory under `functions/`).
     pub(crate) function: String,
-    /// The S3 key: `<function>/<first 16 hex digits of the bootstrap's SHA-256>.zip`.
+    /// The S3 key: `<function>/<first 16 hex digits of a SHA-256>.zip`, of
+    /// the bootstrap and the zip's other files ([`zip_files::content_key`]).
     pub(crate) key: String,
     /// The zip on disk.
     pub(crate) zip: PathBuf,
@@ -87,7 +90,8 @@ pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow:
                 FunctionBuild::Arm64Release => target.join("lambda").join(&function).join("bootstrap"),
             };
             let bytes = std::fs::read(&binary).with_context(|| format!("reading {}", binary.display()))?;
-            let key = content_key(&function, &bytes);
+            let files = zip_files::for_build(root, &function, build, &zip_files::Https)?;
+            let key = zip_files::content_key(&function, &bytes, &files);
             let dir = out_dir.join(&function);
             std::fs::create_dir_all(&dir)?;
             let zip = dir.join(key.rsplit('/').next().unwrap_or("bootstrap.zip"));
@@ -97,11 +101,14 @@ pub(crate) fn build_all(root: &Path, build: FunctionBuild, env: &str) -> anyhow:
                     dir.join("bootstrap"),
                     std::os::unix::fs::PermissionsExt::from_mode(0o755),
                 )?;
+                for file in &files {
+                    std::fs::write(dir.join(&file.name), &file.bytes)?;
+                }
                 run(Command::new("zip")
                     .current_dir(&dir)
                     .args(["-q", "-X", "-j"])
                     .arg(&zip)
-                    .arg("bootstrap"))?;
+                    .args(zip_files::members(&files)))?;
             }
             Ok(Artifact { function, key, zip })
         })

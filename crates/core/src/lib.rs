@@ -9,7 +9,8 @@
 //! - [`state`]: the state table (roles, releases, the audit trail), its only reader and writer.
 //! - [`text`]: values quoted short in reasons and logs; [`clock`]: Unix time.
 //! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes;
-//!   [`webhook`]: a JSON post to a chat webhook over HTTPS.
+//!   [`webhook`]: a JSON post to a chat webhook over HTTPS; [`download`]: an HTTPS download
+//!   for the CLI's builds, and the check of a PEM certificate bundle.
 //! - [`payload`]: the event as the runtime hands it over, read even when it is broken.
 //! - [`event_fn`]: the seam of the event functions ([`event_fn::EventFunction`]): settings,
 //!   clients built once, the handler, and one error → `tandem.<Kind>` rule.
@@ -21,6 +22,7 @@ pub mod aws;
 pub mod cfn;
 pub mod clock;
 pub mod db;
+pub mod download;
 pub mod event_fn;
 pub mod fence;
 pub mod image;
