@@ -210,3 +210,22 @@ fn the_rotation_function_reaches_the_writer_from_the_private_subnets() {
         "without rotation the database admits the service only: {ingress}"
     );
 }
+
+#[test]
+fn the_rotation_function_trusts_the_rds_bundle_its_zip_carries() {
+    let r = region().resolved(ROTATING);
+    let variables = &r.properties("DbRotationFunction")["Environment"]["Variables"];
+    // Lambda unpacks the zip in /var/task; the name is the zip-files entry
+    // of functions/db-rotation/Cargo.toml.
+    assert_eq!(
+        variables["TANDEM_DB_CA_FILE"],
+        json!("/var/task/rds-global-bundle.pem"),
+        "without the RDS bundle the function's TLS cannot verify the writer's certificate"
+    );
+    let manifest =
+        std::fs::read_to_string(template_tests::repo_root().join("functions/db-rotation/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"rds-global-bundle.pem\""),
+        "functions/db-rotation/Cargo.toml no longer ships rds-global-bundle.pem in its zip"
+    );
+}
