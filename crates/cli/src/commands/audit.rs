@@ -12,6 +12,46 @@ use decide::{AUDIT_SCHEMA, AuditReport, format_entry, merge};
 use tandem_core::clock::unix_now;
 use tandem_core::state::AuditKind;
 
+/// `tandem audit`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// How far back: 90s, 15m, 24h, 7d.
+    #[arg(long, default_value = "24h")]
+    pub(crate) since: String,
+    /// Only this kind of decision.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(decide::kind_names()))]
+    pub(crate) kind: Option<String>,
+    /// text for a person; json for scripts (tandem.audit/1, see docs/operating.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) output: crate::ui::Output,
+}
+
+impl Args {
+    /// The kind `--kind` asks for; `None` for every kind.
+    fn kind(&self) -> Result<Option<AuditKind>, super::Invalid> {
+        (self.kind.as_deref().map(decide::parse_kind).transpose()).map_err(super::Invalid)
+    }
+}
+
+impl super::CommandArgs for Args {
+    fn validate(&self) -> Result<(), super::Invalid> {
+        crate::when::parse_since(&self.since).map_err(super::Invalid)?;
+        self.kind()?;
+        Ok(())
+    }
+
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        crate::ui::set_output(self.output);
+        let since_secs = crate::when::parse_since(&self.since).map_err(super::Invalid)?;
+        let kind = self.kind()?;
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx, kind, since_secs).await
+    }
+}
+
 /// Prints the trail; returns whether both regions' trails could be read.
 pub(crate) async fn run(ctx: &Context, kind: Option<AuditKind>, since_secs: u64) -> anyhow::Result<bool> {
     let since = unix_now().saturating_sub(since_secs);

@@ -11,6 +11,21 @@ use crate::retained;
 use crate::stacks::{Start, start_for};
 use std::collections::BTreeMap;
 
+/// `tandem deploy`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local (the local AWS).
+    #[arg(long)]
+    pub(crate) env: String,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx).await.map(|_| true)
+    }
+}
+
 /// Deploys everything; returns whether anything changed.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;

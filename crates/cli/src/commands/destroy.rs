@@ -70,6 +70,44 @@ impl EmptyError {
     }
 }
 
+/// Asks the person at the terminal to type `env`'s name before anything is deleted.
+fn confirm(env: &str) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("destroy needs confirmation: run it in a terminal, or pass --yes");
+    }
+    print!("This deletes every tandem-{env} stack in both regions. Type {env:?} to go on: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != env {
+        anyhow::bail!("not confirmed; nothing was deleted");
+    }
+    Ok(())
+}
+
+/// `tandem destroy`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub(crate) yes: bool,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        crate::config::Config::load(root, &self.env)?;
+        if !self.yes {
+            confirm(&self.env)?;
+        }
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx).await.map(|()| true)
+    }
+}
+
 /// Deletes everything; fails naming each stack that is left.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<()> {
     let plan = destroy_order(&ctx.config, &ctx.roles);

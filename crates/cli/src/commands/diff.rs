@@ -43,6 +43,25 @@ pub(crate) struct StackDiff {
     pub(crate) reason: Option<String>,
 }
 
+/// `tandem diff`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// text for a person; json for scripts (tandem.diff/1, see docs/operating.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) output: crate::ui::Output,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        crate::ui::set_output(self.output);
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx).await.map(|_| true)
+    }
+}
+
 /// Prints each stack's pending changes; returns whether there are any.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let built = artifacts::build_all(&ctx.root, ctx.config.function_build, &ctx.config.env)?;

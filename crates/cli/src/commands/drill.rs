@@ -100,6 +100,21 @@ pub(crate) fn secs(d: Option<Duration>) -> String {
     d.map_or("never".to_owned(), |d| format!("{:.1}s", d.as_secs_f64()))
 }
 
+/// `tandem drill`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// local (a drill never runs against AWS).
+    #[arg(long)]
+    pub(crate) env: String,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx).await
+    }
+}
+
 /// Runs the drill; returns whether every check held.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     if !ctx.config.is_local() {

@@ -26,6 +26,24 @@ pub(crate) const CAUGHT_UP_SECS: f64 = 5.0;
 /// The tag that marks the instances a failback made.
 pub(crate) const FAILBACK_TAG: &str = "tandem:failback";
 
+/// `tandem failback`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// Do not ask before each step.
+    #[arg(long)]
+    pub(crate) yes: bool,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(ctx, self.yes).await
+    }
+}
+
 /// Runs the failback from wherever it stands; returns whether it finished.
 pub(crate) async fn run(mut ctx: Context, yes: bool) -> anyhow::Result<bool> {
     let env = ctx.config.env.clone();

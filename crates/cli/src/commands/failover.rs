@@ -7,6 +7,30 @@ pub(crate) mod invoke;
 use crate::context::Context;
 use invoke::{function_name, invoke, manual_event};
 
+/// `tandem failover`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// Why, for the audit trail.
+    #[arg(long, default_value = "a manual failover from the tandem CLI")]
+    pub(crate) reason: String,
+    /// Skip the replica-lag check (and only that): accept losing the writes the replica lacks.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Decide and audit, promote nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx, &self.reason, self.force, self.dry_run).await
+    }
+}
+
 /// Runs it; returns whether the standby was promoted (or would be, dry).
 pub(crate) async fn run(ctx: &Context, reason: &str, force: bool, dry_run: bool) -> anyhow::Result<bool> {
     let region = &ctx.roles.standby;

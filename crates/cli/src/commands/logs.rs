@@ -51,6 +51,82 @@ impl Seen {
     }
 }
 
+/// `tandem logs`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// Only this function (default: all of them).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(crate::functions::names()))]
+    pub(crate) function: Option<String>,
+    /// Only this region (default: both).
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// How far back: 90s, 15m, 24h, 7d.
+    #[arg(long, default_value = "15m")]
+    pub(crate) since: String,
+    /// Keep polling for new lines (with backoff) until Ctrl-C.
+    #[arg(long)]
+    pub(crate) follow: bool,
+    /// Only lines that contain this text.
+    #[arg(long)]
+    pub(crate) filter: Option<String>,
+    /// text for a person; json for scripts: the raw log events, one JSON object a line.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) output: crate::ui::Output,
+}
+
+impl Args {
+    /// The functions `--function` asks for; every one without it.
+    fn functions(&self) -> Result<Vec<&'static Function>, super::Invalid> {
+        match self.function.as_deref() {
+            None => Ok(crate::functions::FUNCTIONS.iter().collect()),
+            Some(name) => crate::functions::named(name).map(|f| vec![f]).ok_or_else(|| {
+                let names: Vec<&str> = crate::functions::names().collect();
+                super::Invalid(format!(
+                    "--function {name} is not a function: use one of {}",
+                    names.join(", ")
+                ))
+            }),
+        }
+    }
+}
+
+impl super::CommandArgs for Args {
+    fn validate(&self) -> Result<(), super::Invalid> {
+        crate::when::parse_since(&self.since).map_err(super::Invalid)?;
+        self.functions()?;
+        Ok(())
+    }
+
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        let since_secs = crate::when::parse_since(&self.since).map_err(super::Invalid)?;
+        let functions = self.functions()?;
+        // The context's notes go to stderr: stdout carries only log lines.
+        crate::ui::set_output(crate::ui::Output::Json);
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        let regions: Vec<String> = match self.region {
+            Some(r) if ctx.config.regions.contains_key(&r) => vec![r],
+            Some(r) => anyhow::bail!(
+                "--region {r} is not one of {}'s regions: use {}",
+                ctx.config.env,
+                ctx.config.regions.keys().cloned().collect::<Vec<_>>().join(" or ")
+            ),
+            None => ctx.reachable_regions(),
+        };
+        let request = Request {
+            functions,
+            regions,
+            since_secs,
+            follow: self.follow,
+            filter: self.filter.filter(|f| !f.is_empty()),
+            json: self.output == crate::ui::Output::Json,
+        };
+        run(&ctx, &request).await
+    }
+}
+
 /// Prints the lines; `--follow` goes on until Ctrl-C.
 pub(crate) async fn run(ctx: &Context, request: &Request) -> anyhow::Result<bool> {
     let mut seen = Seen::default();

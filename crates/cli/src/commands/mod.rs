@@ -1,6 +1,8 @@
-//! One module per `tandem` command.
+//! One module per `tandem` command: each owns its arguments ([`CommandArgs`]),
+//! checks them before anything runs, and runs.
 
 pub(crate) mod audit;
+pub(crate) mod completions;
 pub(crate) mod deploy;
 pub(crate) mod destroy;
 pub(crate) mod diff;
@@ -9,6 +11,7 @@ pub(crate) mod failback;
 pub(crate) mod failover;
 pub(crate) mod logs;
 pub(crate) mod release;
+pub(crate) mod roles;
 pub(crate) mod status;
 
 use crate::context::Context;
@@ -17,6 +20,25 @@ use crate::stacks::Body;
 use crate::stacks::Stacks;
 use crate::templates::{self, Sent};
 use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Arguments that make no sense, whatever the environment: one sentence
+/// that says what to pass instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct Invalid(pub(crate) String);
+
+/// A command's arguments, as clap parses them: checked, then run.
+pub(crate) trait CommandArgs: Sized {
+    /// Checks the arguments before anything is read or changed.
+    fn validate(&self) -> Result<(), Invalid> {
+        Ok(())
+    }
+
+    /// Runs the command in the checkout at `root`; `Ok(false)` means the
+    /// command ran and the answer is "no" (exit code 3).
+    async fn start(self, root: &Path) -> anyhow::Result<bool>;
+}
 
 /// The stack helper for `region`: every command's changes go through the
 /// CloudFormation service role when one is set.

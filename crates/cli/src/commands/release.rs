@@ -70,6 +70,33 @@ pub(crate) struct RegionOutcome {
     pub(crate) ok: bool,
 }
 
+/// `tandem release`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// The image tag, already pushed to the primary region's ECR repository tandem-<env>-app.
+    #[arg(long)]
+    pub(crate) image: String,
+    /// text for a person; json for scripts (tandem.release/1, see docs/operating.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) output: crate::ui::Output,
+}
+
+impl super::CommandArgs for Args {
+    fn validate(&self) -> Result<(), super::Invalid> {
+        check_tag(&self.image).map_err(|e| super::Invalid(e.to_string()))
+    }
+
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        crate::ui::set_output(self.output);
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx, &self.image).await?;
+        Ok(true)
+    }
+}
+
 /// Releases `tag` to the primary region, then the standby; stops at the
 /// first region that fails. With `--output json`, prints a
 /// [`ReleaseReport`] either way.

@@ -28,6 +28,25 @@ pub(crate) const LAST_DECISIONS: usize = 5;
 /// How far back the status looks for them.
 pub(crate) const DECISIONS_WINDOW_SECS: u64 = 30 * 86_400;
 
+/// `tandem status`'s arguments.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// dev, prod or local.
+    #[arg(long)]
+    pub(crate) env: String,
+    /// text for a person; json for scripts (tandem.status/1, with the stacks' outputs; see docs/operating.md).
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) output: crate::ui::Output,
+}
+
+impl super::CommandArgs for Args {
+    async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        crate::ui::set_output(self.output);
+        let ctx = crate::context::Context::load(root, &self.env).await?;
+        run(&ctx).await
+    }
+}
+
 /// Prints the status; returns whether nothing needs a person.
 pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     let mut report = observe(ctx).await?;
