@@ -28,9 +28,8 @@ invoke() {
   aws lambda invoke --region $P --function-name "$fn" \
     --payload "fileb://events/$1" "$OUT/$2.json" --query FunctionError --output text 2>"$OUT/$2.err"
 }
-audit() {  # KEY ATTRIBUTE: one attribute of the hook's audit entry
-  aws dynamodb get-item --region $P --table-name tandem-local-state \
-    --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"hook#$1\"}}" --query "Item.$2.S" --output text
+audit() {  # KEY FIELD: one field of the hook's audit entry (None when absent)
+  state audit --region $P --kind hook --key "$1" | jq -r ".$2 // \"None\""
 }
 
 key="d-7HQK2M3TA#$(jq -r .LifecycleEventHookExecutionId events/deploy-hook-after-allow-test-traffic.json)"
@@ -42,12 +41,10 @@ check "the decision is audited as Failed" eq "$(audit "$key" decision)" Failed
 check "with the reason: no green targets within the budget" contains "$(audit "$key" reason)" \
   "has no targets yet"
 check "and the refused report as its outcome" contains "$(audit "$key" outcome)" "CodeDeploy refused"
-first_at=$(aws dynamodb get-item --region $P --table-name tandem-local-state \
-  --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"hook#$key\"}}" --query Item.at.N --output text)
+first_at=$(audit "$key" at)
 invoke deploy-hook-after-allow-test-traffic.json again >/dev/null
 check "a second delivery of the same hook leaves the one audit entry as it was" eq \
-  "$(aws dynamodb get-item --region $P --table-name tandem-local-state \
-     --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"hook#$key\"}}" --query Item.at.N --output text)" "$first_at"
+  "$(audit "$key" at)" "$first_at"
 
 error=$(invoke deploy-hook-ecs-post-test-traffic-shift.json ecs)
 check "an ECS hook is answered, not failed (exit: $error)" eq "$error" None
