@@ -15,7 +15,6 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 source tests/e2e/lib.sh
 P=us-east-1
-TABLE=tandem-local-state
 TOPIC=arn:aws:sns:$P:000000000000:tandem-local-ops
 OUT=.local/e2e-notify
 PORT=18443
@@ -91,9 +90,8 @@ received_with() {
   done
   echo "NONE"
 }
-audit() {
-  aws dynamodb get-item --region $P --table-name $TABLE \
-    --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"notify#$1\"}}" --query "Item.$2.S" --output text
+audit() {  # ID FIELD: one field of the audit entry of message ID (None when absent)
+  state audit --region $P --kind notify --key "$1" | jq -r ".$2 // \"None\""
 }
 
 # An alarm, as CloudWatch publishes it to the topic.
