@@ -218,5 +218,4 @@ pub fn set_password_statement(version: &str, quoted: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "decide_tests.rs"]
 mod tests;

@@ -165,5 +165,4 @@ pub fn next(look: Look, elapsed: Duration, budget: Duration, interval: Duration,
 }
 
 #[cfg(test)]
-#[path = "decide_tests.rs"]
 mod tests;

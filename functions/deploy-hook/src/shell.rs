@@ -316,5 +316,4 @@ fn forward_target(actions: &[Action]) -> Option<String> {
 }
 
 #[cfg(test)]
-#[path = "shell_tests.rs"]
 mod tests;

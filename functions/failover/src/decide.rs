@@ -280,5 +280,4 @@ fn report(o: &Observed, limits: Limits) -> String {
 }
 
 #[cfg(test)]
-#[path = "decide_tests.rs"]
 mod tests;

@@ -196,5 +196,4 @@ fn cut(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-#[path = "decide_tests.rs"]
 mod tests;

@@ -231,5 +231,4 @@ impl Notify {
 }
 
 #[cfg(test)]
-#[path = "shell_tests.rs"]
 mod tests;

@@ -267,5 +267,4 @@ fn on_deployment(change: &DeploymentChange, scope: &Scope, observed: &Observed) 
 }
 
 #[cfg(test)]
-#[path = "decide_tests.rs"]
 mod tests;

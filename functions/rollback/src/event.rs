@@ -312,5 +312,4 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
 }
 
 #[cfg(test)]
-#[path = "event_tests.rs"]
 mod tests;

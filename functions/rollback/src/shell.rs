@@ -325,5 +325,4 @@ impl Rollback {
 }
 
 #[cfg(test)]
-#[path = "shell_tests.rs"]
 mod tests;

@@ -377,8 +377,6 @@ impl CustomResource for BlueGreenDeployment {
 }
 
 #[cfg(test)]
-#[path = "duplicate_tests.rs"]
 mod duplicate_tests;
 #[cfg(test)]
-#[path = "mocked.rs"]
 mod mocked;

@@ -180,5 +180,4 @@ pub fn progress(id: &str, view: &DeploymentView) -> Progress {
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
 mod tests;

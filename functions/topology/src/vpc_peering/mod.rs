@@ -302,10 +302,8 @@ impl CustomResource for VpcPeering {
 }
 
 #[cfg(test)]
-#[path = "change_tests.rs"]
 mod change_tests;
 #[cfg(test)]
-#[path = "create_tests.rs"]
 mod create_tests;
 #[cfg(test)]
 mod mocked;

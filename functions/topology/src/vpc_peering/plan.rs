@@ -326,5 +326,4 @@ pub fn needs_delete(current: Option<&PeeringView>) -> bool {
 }
 
 #[cfg(test)]
-#[path = "plan_tests.rs"]
 mod tests;

@@ -138,5 +138,4 @@ pub fn plan_routes(
 }
 
 #[cfg(test)]
-#[path = "routes_tests.rs"]
 mod tests;
