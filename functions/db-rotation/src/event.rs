@@ -1,10 +1,11 @@
 //! The invocation Secrets Manager sends: `{"SecretId", "ClientRequestToken",
 //! "Step"}`, read into an [`RotationEvent`] or refused in one sentence that
-//! names the field.
+//! names the field (with the shared checks of [`tandem_core::event_fn`]).
 
 use serde::Deserialize;
 use serde_json::Value;
-use tandem_core::text::{quote, shorten_values};
+use tandem_core::event_fn::BadEvent;
+use tandem_core::text::quote;
 
 /// One of Secrets Manager's four rotation steps, in the order it runs them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,17 +62,13 @@ pub struct RotationEvent {
 #[error("{0}")]
 pub struct EventError(String);
 
-const ACCEPTED: &str = "this function takes Secrets Manager's rotation events \
-                        ({\"SecretId\", \"ClientRequestToken\", \"Step\"}); start a rotation with \
-                        `aws secretsmanager rotate-secret` instead of invoking it";
+/// What this function takes, for the sentences that refuse an event.
+pub const TAKES: &str = "Secrets Manager's rotation events ({\"SecretId\", \"ClientRequestToken\", \"Step\"}); \
+                         start a rotation with `aws secretsmanager rotate-secret` instead of invoking it";
 
-impl EventError {
-    /// An event that is not JSON at all, or not whole.
-    pub fn unreadable(why: impl std::fmt::Display) -> Self {
-        Self(format!(
-            "the event could not be read ({}); {ACCEPTED}",
-            shorten_values(&why.to_string())
-        ))
+impl From<BadEvent> for EventError {
+    fn from(bad: BadEvent) -> Self {
+        Self(bad.to_string())
     }
 }
 
@@ -87,27 +84,19 @@ struct Raw {
 
 /// The step `event` asks for.
 pub fn parse(event: &Value) -> Result<RotationEvent, EventError> {
-    if !event.is_object() {
-        return Err(EventError(format!("the event is not a JSON object; {ACCEPTED}")));
-    }
-    let raw: Raw = serde_path_to_error::deserialize(event).map_err(|e| {
-        let why = shorten_values(&e.inner().to_string());
-        EventError(match e.path().to_string().as_str() {
-            "." => format!("the rotation event could not be read ({why}); {ACCEPTED}"),
-            path => format!("the rotation event's field `{path}` could not be read ({why}); {ACCEPTED}"),
-        })
-    })?;
+    tandem_core::event_fn::object(event, TAKES)?;
+    let raw: Raw = tandem_core::event_fn::read(event, "rotation event", TAKES)?;
     for (field, value) in [("SecretId", &raw.secret_id), ("ClientRequestToken", &raw.token)] {
         if value.trim().is_empty() {
             return Err(EventError(format!(
-                "the rotation event's field `{field}` is empty; {ACCEPTED}"
+                "the rotation event's field `{field}` is empty; this function takes {TAKES}"
             )));
         }
     }
     let step = Step::ALL.into_iter().find(|s| s.name() == raw.step).ok_or_else(|| {
         EventError(format!(
             "the rotation event's field `Step` is {}, not createSecret, setSecret, testSecret or finishSecret; \
-             {ACCEPTED}",
+             this function takes {TAKES}",
             quote(&raw.step)
         ))
     })?;
@@ -147,7 +136,7 @@ mod tests {
                 json!({"SecretId": "s", "ClientRequestToken": "t", "Step": "SetSecret"}),
                 "`Step` is \"SetSecret\"",
             ),
-            (json!(["SecretId"]), "not a JSON object"),
+            (json!(["SecretId"]), "the event is an array, not a JSON object"),
         ];
         for (event, want) in cases {
             let e = parse(&event).unwrap_err().to_string();

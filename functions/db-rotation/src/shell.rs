@@ -14,16 +14,17 @@
 //! action and outcome the state table's audit entries hold), not as an entry.
 
 use crate::credentials::{Credentials, CredentialsError};
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, MariaDb};
 use crate::decide::{
     self, CURRENT, CreateAction, FinishAction, Gate, Login, Observed, PENDING, PREVIOUS, Refusal, SetAction,
 };
-use crate::event::{EventError, RotationEvent, Step, parse};
+use crate::event::{EventError, RotationEvent, Step, TAKES, parse};
 use crate::password::{self, PasswordError};
 use crate::settings::Settings;
 use serde_json::{Value, json};
 use tandem_core::aws::{error_text, is_not_found};
-use tandem_core::payload::Payload;
+use tandem_core::event_fn::{BadEvent, Call, EventFunction, FunctionError, SdkConfig};
+use tandem_core::settings::SettingError;
 
 /// The function's clients and settings, built once.
 pub struct Rotation {
@@ -52,7 +53,23 @@ pub enum RotationError {
     },
 }
 
+// The runtime logs a handler's error with `{:?}`: the sentence, not the value.
 tandem_core::debug_as_display!(RotationError);
+
+impl FunctionError for RotationError {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Event(_) => BadEvent::KIND,
+            Self::Step { cause, .. } => cause.kind(),
+        }
+    }
+}
+
+impl From<BadEvent> for RotationError {
+    fn from(bad: BadEvent) -> Self {
+        Self::Event(EventError::from(bad))
+    }
+}
 
 /// What failed within a step.
 #[derive(Debug, thiserror::Error)]
@@ -117,16 +134,49 @@ pub enum StepError {
     },
 }
 
-impl Rotation {
-    /// The function `main` runs: its Secrets Manager client, the database and the settings.
-    pub fn new(secrets: aws_sdk_secretsmanager::Client, db: Box<dyn Database>, settings: Settings) -> Self {
-        Self { secrets, db, settings }
+impl StepError {
+    /// Lambda's `errorType` is `tandem.<Kind>`.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Refused(_) => "StepRefused",
+            Self::SecretsManager { .. } => "SecretsManager",
+            Self::Missing { .. } | Self::Credentials { .. } | Self::Mismatch { .. } => "SecretValue",
+            Self::Password(_) => "Password",
+            Self::Db(_) => "Database",
+            Self::NoPasswordWorks { .. } => "NoPasswordWorks",
+        }
+    }
+}
+
+impl EventFunction for Rotation {
+    type Settings = Settings;
+    type Output = Value;
+    type Error = RotationError;
+    const TAKES: &'static str = TAKES;
+
+    fn settings() -> Result<Settings, SettingError> {
+        crate::settings::from_env()
     }
 
-    /// Handles one payload as the runtime hands it over (`main` calls this).
-    pub async fn handle_payload(&self, payload: &Payload) -> Result<Value, RotationError> {
-        let event = payload.to_value().map_err(EventError::unreadable)?;
-        self.handle(&event).await
+    fn build(config: &SdkConfig, settings: Settings) -> Self {
+        Self::new(
+            aws_sdk_secretsmanager::Client::new(config),
+            Box::new(MariaDb::new(settings.db_tls.clone())),
+            settings,
+        )
+    }
+
+    async fn handle(&self, event: Value, _: &Call) -> Result<Value, RotationError> {
+        // The inherent `handle`, which the shell's tests call too.
+        Rotation::handle(self, &event).await
+    }
+}
+
+impl Rotation {
+    /// The function [`EventFunction::build`] makes: its Secrets Manager
+    /// client, the database and the settings (tests pass mocks).
+    pub fn new(secrets: aws_sdk_secretsmanager::Client, db: Box<dyn Database>, settings: Settings) -> Self {
+        Self { secrets, db, settings }
     }
 
     /// Runs the step `event` names.

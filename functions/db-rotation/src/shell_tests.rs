@@ -224,6 +224,7 @@ async fn a_token_that_is_not_pending_is_refused_naming_the_step() {
             "{text}"
         );
         assert_eq!(format!("{e:?}"), text, "the log reads the sentence");
+        assert_eq!(e.error_type(), "tandem.StepRefused");
     }
 }
 
@@ -283,11 +284,9 @@ async fn set_with_no_working_password_says_so_without_any_password() {
         get(CURRENT, Some(OLD)),
         get(PREVIOUS, Some(OLDER)),
     ];
-    let e = rotation(&rules, &db)
-        .handle(&event(Step::SetSecret))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = rotation(&rules, &db).handle(&event(Step::SetSecret)).await.unwrap_err();
+    assert_eq!(e.error_type(), "tandem.NoPasswordWorks");
+    let e = e.to_string();
     assert!(e.starts_with("setSecret of secret"), "{e}");
     assert!(
         e.contains("(AWSPENDING, AWSCURRENT, AWSPREVIOUS)") && e.contains("put-secret-value"),
@@ -312,11 +311,9 @@ async fn set_refuses_a_pending_value_for_another_user() {
         get(CURRENT, Some(OLD)),
     ];
     let db = FakeDb::with(OLD);
-    let e = rotation(&rules, &db)
-        .handle(&event(Step::SetSecret))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = rotation(&rules, &db).handle(&event(Step::SetSecret)).await.unwrap_err();
+    assert_eq!(e.error_type(), "tandem.SecretValue");
+    let e = e.to_string();
     assert!(
         e.contains("AWSPENDING names someone@w.example:3306 but AWSCURRENT names tandem_admin@"),
         "{e}"
@@ -334,6 +331,7 @@ async fn test_logs_in_with_the_pending_password() {
         .handle(&event(Step::TestSecret))
         .await
         .unwrap_err();
+    assert_eq!(e.error_type(), "tandem.Database");
     let e = e.to_string();
     assert!(
         e.starts_with("testSecret of secret") && e.contains("refused the AWSPENDING password"),
@@ -379,10 +377,19 @@ async fn a_failed_call_names_it_and_the_step() {
                 .build(),
         )
     })];
-    let e = rotation(&rules, &FakeDb::with(OLD))
-        .handle(&event(Step::FinishSecret))
+    // Through the seam, as the runtime calls it: errorType tandem.SecretsManager.
+    let payload = tandem_core::payload::Payload::from_slice(event(Step::FinishSecret).to_string().as_bytes());
+    let call = Call {
+        request_id: "req-1".into(),
+        remaining: std::time::Duration::from_secs(60),
+    };
+    let e = tandem_core::event_fn::invoke(&rotation(&rules, &FakeDb::with(OLD)), &payload, &call)
         .await
         .unwrap_err();
+    assert_eq!(
+        tandem_core::event_fn::diagnostic(&e).error_type,
+        "tandem.SecretsManager"
+    );
     let e = e.to_string();
     assert!(
         e.starts_with("finishSecret of secret") && e.contains("DescribeSecret failed"),

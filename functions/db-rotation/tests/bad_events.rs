@@ -1,8 +1,9 @@
 //! Every malformed event in `tests/bad-events/db-rotation/`, read as the
-//! Lambda runtime reads it and handed to `Rotation::handle_payload`, the
-//! entry point `main` calls: no panic, no AWS call and no database call
-//! (Secrets Manager is a mock that expects none, the database panics), and
-//! an error that names the problem in one sentence. Then the parser under
+//! Lambda runtime reads it and handed to `tandem_core::event_fn::invoke`,
+//! what `main` runs for each invocation: no panic, no AWS call and no
+//! database call (Secrets Manager is a mock that expects none, the database
+//! panics), and an error that names the problem in one sentence, recorded
+//! as `tandem.BadEvent`. Then the parser under
 //! proptest: arbitrary JSON values, arbitrary bytes and mutated samples
 //! (`PROPTEST_CASES`, 256 by default).
 
@@ -12,6 +13,8 @@ use db_rotation::decide::Login;
 use db_rotation::settings::{ALWAYS_EXCLUDED, Settings};
 use db_rotation::shell::Rotation;
 use proptest::test_runner::TestCaseError;
+use std::time::Duration;
+use tandem_core::event_fn::{Call, diagnostic, invoke};
 use tandem_core::payload::Payload;
 use tandem_testing::arbitrary;
 use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
@@ -53,11 +56,16 @@ async fn every_bad_event_is_refused_naming_the_problem() {
     let mut failures = Failures::default();
     for event in &events {
         let payload = Payload::from_slice(&event.bytes);
-        let result = without_panic(&event.name, rotation().handle_payload(&payload)).await;
+        let call = Call {
+            request_id: "req-1".into(),
+            remaining: Duration::from_secs(60),
+        };
+        let result = without_panic(&event.name, invoke(&rotation(), &payload, &call)).await;
         let name = &event.name;
         failures.check(name, || match &event.expect {
             Expect::Error(want) => {
                 let error = result.expect_err(name);
+                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
                 assert_readable(name, &error.to_string(), want);
                 assert_readable(name, &format!("{error:?}"), want);
             }
