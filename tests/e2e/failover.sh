@@ -54,16 +54,12 @@ check "and the promoted writer in us-east-2 took writes after it ($promoted)" eq
 
 start=$(grep -oE 'refuses them \(the standby\); epoch [0-9]+' <<<"$out" | grep -oE '[0-9]+$')
 for r in $P $S; do
-  epoch=$(aws dynamodb get-item --region $r --table-name tandem-local-state \
-    --key '{"pk":{"S":"region-roles"},"sk":{"S":"current"}}' --query 'join(`,`, [Item.primary.S, Item.epoch.N])' --output text)
+  epoch=$(state roles --region $r | jq -r '"\(.primary),\(.epoch)"')
   check "the drill restored $r's roles to us-east-1 two epochs on, as a failback would" eq "$epoch" "us-east-1,$((start + 2))"
 done
-audit=$(aws dynamodb query --region $S --table-name tandem-local-state --consistent-read \
-  --key-condition-expression 'pk = :p AND begins_with(sk, :s)' \
-  --expression-attribute-values '{":p":{"S":"audit"},":s":{"S":"failover#promotion#"}}' --query 'Items[].outcome.S' --output text)
+audit=$(state audits --region $S --kind failover --prefix 'promotion#' | jq -r '.[].outcome')
 check "the audit trail records the finished promotion" contains "$audit" "done: us-east-2 is the primary at epoch $((start + 1))"
-demoted=$(aws dynamodb get-item --region $P --table-name tandem-local-state \
-  --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"failover#demoted#$((start + 1))\"}}" --query 'Item.outcome.S' --output text)
+demoted=$(state audit --region $P --kind failover --key "demoted#$((start + 1))" | jq -r '.outcome // "None"')
 check "and us-east-1's trail its demotion" eq "$demoted" "fenced"
 
 out=$($tandem status --env local 2>&1); rc=$?
