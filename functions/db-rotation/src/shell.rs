@@ -376,5 +376,4 @@ impl Rotation {
 }
 
 #[cfg(test)]
-#[path = "shell_tests.rs"]
 mod tests;
