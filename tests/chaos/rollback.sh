@@ -10,24 +10,15 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 source tests/chaos/lib.sh
 P=us-east-1
-TABLE=tandem-local-state
 FN=tandem-local-rollback
 OUT=.local/chaos/rollback
 mkdir -p "$OUT"
-SEEDED=()
 
 # incident DEPLOYMENT: records a release in progress with that deployment,
 # and writes the SNS delivery of an alarm on it to $OUT/DEPLOYMENT.json.
 incident() {
-  local d=$1 now sk message
-  now=$(date +%s)
-  sk="$(printf %013d $((now + 1)))#chaos-$d"
-  SEEDED+=("$sk")
-  aws dynamodb put-item --region $P --table-name $TABLE --item "{
-    \"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$sk\"},
-    \"release_id\":{\"S\":\"chaos-$d\"},\"region\":{\"S\":\"$P\"},\"image\":{\"S\":\"chaos\"},
-    \"task_definition\":{\"S\":\"arn:aws:ecs:$P:000000000000:task-definition/tandem-local-app:9\"},
-    \"deployment_id\":{\"S\":\"$d\"},\"state\":{\"S\":\"in-progress\"},\"started_at\":{\"N\":\"$((now + 1))\"}}"
+  local d=$1 message
+  state seed-release --region $P --release-id "chaos-$d" --deployment "$d" --image chaos >/dev/null
   message=$(jq -nc --arg t "$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)-$d" \
     '{AlarmName: "tandem-local-5xx-rate", NewStateValue: "ALARM", NewStateReason: "chaos", StateChangeTime: $t}')
   jq --arg m "$message" '.Records[0].Sns.Message = $m' events/rollback-alarm-sns.json >"$OUT/$d.json"
@@ -40,10 +31,9 @@ deliver() {
     --query FunctionError --output text
 }
 
-# audit SK ATTRIBUTE
+# audit KEY FIELD: one field of the rollback audit entry KEY (None when absent)
 audit() {
-  aws dynamodb get-item --region $P --table-name $TABLE \
-    --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"rollback#$1\"}}" --query "Item.$2.S" --output text
+  state audit --region $P --kind rollback --key "$1" | jq -r ".$2 // \"None\""
 }
 
 # Every rule set ends with this tap: it matches and changes nothing, so the
@@ -99,8 +89,6 @@ cell "DynamoDB UpdateItem (the outcomes) throttled always" "Throttling" \
   '{"service": "dynamodb", "operation": "UpdateItem", "error": {"code": "ThrottlingException", "status": 400}}' 1 acting
 faults
 
-for sk in "${SEEDED[@]}"; do
-  aws dynamodb delete-item --region $P --table-name $TABLE \
-    --key "{\"pk\":{\"S\":\"release#$P\"},\"sk\":{\"S\":\"$sk\"}}"
-done
+# The releases seeded above, so that no other suite sees them in flight.
+state forget-release --region $P --release-id 'chaos-d-CHAOS*' >/dev/null
 LOGS_REQUIRED=1 summary
