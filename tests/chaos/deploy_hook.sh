@@ -23,9 +23,8 @@ deliver() {
   aws lambda invoke --region $P --function-name $FN --payload "fileb://$OUT/$1.json" "$OUT/$1.out" \
     --query FunctionError --output text
 }
-audit() {
-  aws dynamodb get-item --region $P --table-name tandem-local-state \
-    --key "{\"pk\":{\"S\":\"audit\"},\"sk\":{\"S\":\"hook#d-7HQK2M3TA#$1\"}}" --query "Item.$2.S" --output text
+audit() {  # ID FIELD: one field of the hook's audit entry for execution ID (None when absent)
+  state audit --region $P --kind hook --key "d-7HQK2M3TA#$1" | jq -r ".$2 // \"None\""
 }
 
 # cell NAME RULE REPORTS NEEDLE: one hook under RULE; REPORTS reports reach

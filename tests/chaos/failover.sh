@@ -38,15 +38,9 @@ finish() {
 }
 trap finish EXIT
 
-roles() {
-  aws dynamodb get-item --region $S --table-name tandem-local-state \
-    --key '{"pk":{"S":"region-roles"},"sk":{"S":"current"}}' --query 'Item.primary.S' --output text
-}
-lock_error() {
-  aws dynamodb query --region $S --table-name tandem-local-state --key-condition-expression 'pk = :p' \
-    --expression-attribute-values '{":p":{"S":"failover"}}' --no-scan-index-forward --consistent-read \
-    --query 'Items[?starts_with(sk.S, `lock#`)] | [0].[step.S, error.S]' --output text
-}
+roles() { state roles --region $S | jq -r '.primary // "None"'; }
+# lock_error: the newest failover lock's step and error, tab-separated (None when none).
+lock_error() { state locks --region $S | jq -r 'last // {} | [.step // "None", .error // "None"] | @tsv'; }
 roles_before=$(roles)
 # cell NAME RULE PROMOTIONS NEEDLE: one forced failover under RULE.
 cell() {

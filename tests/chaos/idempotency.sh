@@ -37,9 +37,7 @@ acted() {
 trail() {
   local r
   for r in $P $S; do
-    aws dynamodb query --region $r --table-name tandem-local-state --key-condition-expression 'pk = :a' \
-      --expression-attribute-values '{":a":{"S":"audit"}}' --consistent-read \
-      --query 'Items[].[sk.S, at.N, outcome.S]' --output text
+    state audits --region $r | jq -r '.[] | [.kind + "#" + .key, .at, .outcome] | @tsv'
   done | sort
 }
 

@@ -90,16 +90,17 @@ enum Command {
         #[arg(long)]
         key: String,
     },
-    /// Prints the audit entries of a kind whose keys start with a prefix.
+    /// Prints the audit entries of a kind whose keys start with a prefix
+    /// (without --kind: the whole trail, oldest first).
     Audits {
         /// The region.
         #[arg(long)]
         region: String,
         /// release, hook, rollback, failover or notify.
         #[arg(long)]
-        kind: String,
-        /// The start of their keys.
-        #[arg(long, default_value = "")]
+        kind: Option<String>,
+        /// The start of their keys (with --kind).
+        #[arg(long, default_value = "", requires = "kind")]
         prefix: String,
     },
     /// Prints the region's failover locks.
@@ -171,7 +172,11 @@ async fn run(command: Command) -> anyhow::Result<Option<Value>> {
             optional(entry.as_ref().map(json::audit))
         }
         Command::Audits { region, kind, prefix } => {
-            let entries = table(&region).await?.audit_entries(seed::kind(&kind)?, &prefix).await?;
+            let table = table(&region).await?;
+            let entries = match kind {
+                Some(kind) => table.audit_entries(seed::kind(&kind)?, &prefix).await?,
+                None => table.audit_trail(None, 0).await?,
+            };
             Value::from(entries.iter().map(json::audit).collect::<Vec<_>>())
         }
         Command::Locks { region } => {
@@ -185,9 +190,13 @@ async fn run(command: Command) -> anyhow::Result<Option<Value>> {
                     return Ok(None);
                 }
             }
+            let span = if within >= 120 {
+                format!("{} minutes", within / 60)
+            } else {
+                format!("{within} seconds")
+            };
             bail!(
-                "this suite reads the {kind} decisions that {suite} records, and neither region audited one in the last {} minutes: run {suite} first",
-                within / 60
+                "this suite reads the {kind} decisions that {suite} records, and neither region audited one in the last {span}: run {suite} first"
             );
         }
     };
