@@ -183,16 +183,10 @@ fn_env() {
 jq '.region = "us-east-1" | .resources = ["arn:aws:cloudwatch:us-east-1:000000000000:alarm:tandem-local-5xx-rate"]
   | .detail.alarmName = "tandem-local-5xx-rate" | .detail.state.timestamp = "2026-11-27T19:00:00.000+0000#__NONCE__"' \
   events/rollback-alarm-eventbridge.json >"$OUT/react-rollback-event.json"
-cat >"$OUT/seed-release.py" <<'PY'
-import sys, time, boto3
-now = time.time()
-boto3.client("dynamodb", region_name="us-east-1").put_item(TableName="tandem-local-state", Item={
-    "pk": {"S": "release#us-east-1"}, "sk": {"S": "%013d#bench-%s" % (int(now * 1000), sys.argv[1])},
-    "release_id": {"S": "bench-" + sys.argv[1]}, "region": {"S": "us-east-1"}, "image": {"S": "bench"},
-    "task_definition": {"S": "arn:aws:ecs:us-east-1:000000000000:task-definition/tandem-local-app:9"},
-    "deployment_id": {"S": "d-bench-" + sys.argv[1]}, "state": {"S": "in-progress"},
-    "started_at": {"N": str(int(now))}})
-PY
+# Each event's release, recorded through tandem-core's typed records (test
+# support, tests/state-seed: the newest release, in progress).
+cargo build --quiet -p tandem-state-seed
+SEED_RELEASE="$TARGET/debug/tandem-state-seed seed-release --region us-east-1 --release-id bench-__NONCE__ --deployment d-bench-__NONCE__ --image bench"
 cat >"$OUT/forget-bench.py" <<'PY'
 # Removes what the reaction runs recorded in the local AWS's state tables.
 import boto3
@@ -208,7 +202,7 @@ PY
 mapfile -t ROLLBACK_ENV < <(fn_env us-east-1 tandem-local-rollback)
 "$BENCH" react --name rollback --call StopDeployment --upstream "$AWS_ENDPOINT_URL" --events "$EVENTS" \
   --event "$OUT/react-rollback-event.json" --log "$OUT/react-rollback.log" \
-  --before-each "$ROOT/.venv-bench/bin/python $OUT/seed-release.py __NONCE__" \
+  --before-each "$SEED_RELEASE >/dev/null" \
   "${AWS_ENV[@]}" "${ROLLBACK_ENV[@]}" --env DRY_RUN=false -- "$TARGET/release/rollback" | tee "$OUT/react.jsonl"
 # Failover: a person forces a failover in the standby (us-east-2); the
 # corrective call is RDS's PromoteReadReplica (which the local AWS refuses,
