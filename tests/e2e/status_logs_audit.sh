@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# End to end on the local AWS: the operator's view. It runs after the
-# deploy-hook, failover (drill), notify, release and rollback suites (the suites run
-# in name order), so the state tables and log groups hold what those runs
-# recorded; it adds an alarm in each region of its own. Then:
+# End to end on the local AWS: the operator's view. It reads what the
+# deploy_hook.sh, failover.sh (the drill), notify.sh and release.sh suites
+# recorded, so scripts/test.sh runs it after them; it checks that their
+# decisions are in the state tables first and, when one is missing, stops
+# naming the suite to run. It adds an alarm in each region of its own. Then:
 #   - `tandem logs` shows lines from both regions, in time order; --output json gives
 #     the raw events; --region/--function/--filter narrow them;
 #   - `tandem audit` shows the decisions those runs recorded, merged by time;
@@ -22,6 +23,10 @@ echo "e2e: status, logs and audit"
 out=$(make --no-print-directory deploy ENV=local 2>&1); rc=$?
 check "make deploy ENV=local succeeds" eq "$rc" 0
 [[ $rc -eq 0 ]] || { echo "$out" | tail -n 30 >&2; }
+requires hook tests/e2e/deploy_hook.sh
+requires failover tests/e2e/failover.sh
+requires notify tests/e2e/notify.sh
+requires release tests/e2e/release.sh
 
 alarm() { aws cloudwatch set-alarm-state --region "$1" --alarm-name "$2" --state-value "$3" --state-reason "$4" >/dev/null; }
 # Every tandem alarm OK, so that the baseline is "nothing needs a person"
