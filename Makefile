@@ -18,8 +18,9 @@ ENV   ?= local
 ARCH  ?= arm64
 
 # Every target that talks to an environment starts the local AWS first when
-# ENV=local (a no-op when it is up), so that each behaves the same.
-LOCAL_UP = if [ "$(ENV)" = local ]; then scripts/local-aws.sh up; fi
+# ENV=local (a no-op when it is up), so that each behaves the same; what it
+# says goes to stderr (stdout is the target's own: OUTPUT=json).
+LOCAL_UP = if [ "$(ENV)" = local ]; then scripts/local-aws.sh up >&2; fi
 
 # Built, then run directly: `cargo run` would pass its CARGO_* variables on to
 # the cargo that tandem starts, and that alone makes ring rebuild (and all above it).
