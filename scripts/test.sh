@@ -117,7 +117,9 @@ for suite in "${SUITES[@]}"; do
   began=$SECONDS
   case $suite in
     local-aws:rollback)
-      TANDEM_LOCAL_AWS=1 cargo test --quiet -p tandem-state-seed --test local_aws || failed=1 ;;
+      # The local AWS's endpoint and test credentials, as tests/e2e/lib.sh sets them.
+      (eval "$(scripts/local-aws.sh env)" && TANDEM_LOCAL_AWS=1 cargo test --quiet -p tandem-state-seed --test local_aws) ||
+        failed=1 ;;
     *) "$suite" || failed=1 ;;
   esac
   echo "make test: $suite took $((SECONDS - began))s"

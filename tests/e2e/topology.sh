@@ -47,6 +47,9 @@ check "both standby private route tables route 10.0.0.0/16 over the peering" eq 
 for r in $P $S; do
   check "ECS service runs in $r" eq "$(aws ecs describe-services --region "$r" --cluster tandem-local --services tandem-local-app \
     --query 'services[0].serviceName' --output text)" tandem-local-app
+  check "with zero tasks, kept when the deploy left DesiredCount out of the template ($r)" eq \
+    "$(aws ecs describe-services --region "$r" --cluster tandem-local --services tandem-local-app \
+    --query 'services[0].desiredCount' --output text)" 0
   check "the ALB in $r has blue and green target groups on /health" eq "$(aws elbv2 describe-target-groups --region "$r" \
     --names tandem-local-blue tandem-local-green --query 'TargetGroups[].HealthCheckPath' --output text)" "/health	/health"
   check "alarms in $r send to the ops topic" contains "$(aws cloudwatch describe-alarms --region "$r" --alarm-name-prefix tandem-local- \

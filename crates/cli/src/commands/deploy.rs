@@ -57,7 +57,7 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
                 super::health_url(ctx, &peer).await?
             };
             spec.parameters.insert("PeerHealthUrl".into(), url);
-            changed |= deploy_one(ctx, &spec).await?;
+            changed |= region(ctx, &spec).await?;
         } else {
             changed |= deploy_one(ctx, spec).await?;
         }
@@ -99,6 +99,28 @@ async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
         Some(message) => anyhow::bail!(message),
         None => Ok(()),
     }
+}
+
+/// A region stack. One that this deploy creates is made with
+/// `ServiceExists=false` (the service with zero tasks) and then, in the same
+/// deploy, updated to `ServiceExists=true`, which leaves the service's task
+/// count out of the template from then on (`crate::plan::SERVICE_EXISTS`):
+/// the next deploy has nothing of the create left to change.
+async fn region(ctx: &Context, spec: &StackSpec) -> anyhow::Result<bool> {
+    let status = stacks_for(ctx, spec)
+        .describe(&spec.name)
+        .await?
+        .map(|view| view.status);
+    let creating = matches!(start_for(status.as_deref()), Start::Create | Start::DeleteThenCreate);
+    let changed = deploy_one(ctx, spec).await?;
+    if creating {
+        println!(
+            "  {} ({}): created with zero tasks; the task count is auto scaling's from now on",
+            spec.name, spec.region
+        );
+        deploy_one(ctx, spec).await?;
+    }
+    Ok(changed)
 }
 
 /// A bootstrap stack owns the bucket its functions' code comes from, so on
