@@ -6,11 +6,18 @@
 //! function can answer no one and must fail naming the problem, or
 //! `failed: <text>` when it must answer FAILED (to CloudFormation's
 //! ResponseURL, or to CodeDeploy) with a reason containing `<text>`.
+//!
+//! [`every_bad_event_is_refused`] runs an event function over its corpus;
+//! [`every_bad_event_is_refused_or_answered_failed`] one that answers some
+//! bad events FAILED.
 
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tandem_core::event_fn::{Call, EventFunction, diagnostic, invoke};
+use tandem_core::payload::Payload;
 
 /// What a function must do with one bad event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,4 +149,96 @@ impl Failures {
             self.0.join("\n")
         );
     }
+}
+
+/// How to check a function that answers some bad events FAILED (to
+/// CodeDeploy, say) instead of refusing them all: what it sent for each
+/// event, and whether that was right.
+pub trait AnswersFailed<F: EventFunction> {
+    /// What the function sent for one event (its reports, say).
+    type Sent;
+
+    /// Takes what the function sent for the event just handled, so that
+    /// the next event starts with nothing sent.
+    fn take_sent(&self) -> Self::Sent;
+
+    /// Checks that `answer` and `sent` (for the bad event `name`, whose
+    /// payload is `payload`) say FAILED with a reason containing `want`,
+    /// sent where it must go.
+    fn check_failed(&self, name: &str, payload: &Payload, answer: &F::Output, sent: &Self::Sent, want: &str);
+
+    /// Checks that the refused event `name` sent nothing.
+    fn check_unsent(&self, name: &str, sent: &Self::Sent);
+}
+
+/// A function that answers no one: every bad event must be refused.
+struct AnswersNoOne<'a>(&'a str);
+
+impl<F: EventFunction> AnswersFailed<F> for AnswersNoOne<'_> {
+    type Sent = ();
+
+    fn take_sent(&self) {}
+
+    fn check_failed(&self, name: &str, _: &Payload, _: &F::Output, _: &(), _: &str) {
+        panic!("{name}: {} answers no one, so expect `error:`", self.0)
+    }
+
+    fn check_unsent(&self, _: &str, _: &()) {}
+}
+
+/// Hands every bad event of `function_name` to `function` as `main` does
+/// ([`invoke`], with `remaining` time left): no panic, and an error that
+/// names the problem in one sentence (its `Display` and its `Debug`),
+/// recorded as `tandem.BadEvent`. A `failed:` expectation fails the test:
+/// the function answers no one.
+pub async fn every_bad_event_is_refused<F: EventFunction>(function_name: &str, function: &F, remaining: Duration) {
+    check_every_bad_event(function_name, function, remaining, &AnswersNoOne(function_name)).await;
+}
+
+/// As [`every_bad_event_is_refused`], but an event expecting `failed:` must
+/// be answered FAILED, as `answers` checks, and a refused one send nothing.
+pub async fn every_bad_event_is_refused_or_answered_failed<F: EventFunction>(
+    function_name: &str,
+    function: &F,
+    remaining: Duration,
+    answers: &impl AnswersFailed<F>,
+) {
+    check_every_bad_event(function_name, function, remaining, answers).await;
+}
+
+/// The loop of both: every event checked, the failures listed at the end.
+async fn check_every_bad_event<F: EventFunction, A: AnswersFailed<F>>(
+    function_name: &str,
+    function: &F,
+    remaining: Duration,
+    answers: &A,
+) {
+    let events = corpus(function_name);
+    let mut failures = Failures::default();
+    for event in &events {
+        let payload = Payload::from_slice(&event.bytes);
+        let call = Call {
+            request_id: "req-1".into(),
+            remaining,
+        };
+        let result = without_panic(&event.name, invoke(function, &payload, &call)).await;
+        let sent = answers.take_sent();
+        let name = &event.name;
+        failures.check(name, || match &event.expect {
+            Expect::Failed(want) => {
+                let answer = result.unwrap_or_else(|e| panic!("{name}: not answered: {e}"));
+                answers.check_failed(name, &payload, &answer, &sent, want);
+            }
+            Expect::Error(want) => {
+                answers.check_unsent(name, &sent);
+                let error = result
+                    .err()
+                    .unwrap_or_else(|| panic!("{name}: the event was not refused"));
+                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
+                assert_readable(name, &error.to_string(), want);
+                assert_readable(name, &format!("{error:?}"), want);
+            }
+        });
+    }
+    failures.assert_none(events.len());
 }

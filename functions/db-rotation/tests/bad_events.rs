@@ -14,10 +14,8 @@ use db_rotation::settings::{ALWAYS_EXCLUDED, Settings};
 use db_rotation::shell::Rotation;
 use proptest::test_runner::TestCaseError;
 use std::time::Duration;
-use tandem_core::event_fn::{Call, diagnostic, invoke};
-use tandem_core::payload::Payload;
 use tandem_testing::arbitrary;
-use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::bad_events;
 use tandem_testing::mock_client;
 
 /// A database that no bad event may reach.
@@ -52,27 +50,7 @@ fn rotation() -> Rotation {
 
 #[tokio::test]
 async fn every_bad_event_is_refused_naming_the_problem() {
-    let events = corpus("db-rotation");
-    let mut failures = Failures::default();
-    for event in &events {
-        let payload = Payload::from_slice(&event.bytes);
-        let call = Call {
-            request_id: "req-1".into(),
-            remaining: Duration::from_secs(60),
-        };
-        let result = without_panic(&event.name, invoke(&rotation(), &payload, &call)).await;
-        let name = &event.name;
-        failures.check(name, || match &event.expect {
-            Expect::Error(want) => {
-                let error = result.expect_err(name);
-                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
-                assert_readable(name, &error.to_string(), want);
-                assert_readable(name, &format!("{error:?}"), want);
-            }
-            Expect::Failed(_) => panic!("{name}: db-rotation answers no one, so expect `error:`"),
-        });
-    }
-    failures.assert_none(events.len());
+    bad_events::every_bad_event_is_refused("db-rotation", &rotation(), Duration::from_secs(60)).await;
 }
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.

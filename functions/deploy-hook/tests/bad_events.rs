@@ -19,14 +19,14 @@ use aws_smithy_types::error::ErrorMetadata;
 use deploy_hook::settings::{Settings, SmokePath};
 use deploy_hook::shell::Hook;
 use proptest::test_runner::TestCaseError;
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tandem_core::event_fn::{Call, diagnostic, invoke};
 use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::StateTable;
 use tandem_testing::arbitrary;
-use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::bad_events::{self, AnswersFailed, assert_readable};
 use tandem_testing::test_config;
 
 /// A client of `$sdk` whose calls any of `$rules` answers, as often as asked.
@@ -99,49 +99,45 @@ fn hook(reports: &Reports) -> Hook {
     }
 }
 
+/// Checks the one `Failed` report a bad event with readable hook ids gets.
+struct ReportedFailed(Reports);
+
+impl AnswersFailed<Hook> for ReportedFailed {
+    type Sent = Vec<(String, String, String)>;
+
+    fn take_sent(&self) -> Self::Sent {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    fn check_failed(&self, name: &str, payload: &Payload, answer: &Value, reports: &Self::Sent, want: &str) {
+        let ids = (
+            payload.text("DeploymentId"),
+            payload.text("LifecycleEventHookExecutionId"),
+        );
+        let (Some(deployment), Some(execution)) = ids else {
+            panic!("{name}: the event's hook ids cannot be read, so it cannot expect a report")
+        };
+        assert_eq!(
+            *reports,
+            [(deployment, execution, "Failed".to_owned())],
+            "{name}: one Failed report for the event's own ids"
+        );
+        assert_eq!(answer["status"], "Failed", "{name}: {answer}");
+        assert_readable(name, answer["reason"].as_str().unwrap_or_default(), want);
+    }
+
+    fn check_unsent(&self, name: &str, reports: &Self::Sent) {
+        assert!(reports.is_empty(), "{name}: reported {reports:?}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn every_bad_event_is_reported_failed_or_refused_naming_the_problem() {
-    let events = corpus("deploy-hook");
-    let mut failures = Failures::default();
-    for event in &events {
-        let reports = Reports::default();
-        let hook = hook(&reports);
-        let payload = Payload::from_slice(&event.bytes);
-        let call = Call {
-            request_id: "req-1".into(),
-            remaining: Duration::from_secs(300),
-        };
-        let result = without_panic(&event.name, invoke(&hook, &payload, &call)).await;
-        let reports = reports.lock().unwrap().clone();
-        let name = &event.name;
-        failures.check(name, || match &event.expect {
-            Expect::Failed(want) => {
-                let answer = result.unwrap_or_else(|e| panic!("{name}: not reported: {e}"));
-                let ids = (
-                    payload.text("DeploymentId"),
-                    payload.text("LifecycleEventHookExecutionId"),
-                );
-                let (Some(deployment), Some(execution)) = ids else {
-                    panic!("{name}: the event's hook ids cannot be read, so it cannot expect a report")
-                };
-                assert_eq!(
-                    reports,
-                    [(deployment, execution, "Failed".to_owned())],
-                    "{name}: one Failed report for the event's own ids"
-                );
-                assert_eq!(answer["status"], "Failed", "{name}: {answer}");
-                assert_readable(name, answer["reason"].as_str().unwrap_or_default(), want);
-            }
-            Expect::Error(want) => {
-                assert!(reports.is_empty(), "{name}: reported {reports:?}");
-                let error = result.expect_err(name);
-                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
-                assert_readable(name, &error.to_string(), want);
-                assert_readable(name, &format!("{error:?}"), want);
-            }
-        });
-    }
-    failures.assert_none(events.len());
+    let reports = Reports::default();
+    let hook = hook(&reports);
+    let answers = ReportedFailed(reports);
+    bad_events::every_bad_event_is_refused_or_answered_failed("deploy-hook", &hook, Duration::from_secs(300), &answers)
+        .await;
 }
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.

@@ -11,12 +11,10 @@ use failover::shell::Failover;
 use proptest::test_runner::TestCaseError;
 use std::sync::Arc;
 use std::time::Duration;
-use tandem_core::event_fn::{Call, diagnostic, invoke};
-use tandem_core::payload::Payload;
 use tandem_core::probe::Prober;
 use tandem_core::state::StateTable;
 use tandem_testing::arbitrary;
-use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::bad_events;
 use tandem_testing::mock_client;
 
 /// Fails the test at any probe: a bad event must be refused before one.
@@ -57,27 +55,7 @@ fn failover() -> Failover {
 
 #[tokio::test(start_paused = true)]
 async fn every_bad_event_is_refused_naming_the_problem() {
-    let events = corpus("failover");
-    let mut failures = Failures::default();
-    for event in &events {
-        let call = Call {
-            request_id: "req-1".into(),
-            remaining: Duration::from_secs(600),
-        };
-        let payload = Payload::from_slice(&event.bytes);
-        let result = without_panic(&event.name, invoke(&failover(), &payload, &call)).await;
-        let name = &event.name;
-        failures.check(name, || match &event.expect {
-            Expect::Error(want) => {
-                let error = result.expect_err(name);
-                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
-                assert_readable(name, &error.to_string(), want);
-                assert_readable(name, &format!("{error:?}"), want);
-            }
-            Expect::Failed(_) => panic!("{name}: failover answers no one, so expect `error:`"),
-        });
-    }
-    failures.assert_none(events.len());
+    bad_events::every_bad_event_is_refused("failover", &failover(), Duration::from_secs(600)).await;
 }
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.

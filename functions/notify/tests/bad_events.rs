@@ -12,12 +12,10 @@ use proptest::test_runner::TestCaseError;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
-use tandem_core::event_fn::{Call, diagnostic, invoke};
-use tandem_core::payload::Payload;
 use tandem_core::state::StateTable;
 use tandem_core::webhook::Poster;
 use tandem_testing::arbitrary;
-use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::bad_events;
 use tandem_testing::mock_client;
 
 /// A poster that no bad event may reach.
@@ -51,27 +49,7 @@ fn notify() -> Notify {
 
 #[tokio::test]
 async fn every_bad_event_is_refused_naming_the_problem() {
-    let events = corpus("notify");
-    let mut failures = Failures::default();
-    for event in &events {
-        let payload = Payload::from_slice(&event.bytes);
-        let call = Call {
-            request_id: "req-1".into(),
-            remaining: Duration::from_secs(60),
-        };
-        let result = without_panic(&event.name, invoke(&notify(), &payload, &call)).await;
-        let name = &event.name;
-        failures.check(name, || match &event.expect {
-            Expect::Error(want) => {
-                let error = result.expect_err(name);
-                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
-                assert_readable(name, &error.to_string(), want);
-                assert_readable(name, &format!("{error:?}"), want);
-            }
-            Expect::Failed(_) => panic!("{name}: notify answers no one, so expect `error:`"),
-        });
-    }
-    failures.assert_none(events.len());
+    bad_events::every_bad_event_is_refused("notify", &notify(), Duration::from_secs(60)).await;
 }
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.

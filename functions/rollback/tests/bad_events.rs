@@ -10,11 +10,9 @@ use proptest::test_runner::TestCaseError;
 use rollback::decide::Scope;
 use rollback::shell::{Rollback, Settings};
 use std::time::Duration;
-use tandem_core::event_fn::{Call, diagnostic, invoke};
-use tandem_core::payload::Payload;
 use tandem_core::state::StateTable;
 use tandem_testing::arbitrary;
-use tandem_testing::bad_events::{Expect, Failures, assert_readable, corpus, without_panic};
+use tandem_testing::bad_events;
 use tandem_testing::mock_client;
 
 /// The function `main` builds, with clients that expect no call at all.
@@ -44,27 +42,7 @@ fn rollback() -> Rollback {
 
 #[tokio::test]
 async fn every_bad_event_is_refused_naming_the_problem() {
-    let events = corpus("rollback");
-    let mut failures = Failures::default();
-    for event in &events {
-        let payload = Payload::from_slice(&event.bytes);
-        let call = Call {
-            request_id: "req-1".into(),
-            remaining: Duration::from_secs(60),
-        };
-        let result = without_panic(&event.name, invoke(&rollback(), &payload, &call)).await;
-        let name = &event.name;
-        failures.check(name, || match &event.expect {
-            Expect::Error(want) => {
-                let error = result.expect_err(name);
-                assert_eq!(diagnostic(&error).error_type, "tandem.BadEvent", "{name}: {error}");
-                assert_readable(name, &error.to_string(), want);
-                assert_readable(name, &format!("{error:?}"), want);
-            }
-            Expect::Failed(_) => panic!("{name}: rollback answers no one, so expect `error:`"),
-        });
-    }
-    failures.assert_none(events.len());
+    bad_events::every_bad_event_is_refused("rollback", &rollback(), Duration::from_secs(60)).await;
 }
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.
