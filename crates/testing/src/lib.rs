@@ -19,7 +19,9 @@
 //! expected (another operation, or parameters its matcher refuses) panics,
 //! naming the call. Parameters are asserted in `match_requests`.
 //!
-//! [`standing`] writes the roles and fences the fence tests start from.
+//! [`standing`] writes the roles and fences the fence tests start from;
+//! [`state`] has the rules that answer the state table's claims, updates and
+//! release queries.
 //!
 //! [`bad_events`] reads the corpus of malformed events each function is
 //! tested against; [`arbitrary`] has the proptest strategies for the event
@@ -30,6 +32,7 @@
 pub mod arbitrary;
 pub mod bad_events;
 pub mod standing;
+pub mod state;
 
 use aws_credential_types::Credentials;
 use aws_smithy_mocks::Rule;

@@ -31,6 +31,7 @@ use tandem_core::clock::unix_now;
 use tandem_core::probe::Prober;
 use tandem_core::state::StateTable;
 use tandem_testing::mock_client;
+use tandem_testing::state::update_matching;
 
 const DB: &str = "tandem-dev-db-replica";
 const SECRET: &str = "tandem-dev/db-endpoint";
@@ -222,13 +223,6 @@ fn put(sk: &'static str) -> Rule {
         .then_output(|| PutItemOutput::builder().build())
 }
 
-/// An UpdateItem whose values mention `needle`.
-fn update(needle: &'static str) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(move |i| format!("{:?}", i.expression_attribute_values()).contains(needle))
-        .then_output(|| UpdateItemOutput::builder().build())
-}
-
 pub(crate) fn instance(status: &str, replica: bool) -> Rule {
     let status = status.to_owned();
     mock!(aws_sdk_rds::Client::describe_db_instances)
@@ -335,10 +329,10 @@ async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() 
     );
     let steps = [
         put("fence#us-east-1"),
-        update("\"fenced\""),
-        update("promote-requested"),
-        update("\"promoted\""),
-        update("secret-updated"),
+        update_matching("\"fenced\""),
+        update_matching("promote-requested"),
+        update_matching("\"promoted\""),
+        update_matching("secret-updated"),
     ];
     let roles_written = mock!(aws_sdk_dynamodb::Client::put_item)
         .match_requests(|i| {
@@ -350,7 +344,10 @@ async fn a_manual_failover_promotes_repoints_the_secret_and_records_the_roles() 
                 && i.condition_expression() == Some("attribute_not_exists(pk)")
         })
         .then_output(|| PutItemOutput::builder().build());
-    let (done, outcome) = (update("\"done\""), update("done: us-east-2 is the primary"));
+    let (done, outcome) = (
+        update_matching("\"done\""),
+        update_matching("done: us-east-2 is the primary"),
+    );
     let dynamodb = [
         &roles,
         &probe,
@@ -386,16 +383,16 @@ async fn a_promotion_still_modifying_is_waited_for_then_finished() {
     let lock = get("lock#", Some(lock_item("promote-requested", expired)));
     let (claim_refused, takeover, audit) = (
         mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
-        update("req-1"),
+        update_matching("req-1"),
         put("failover#promotion#"),
     );
     let lock_now = get("lock#", Some(lock_item("promote-requested", unix_now() + 600)));
     let rest = [
-        update("\"promoted\""),
-        update("secret-updated"),
+        update_matching("\"promoted\""),
+        update_matching("secret-updated"),
         put("current"),
-        update("\"done\""),
-        update("done: "),
+        update_matching("\"done\""),
+        update_matching("done: "),
     ];
     let dynamodb = [
         &roles,
@@ -448,13 +445,13 @@ async fn an_already_promoted_instance_is_not_promoted_twice() {
         put("failover#promotion#"),
         get("lock#", Some(lock_item("claimed", unix_now() + 600))),
         put("fence#us-east-1"),
-        update("\"fenced\""),
-        update("promote-requested"),
-        update("\"promoted\""),
-        update("secret-updated"),
+        update_matching("\"fenced\""),
+        update_matching("promote-requested"),
+        update_matching("\"promoted\""),
+        update_matching("secret-updated"),
         put("current"),
-        update("\"done\""),
-        update("done: "),
+        update_matching("\"done\""),
+        update_matching("done: "),
     ];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     promotion_done(&rds, &dynamodb, manual()).await;
@@ -474,9 +471,9 @@ async fn failed_promotion(promote: &[&Rule]) -> (String, Vec<Rule>) {
         put("failover#promotion#"),
         get("lock#", Some(lock_item("claimed", unix_now() + 600))),
         put("fence#us-east-1"),
-        update("\"fenced\""),
-        update("\"failed\""),
-        update("failed: could not promote"),
+        update_matching("\"fenced\""),
+        update_matching("\"failed\""),
+        update_matching("failed: could not promote"),
     ];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     let (lagging, a, b) = (lag(1.0), published(), published());
@@ -572,12 +569,12 @@ async fn a_crash_after_the_secret_resumes_at_the_roles() {
         failed_probe(4),
         get("lock#", Some(lock_item("secret-updated", unix_now() - 1))),
         mock!(aws_sdk_dynamodb::Client::put_item).then_error(condition_failed_put),
-        update("req-1"),
+        update_matching("req-1"),
         put("failover#promotion#"),
         get("lock#", Some(lock_item("secret-updated", unix_now() + 600))),
         put("current"),
-        update("\"done\""),
-        update("done: "),
+        update_matching("\"done\""),
+        update_matching("done: "),
     ];
     let dynamodb: Vec<&Rule> = dynamo_rules.iter().collect();
     let replica = instance("available", false);

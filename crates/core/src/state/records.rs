@@ -2,6 +2,8 @@
 
 use super::items::{Item, get_n, get_s, n, opt_n, opt_s, s};
 use super::{AUDIT_PK, AUDIT_RETENTION_SECS, ROLES_KEY};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
 
 /// Which region is primary, as recorded by a failover or failback.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +121,9 @@ impl ReleaseRecord {
         )
     }
 
-    pub(crate) fn to_item(&self) -> Item {
+    /// The record as the state table stores it (its DynamoDB attributes,
+    /// keys included), as a query answers it: for tests that mock the table.
+    pub fn to_item(&self) -> HashMap<String, AttributeValue> {
         let (pk, sk) = self.key();
         let mut item = Item::from([
             ("pk".to_owned(), s(pk)),

@@ -7,8 +7,7 @@ use crate::settings::{Settings, SmokePath};
 use aws_sdk_codedeploy::operation::put_lifecycle_event_hook_execution_status::{
     PutLifecycleEventHookExecutionStatusError as ReportError, PutLifecycleEventHookExecutionStatusOutput as Reported,
 };
-use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
-use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
 use aws_sdk_elasticloadbalancingv2::operation::describe_listeners::DescribeListenersOutput;
 use aws_sdk_elasticloadbalancingv2::operation::describe_target_health::DescribeTargetHealthOutput;
 use aws_sdk_elasticloadbalancingv2::types::{
@@ -20,6 +19,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use tandem_testing::state::{put_already_claimed, put_claimed};
 use tandem_testing::{mock, mock_client};
 
 const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/tandem-dev/1/8443";
@@ -333,10 +333,7 @@ async fn a_hook_codedeploy_completed_already_is_not_an_error() {
     let (listen, targets) = healthy_look();
     let done = mock!(aws_sdk_codedeploy::Client::put_lifecycle_event_hook_execution_status)
         .then_error(code("LifecycleEventAlreadyCompletedException"));
-    let again = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
-        let meta = ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
-        PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().meta(meta).build())
-    });
+    let again = put_already_claimed("hook#d-ABC#exec-1");
     let mocks = Mocks {
         elb: &[&listen, &targets],
         codedeploy: &[&done],
@@ -397,9 +394,7 @@ async fn ecs_native_hooks_get_their_status_returned_and_nothing_reported() {
     let ecs = json!({"executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT", "resourceArn": "arn:d",
                      "executionDetails": {"serviceArn": "arn:s", "targetServiceRevisionArn": "arn:r"}});
     let (listen, targets) = healthy_look();
-    let audit = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(|input| input.item().unwrap()["sk"].as_s().unwrap() == "hook#ecs#x-1#POST_TEST_TRAFFIC_SHIFT")
-        .then_output(|| PutItemOutput::builder().build());
+    let audit = put_claimed("hook#ecs#x-1#POST_TEST_TRAFFIC_SHIFT");
     let mocks = Mocks {
         elb: &[&listen, &targets],
         codedeploy: &[],

@@ -3,18 +3,16 @@
 
 use super::*;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
-use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
 use aws_smithy_mocks::{Rule, mock};
-use aws_smithy_types::error::ErrorMetadata;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex as StdMutex};
 use tandem_testing::mock_client;
+use tandem_testing::state::{put_already_claimed, put_claimed};
 
 const URL: &str = "https://hooks.example.com/services/T0/B0/very-secret-token";
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:1:secret:tandem-dev/ops-webhook-AbCd";
@@ -77,16 +75,12 @@ fn secret(value: &'static str) -> Rule {
 }
 
 /// The claim of message `id`; `fresh`: it takes effect.
-fn claim(id: &'static str, fresh: bool) -> Rule {
-    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(move |i| i.item().unwrap()["sk"].as_s().unwrap() == &format!("notify#{id}"));
+fn claim(id: &str, fresh: bool) -> Rule {
+    let sk = format!("notify#{id}");
     if fresh {
-        rule.then_output(|| PutItemOutput::builder().build())
+        put_claimed(sk)
     } else {
-        rule.then_error(|| {
-            let meta = ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
-            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().meta(meta).build())
-        })
+        put_already_claimed(sk)
     }
 }
 

@@ -5,17 +5,13 @@ use super::*;
 use crate::decide::Scope;
 use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
 use aws_sdk_codedeploy::operation::stop_deployment::{StopDeploymentError, StopDeploymentOutput};
-use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
-use aws_sdk_dynamodb::operation::query::QueryOutput;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
 use aws_sdk_sns::operation::publish::PublishOutput;
 use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
-use std::collections::HashMap;
+use tandem_core::state::ReleaseRecord;
 use tandem_testing::mock_client;
+use tandem_testing::state::{put_already_claimed, put_claimed, query_release, update_matching};
 
 fn settings(dry_run: bool) -> Settings {
     Settings {
@@ -45,46 +41,20 @@ fn alarm_event() -> Value {
 }
 
 /// The region's last release: `state`, finished `ago` seconds ago.
-fn last_release(state: &'static str, ago: u64) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::query).then_output(move || {
-        let now = unix_now();
-        let s = |v: &str| AttributeValue::S(v.into());
-        let item = HashMap::from([
-            ("pk".to_owned(), s("release#us-east-1")),
-            ("sk".to_owned(), s("0001795680000#req-1")),
-            ("release_id".to_owned(), s("req-1")),
-            ("region".to_owned(), s("us-east-1")),
-            ("image".to_owned(), s("v2")),
-            ("task_definition".to_owned(), s("arn:td:7")),
-            ("previous_task_definition".to_owned(), s("arn:td:6")),
-            ("deployment_id".to_owned(), s("d-1")),
-            ("state".to_owned(), s(state)),
-            ("started_at".to_owned(), AttributeValue::N((now - ago - 60).to_string())),
-            ("finished_at".to_owned(), AttributeValue::N((now - ago).to_string())),
-        ]);
-        QueryOutput::builder().items(item).build()
+fn last_release(state: ReleaseState, ago: u64) -> Rule {
+    let now = unix_now();
+    query_release(&ReleaseRecord {
+        release_id: "req-1".into(),
+        region: "us-east-1".into(),
+        image: "v2".into(),
+        task_definition: "arn:td:7".into(),
+        previous_task_definition: Some("arn:td:6".into()),
+        deployment_id: Some("d-1".into()),
+        state,
+        started_at: now - ago - 60,
+        finished_at: Some(now - ago),
+        reason: None,
     })
-}
-
-/// A conditional audit write whose sort key is `sk`; `fresh`: it takes effect.
-fn put(sk: &'static str, fresh: bool) -> Rule {
-    let rule = mock!(aws_sdk_dynamodb::Client::put_item)
-        .match_requests(move |i| i.item().unwrap()["sk"].as_s().unwrap() == sk);
-    if fresh {
-        rule.then_output(|| PutItemOutput::builder().build())
-    } else {
-        rule.then_error(|| {
-            let meta = ErrorMetadata::builder().code("ConditionalCheckFailedException").build();
-            PutItemError::ConditionalCheckFailedException(ConditionalCheckFailedException::builder().meta(meta).build())
-        })
-    }
-}
-
-/// An update whose values mention `needle`.
-fn update(needle: &'static str) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(move |i| format!("{:?}", i.expression_attribute_values()).contains(needle))
-        .then_output(|| UpdateItemOutput::builder().build())
 }
 
 fn published(needle: &'static str) -> Rule {
@@ -128,12 +98,12 @@ const EVENT_SK: &str = "rollback#alarm#tandem-dev-5xx-rate#Alarm#2026-11-27T19:0
 async fn an_alarm_during_a_release_stops_it_once_and_records_everything() {
     let cd = [&stopped()];
     let db = [
-        &last_release("in-progress", 0),
-        &put(EVENT_SK, true),
-        &put("rollback#stop#d-1", true),
-        &update("failed"),
-        &update("stopped deployment d-1"),
-        &update("stopped deployment d-1"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed(EVENT_SK),
+        &put_claimed("rollback#stop#d-1"),
+        &update_matching("failed"),
+        &update_matching("stopped deployment d-1"),
+        &update_matching("stopped deployment d-1"),
     ];
     let sns = [&published("StopDeployment")];
     let out = rollback(&cd, &db, &sns, false).handle(&alarm_event()).await.unwrap();
@@ -152,12 +122,12 @@ async fn an_alarm_in_the_bake_window_deploys_the_previous_task_definition() {
         })
         .then_output(|| CreateDeploymentOutput::builder().deployment_id("d-2").build());
     let db = [
-        &last_release("succeeded", 300),
-        &put(EVENT_SK, true),
-        &put("rollback#redeploy#req-1", true),
-        &update("rolled-back"),
-        &update("started deployment d-2"),
-        &update("started deployment d-2"),
+        &last_release(ReleaseState::Succeeded, 300),
+        &put_claimed(EVENT_SK),
+        &put_claimed("rollback#redeploy#req-1"),
+        &update_matching("rolled-back"),
+        &update_matching("started deployment d-2"),
+        &update_matching("started deployment d-2"),
     ];
     let sns = [&published("RedeployPrevious")];
     let out = rollback(&[&create], &db, &sns, false)
@@ -171,10 +141,10 @@ async fn an_alarm_in_the_bake_window_deploys_the_previous_task_definition() {
 #[tokio::test]
 async fn a_second_alarm_of_the_same_incident_acts_no_more() {
     let db = [
-        &last_release("in-progress", 0),
-        &put(EVENT_SK, true),
-        &put("rollback#stop#d-1", false),
-        &update("acted on already"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed(EVENT_SK),
+        &put_already_claimed("rollback#stop#d-1"),
+        &update_matching("acted on already"),
     ];
     let sns = [&published("StopDeployment")];
     let out = rollback(&[], &db, &sns, false).handle(&alarm_event()).await.unwrap();
@@ -187,7 +157,10 @@ async fn a_second_alarm_of_the_same_incident_acts_no_more() {
 
 #[tokio::test]
 async fn the_same_event_delivered_twice_is_handled_once() {
-    let db = [&last_release("in-progress", 0), &put(EVENT_SK, false)];
+    let db = [
+        &last_release(ReleaseState::InProgress, 0),
+        &put_already_claimed(EVENT_SK),
+    ];
     let out = rollback(&[], &db, &[], false).handle(&alarm_event()).await.unwrap();
     assert_eq!(out["decision"], "AlreadyHandled");
     used(&db);
@@ -202,12 +175,12 @@ async fn a_throttled_stop_is_retried_then_succeeds() {
         .output(|| StopDeploymentOutput::builder().build())
         .build();
     let db = [
-        &last_release("in-progress", 0),
-        &put(EVENT_SK, true),
-        &put("rollback#stop#d-1", true),
-        &update("failed"),
-        &update("stopped"),
-        &update("stopped"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed(EVENT_SK),
+        &put_claimed("rollback#stop#d-1"),
+        &update_matching("failed"),
+        &update_matching("stopped"),
+        &update_matching("stopped"),
     ];
     let sns = [&published("StopDeployment")];
     rollback(&[&flaky], &db, &sns, false)
@@ -228,11 +201,11 @@ async fn a_permanent_error_is_audited_published_and_returned() {
         )
     });
     let db = [
-        &last_release("in-progress", 0),
-        &put(EVENT_SK, true),
-        &put("rollback#stop#d-1", true),
-        &update("not retried automatically"),
-        &update("failed: CodeDeploy StopDeployment of d-1 failed"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed(EVENT_SK),
+        &put_claimed("rollback#stop#d-1"),
+        &update_matching("not retried automatically"),
+        &update_matching("failed: CodeDeploy StopDeployment of d-1 failed"),
     ];
     let sns = [&published("StopDeployment")];
     let err = rollback(&[&denied], &db, &sns, false)
@@ -250,9 +223,9 @@ async fn a_permanent_error_is_audited_published_and_returned() {
 #[tokio::test]
 async fn dry_run_audits_the_plan_and_acts_on_nothing() {
     let db = [
-        &last_release("in-progress", 0),
-        &put(EVENT_SK, true),
-        &update("DRY_RUN: nothing was done"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed(EVENT_SK),
+        &update_matching("DRY_RUN: nothing was done"),
     ];
     let sns = [&published("StopDeployment")];
     let out = rollback(&[], &db, &sns, true).handle(&alarm_event()).await.unwrap();
@@ -280,12 +253,12 @@ async fn a_deployment_that_already_ended_counts_as_stopped() {
         )
     });
     let db = [
-        &last_release("in-progress", 0),
-        &put(EVENT_SK, true),
-        &put("rollback#stop#d-1", true),
-        &update("failed"),
-        &update("stopped deployment d-1"),
-        &update("stopped deployment d-1"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed(EVENT_SK),
+        &put_claimed("rollback#stop#d-1"),
+        &update_matching("failed"),
+        &update_matching("stopped deployment d-1"),
+        &update_matching("stopped deployment d-1"),
     ];
     let sns = [&published("StopDeployment")];
     let out = rollback(&[&ended], &db, &sns, false)
@@ -309,12 +282,12 @@ async fn this_regions_failed_deployment_marks_its_release_failed() {
                    "state": "FAILURE", "application": "tandem-dev"}
     });
     let db = [
-        &last_release("in-progress", 0),
-        &put("rollback#deployment#us-east-1#d-1#Failure", true),
-        &put("rollback#mark-failed#req-1", true),
-        &update("failed"),
-        &update("recorded the release of v2 as failed"),
-        &update("recorded the release of v2 as failed"),
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed("rollback#deployment#us-east-1#d-1#Failure"),
+        &put_claimed("rollback#mark-failed#req-1"),
+        &update_matching("failed"),
+        &update_matching("recorded the release of v2 as failed"),
+        &update_matching("recorded the release of v2 as failed"),
     ];
     let sns = [&published("MarkFailed")];
     let out = rollback(&[], &db, &sns, false).handle(&event).await.unwrap();

@@ -16,7 +16,6 @@ use aws_sdk_codedeploy::types::{
 };
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
 use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
@@ -26,6 +25,7 @@ use aws_sdk_ecs::types::{Service, Tag, TaskDefinition, TaskSet};
 use aws_smithy_mocks::{Rule, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use tandem_testing::mock_client;
+use tandem_testing::state::update_matching;
 
 pub(super) const REGION: &str = "us-east-1";
 pub(super) const LIVE: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/tandem-dev-app:6";
@@ -177,12 +177,6 @@ fn put(needle: &'static str) -> Rule {
         .then_output(|| PutItemOutput::builder().build())
 }
 
-fn update(needle: &'static str) -> Rule {
-    mock!(aws_sdk_dynamodb::Client::update_item)
-        .match_requests(move |i| format!("{:?}", i.expression_attribute_values()).contains(needle))
-        .then_output(|| UpdateItemOutput::builder().build())
-}
-
 pub(super) fn resource(ecs: &[&Rule], codedeploy: &[&Rule], dynamodb: &[&Rule]) -> BlueGreenDeployment {
     BlueGreenDeployment::new(
         mock_client!(aws_sdk_ecs, ecs.iter().copied()),
@@ -229,9 +223,9 @@ async fn a_release_registers_deploys_follows_and_records_success() {
     let db = [
         &put("#start"),
         &put("in-progress"),
-        &update("d-NEW"),
+        &update_matching("d-NEW"),
         &put("started d-NEW"),
-        &update("succeeded"),
+        &update_matching("succeeded"),
         &put("released"),
     ];
     let (outcome, waits) = run(&resource(&ecs, &cd, &db)).await;
@@ -279,9 +273,9 @@ async fn the_first_release_scales_a_zero_task_service_before_deploying() {
     let db = [
         &put("#start"),
         &put("in-progress"),
-        &update("d-NEW"),
+        &update_matching("d-NEW"),
         &put("started"),
-        &update("succeeded"),
+        &update_matching("succeeded"),
         &put("released"),
     ];
     let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
@@ -305,9 +299,9 @@ async fn a_failed_first_release_scales_the_service_back_to_zero() {
     let db = [
         &put("#start"),
         &put("in-progress"),
-        &update("d-NEW"),
+        &update_matching("d-NEW"),
         &put("started"),
-        &update("failed"),
+        &update_matching("failed"),
         &put("release failed"),
     ];
     let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
@@ -323,7 +317,7 @@ async fn a_refused_deployment_fails_naming_codedeploy_and_records_it() {
     let db = [
         &put("#start"),
         &put("in-progress"),
-        &update("failed"),
+        &update_matching("failed"),
         &put("release failed"),
     ];
     let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
@@ -354,9 +348,9 @@ async fn a_deployment_that_fails_mid_way_names_the_failing_hook() {
     let db = [
         &put("#start"),
         &put("in-progress"),
-        &update("d-NEW"),
+        &update_matching("d-NEW"),
         &put("started"),
-        &update("failed"),
+        &update_matching("failed"),
         &put("release failed"),
     ];
     let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
@@ -384,9 +378,9 @@ async fn a_deployment_stopped_mid_way_fails_the_release() {
     let db = [
         &put("#start"),
         &put("in-progress"),
-        &update("d-NEW"),
+        &update_matching("d-NEW"),
         &put("started"),
-        &update("failed"),
+        &update_matching("failed"),
         &put("release failed"),
     ];
     let (outcome, _) = run(&resource(&ecs, &cd, &db)).await;
@@ -438,7 +432,7 @@ async fn delete_stops_the_release_in_flight_and_records_it() {
         .then_output(|| StopDeploymentOutput::builder().build());
     let db = [
         &last_release("in-progress", Some("d-OLD")),
-        &update("failed"),
+        &update_matching("failed"),
         &put("release failed"),
     ];
     let resource = resource(&[], &[&stop], &db);
@@ -465,7 +459,7 @@ async fn delete_of_a_finished_release_or_an_ended_deployment_only_succeeds() {
     });
     let db = [
         &last_release("in-progress", Some("d-OLD")),
-        &update("failed"),
+        &update_matching("failed"),
         &put("release failed"),
     ];
     let outcome = resource(&[], &[&ended], &db)
