@@ -92,5 +92,4 @@ pub fn certificate_bundle(bytes: &[u8]) -> Result<usize, String> {
 }
 
 #[cfg(test)]
-#[path = "download_tests.rs"]
 mod tests;

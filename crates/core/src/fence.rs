@@ -1,5 +1,5 @@
 //! The fences that keep two regions from ever both taking writes: the rules
-//! (pure, tested in `fence_tests.rs`) and the traffic fence's metric.
+//! (pure, tested in `fence/tests.rs`) and the traffic fence's metric.
 //!
 //! A promotion first fences the old primary, then promotes: it writes a
 //! [`FenceRecord`] naming the old primary at the next epoch into the
@@ -195,5 +195,4 @@ pub async fn publish(cw: &aws_sdk_cloudwatch::Client, env: &str, region: &str, f
 }
 
 #[cfg(test)]
-#[path = "fence_tests.rs"]
 mod tests;

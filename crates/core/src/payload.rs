@@ -205,5 +205,4 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
 }
 
 #[cfg(test)]
-#[path = "payload_tests.rs"]
 mod tests;

@@ -124,5 +124,4 @@ impl Poster for HttpsPoster {
 }
 
 #[cfg(test)]
-#[path = "webhook_tests.rs"]
 mod tests;

@@ -348,5 +348,4 @@ fn nothing_to_delete(request: &Request) -> Option<Final> {
 }
 
 #[cfg(test)]
-#[path = "runner_tests/mod.rs"]
 mod tests;

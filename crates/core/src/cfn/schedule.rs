@@ -215,5 +215,4 @@ fn out_of_time(at: &Moment) -> String {
 }
 
 #[cfg(test)]
-#[path = "schedule_tests.rs"]
 mod tests;

@@ -129,5 +129,4 @@ pub async fn serve<F: EventFunction>() -> Result<(), lambda_runtime::Error> {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;

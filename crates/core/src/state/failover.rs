@@ -355,5 +355,4 @@ impl StateTable {
 }
 
 #[cfg(test)]
-#[path = "failover_tests.rs"]
 mod tests;

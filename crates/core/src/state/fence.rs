@@ -117,5 +117,4 @@ impl StateTable {
 }
 
 #[cfg(test)]
-#[path = "fence_tests.rs"]
 mod tests;

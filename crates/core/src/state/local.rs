@@ -81,5 +81,4 @@ impl StateTable {
 }
 
 #[cfg(test)]
-#[path = "local_tests.rs"]
 mod tests;

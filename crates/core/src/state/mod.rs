@@ -387,5 +387,4 @@ impl StateTable {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod tests;
