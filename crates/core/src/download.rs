@@ -11,7 +11,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// What a PEM certificate bundle starts with.
@@ -35,16 +34,8 @@ async fn get_with_roots(
     if uri.scheme() != Some(&http::uri::Scheme::HTTPS) {
         return Err("the URL is not https://".into());
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS could not be set up ({e})"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_only()
-        .enable_http1()
-        .wrap_connector(crate::probe::tcp(timeout));
+    let connector =
+        crate::probe::https_connector(roots, timeout).map_err(|e| format!("TLS could not be set up ({e})"))?;
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let request = http::Request::get(uri)
         .header(http::header::USER_AGENT, "tandem-cli")

@@ -37,3 +37,5 @@ pub mod webhook;
 
 #[cfg(test)]
 mod test_support;
+#[cfg(test)]
+mod test_tls;

@@ -166,6 +166,24 @@ mod any_certificate {
     }
 }
 
+/// The HTTPS-only connector (HTTP/1.1, rustls on ring) of the webhook and
+/// download clients: certificates checked against `roots`, connecting given
+/// up after `timeout`. Fails only when rustls cannot be set up.
+pub(crate) fn https_connector(
+    roots: rustls::RootCertStore,
+    timeout: Duration,
+) -> Result<HttpsConnector<HttpConnector>, rustls::Error> {
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_only()
+        .enable_http1()
+        .wrap_connector(tcp(timeout)))
+}
+
 /// The TCP connector under both clients: connecting gives up after `timeout`.
 pub(crate) fn tcp(timeout: Duration) -> HttpConnector {
     let mut http = HttpConnector::new();
@@ -255,18 +273,13 @@ mod tests {
     /// A loopback HTTPS server with a self-signed certificate (as a task
     /// makes at start) that answers 200 to each of `times` connections.
     async fn serve_self_signed(times: usize) -> String {
-        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-        let made = rcgen::generate_simple_self_signed(vec!["tandem-app".to_owned()]).unwrap();
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.key_pair.serialize_der()));
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![made.cert.der().clone()], key)
-            .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap().to_string();
+        let crate::test_tls::TlsServer {
+            listener,
+            acceptor,
+            port,
+            ..
+        } = crate::test_tls::tls_server("tandem-app").await;
+        let address = format!("127.0.0.1:{port}");
         tokio::spawn(async move {
             for _ in 0..times {
                 let (stream, _) = listener.accept().await.unwrap();

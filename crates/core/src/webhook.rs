@@ -63,18 +63,9 @@ impl HttpsPoster {
     fn client(&self) -> Result<&HttpsClient, String> {
         self.client
             .get_or_init(|| {
-                let provider = Arc::new(rustls::crypto::ring::default_provider());
                 let roots = self.roots.clone().unwrap_or_else(crate::probe::system_roots);
-                let tls = rustls::ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| format!("TLS could not be set up for the webhook ({e})"))?
-                    .with_root_certificates(roots)
-                    .with_no_client_auth();
-                let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_tls_config(tls)
-                    .https_only()
-                    .enable_http1()
-                    .wrap_connector(crate::probe::tcp(self.timeout));
+                let connector = crate::probe::https_connector(roots, self.timeout)
+                    .map_err(|e| format!("TLS could not be set up for the webhook ({e})"))?;
                 Ok(Client::builder(TokioExecutor::new())
                     .pool_idle_timeout(Duration::from_secs(30))
                     .build(connector))

@@ -1,7 +1,6 @@
 use super::*;
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use crate::test_tls::{TlsServer, tls_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 /// A certificate made here, as PEM (rcgen's `pem` feature is off).
 fn pem_certificate(name: &str) -> String {
@@ -39,19 +38,12 @@ fn base64(bytes: &[u8]) -> String {
 /// answering one request with `status` and `body`. Returns its port and
 /// the roots that trust it.
 async fn serve(status: u16, body: &'static str) -> (u16, rustls::RootCertStore) {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(made.cert.der().clone()).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.key_pair.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![made.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let TlsServer {
+        listener,
+        acceptor,
+        port,
+        roots,
+    } = tls_server("localhost").await;
     tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
         let Ok(mut tls) = acceptor.accept(stream).await else {

@@ -1,5 +1,5 @@
 use super::*;
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use crate::test_tls::{TlsServer, tls_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -8,19 +8,12 @@ use tokio::sync::mpsc;
 /// answering `status` to one request; sends what it read. Returns its port
 /// and the roots that trust it.
 async fn serve(status: u16) -> (u16, rustls::RootCertStore, mpsc::Receiver<String>) {
-    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(made.cert.der().clone()).unwrap();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.key_pair.serialize_der()));
-    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![made.cert.der().clone()], key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let TlsServer {
+        listener,
+        acceptor,
+        port,
+        roots,
+    } = tls_server("localhost").await;
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
         let (stream, _) = listener.accept().await.unwrap();
