@@ -16,6 +16,20 @@ pub struct SettingError {
 // setting prints `Error: {:?}`, and the log must read as the fix.
 crate::debug_as_display!(SettingError);
 
+/// The variable `name` of the process environment, if it is set (and
+/// Unicode): the lookup a function reads its settings through at start.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Settings read by `from_lookup` (a function's parser, which tests hand a
+/// map) from the process environment.
+pub fn from_env<T>(
+    from_lookup: impl FnOnce(fn(&str) -> Option<String>) -> Result<T, SettingError>,
+) -> Result<T, SettingError> {
+    from_lookup(env_var)
+}
+
 /// The non-empty value of `name`, which must be `what`.
 pub fn required(
     lookup: &impl Fn(&str) -> Option<String>,

@@ -21,7 +21,7 @@
 //!
 //! [`standing`] writes the roles and fences the fence tests start from;
 //! [`state`] has the rules that answer the state table's claims, updates and
-//! release queries.
+//! release queries; [`settings`] the environment of a settings test.
 //!
 //! [`bad_events`] reads the corpus of malformed events each function is
 //! tested against; [`arbitrary`] has the proptest strategies for the event
@@ -31,6 +31,7 @@
 
 pub mod arbitrary;
 pub mod bad_events;
+pub mod settings;
 pub mod standing;
 pub mod state;
 

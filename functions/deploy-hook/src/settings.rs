@@ -39,11 +39,6 @@ const DEFAULT_INTERVAL_SECS: u64 = 5;
 const DEFAULT_PROBE_TIMEOUT_SECS: u64 = 5;
 
 impl Settings {
-    /// From the process environment.
-    pub fn from_env() -> Result<Self, SettingError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// From `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingError> {
         let test_listener_arn = lookup("TANDEM_TEST_LISTENER_ARN")
@@ -129,13 +124,12 @@ pub fn parse_smoke_paths(text: &str) -> Result<Vec<SmokePath>, SettingError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use tandem_testing::settings::lookup;
 
     const LISTENER: &str = "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/tandem-dev/1/2";
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, SettingError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Settings::from_lookup(|name| map.get(name).cloned())
+        Settings::from_lookup(lookup(vars))
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl EventFunction for Hook {
     /// A bad setting stops the function at start, naming it: every hook then
     /// fails fast instead of each one waiting out CodeDeploy's hour.
     fn settings() -> Result<Settings, SettingError> {
-        Settings::from_env()
+        tandem_core::settings::from_env(Settings::from_lookup)
     }
 
     fn build(config: &SdkConfig, settings: Settings) -> Self {

@@ -130,15 +130,10 @@ pub fn standby_example(env: &str) -> impl Fn(&str) -> Option<String> + use<> {
     move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
 }
 
-/// The settings from the process environment.
-pub fn from_env() -> Result<Settings, SettingError> {
-    from_lookup(|name| std::env::var(name).ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use tandem_testing::settings::lookup;
 
     pub(crate) const BASE: [(&str, &str); 7] = [
         ("TANDEM_ENV", "dev"),
@@ -151,12 +146,7 @@ mod tests {
     ];
 
     fn with(extra: &[(&str, &str)]) -> Result<Settings, SettingError> {
-        let map: HashMap<String, String> = BASE
-            .iter()
-            .chain(extra)
-            .map(|(k, v)| ((*k).into(), (*v).into()))
-            .collect();
-        from_lookup(|name| map.get(name).cloned())
+        from_lookup(lookup(&[&BASE[..], extra].concat()))
     }
 
     #[test]
@@ -186,8 +176,8 @@ mod tests {
     #[test]
     fn a_missing_setting_is_named() {
         for (missing, _) in BASE {
-            let map: HashMap<&str, &str> = BASE.iter().copied().filter(|(k, _)| *k != missing).collect();
-            let e = from_lookup(|name| map.get(name).map(|v| (*v).to_owned())).unwrap_err();
+            let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != missing).collect();
+            let e = from_lookup(lookup(&pairs)).unwrap_err();
             assert_eq!(e.name, missing);
         }
     }

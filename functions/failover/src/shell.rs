@@ -90,7 +90,7 @@ impl EventFunction for Failover {
     const TAKES: &'static str = TAKES;
 
     fn settings() -> Result<Settings, SettingError> {
-        crate::settings::from_env()
+        tandem_core::settings::from_env(crate::settings::from_lookup)
     }
 
     fn build(config: &SdkConfig, settings: Settings) -> Self {

@@ -44,19 +44,13 @@ pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
     })
 }
 
-/// The settings from the process environment.
-pub fn from_env() -> Result<Settings, SettingError> {
-    from_lookup(|name| std::env::var(name).ok())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use tandem_testing::settings::lookup;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Settings, SettingError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
-        from_lookup(|name| map.get(name).cloned())
+        from_lookup(lookup(pairs))
     }
 
     const BASE: [(&str, &str); 3] = [

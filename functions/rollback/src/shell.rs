@@ -88,7 +88,7 @@ impl EventFunction for Rollback {
     const TAKES: &'static str = ACCEPTED;
 
     fn settings() -> Result<Settings, SettingError> {
-        crate::settings::from_env()
+        tandem_core::settings::from_env(crate::settings::from_lookup)
     }
 
     fn build(config: &SdkConfig, settings: Settings) -> Self {
