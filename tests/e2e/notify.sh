@@ -98,7 +98,9 @@ audit() {  # ID FIELD: one field of the audit entry of message ID (None when abs
 nonce=$(date +%s%N)
 alarm="{\"AlarmName\":\"tandem-local-e2e-$nonce\",\"AlarmDescription\":\"e2e: the notify check\",\"NewStateValue\":\"ALARM\",\"NewStateReason\":\"e2e: threshold crossed\",\"StateChangeTime\":\"$(date -u +%Y-%m-%dT%H:%M:%S.000+0000)\",\"AlarmArn\":\"arn:aws:cloudwatch:$P:000000000000:alarm:tandem-local-e2e-$nonce\"}"
 id=$(aws sns publish --region $P --topic-arn $TOPIC --subject "ALARM: e2e" --message "$alarm" --query MessageId --output text)
-got=$(received_with "tandem-local-e2e-$nonce")
+# The rollback function's decision about the same alarm reaches the webhook
+# too, in either order: wait for the alarm's own post.
+got=$(received_with "[ALARM] tandem-local-e2e-$nonce")
 check "the alarm reached the webhook through topic -> Lambda -> HTTPS" eq \
   "$(jq -r .body.text <<<"$got" 2>/dev/null)" "[ALARM] tandem-local-e2e-$nonce in $P: e2e: the notify check
 e2e: threshold crossed"
