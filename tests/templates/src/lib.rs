@@ -825,6 +825,29 @@ pub fn policy_statements(template: &Template, role: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A policy field that may hold one item or a list (`Statement`, `Action`,
+/// `Resource`), as a list; an absent field is an empty one.
+pub fn one_or_many(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(a) => a.iter().collect(),
+        Value::Null => Vec::new(),
+        one => vec![one],
+    }
+}
+
+/// cfn/github-oidc.yaml for `env`, its conditions resolved, with a
+/// representative repository and the default regions, the stack creating
+/// GitHub's OIDC provider.
+pub fn github_oidc_for(env: &str) -> Template {
+    Template::load("github-oidc.yaml").resolved(&[
+        ("Env", env),
+        ("GitHubRepository", "acme/tandem"),
+        ("OidcProviderArn", ""),
+        ("PrimaryRegion", "us-east-1"),
+        ("StandbyRegion", "us-east-2"),
+    ])
+}
+
 /// A policy statement's actions, whether it names one or a list.
 pub fn statement_actions(statement: &Value) -> Vec<String> {
     match &statement["Action"] {

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use template_tests::Template;
+use template_tests::{Template, github_oidc_for, one_or_many as list};
 
 /// The templates whose stacks CloudFormationRole deploys.
 const STACKS: [&str; 3] = ["bootstrap.yaml", "region.yaml", "global.yaml"];
@@ -27,22 +27,7 @@ const KEY_TAG: &str = "tandem:env";
 
 /// cfn/github-oidc.yaml for dev, its conditions resolved.
 fn oidc() -> Template {
-    Template::load("github-oidc.yaml").resolved(&[
-        ("Env", "dev"),
-        ("GitHubRepository", "acme/tandem"),
-        ("OidcProviderArn", ""),
-        ("PrimaryRegion", "us-east-1"),
-        ("StandbyRegion", "us-east-2"),
-    ])
-}
-
-/// A value that may be one item or a list, as a list (`Statement`, `Action`, `Resource`).
-fn list(value: &Value) -> Vec<&Value> {
-    match value {
-        Value::Array(a) => a.iter().collect(),
-        Value::Null => Vec::new(),
-        one => vec![one],
-    }
+    github_oidc_for("dev")
 }
 
 /// A statement's actions, as names.

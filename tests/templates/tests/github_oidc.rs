@@ -2,28 +2,14 @@
 //! role GitHub Actions takes, and the role CloudFormation acts as.
 
 use serde_json::{Value, json};
-use template_tests::Template;
+use template_tests::{Template, github_oidc_for, one_or_many as list};
 
 fn oidc() -> Template {
     Template::load("github-oidc.yaml")
 }
 
 fn for_env(env: &str) -> Template {
-    oidc().resolved(&[
-        ("Env", env),
-        ("GitHubRepository", "acme/tandem"),
-        ("OidcProviderArn", ""),
-        ("PrimaryRegion", "us-east-1"),
-        ("StandbyRegion", "us-east-2"),
-    ])
-}
-
-fn list(value: &Value) -> Vec<&Value> {
-    match value {
-        Value::Array(a) => a.iter().collect(),
-        Value::Null => Vec::new(),
-        one => vec![one],
-    }
+    github_oidc_for(env)
 }
 
 fn strings(value: &Value) -> Vec<&str> {
