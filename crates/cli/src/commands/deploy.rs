@@ -9,7 +9,7 @@ use crate::plan::{StackSpec, Template, deploy_order};
 use crate::reach::reachable_plan;
 use crate::retained;
 use crate::stacks::{Start, start_for};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// `tandem deploy`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
     if plan.is_empty() {
         anyhow::bail!("no stack can be deployed: no region answered");
     }
-    preflight(ctx, &plan).await?;
+    let creating = preflight(ctx, &plan).await?;
     let mut changed = false;
     for (step, spec) in plan.iter().enumerate() {
         println!("\n[{}/{}] {} in {}", step + 1, plan.len(), spec.name, spec.region);
@@ -57,7 +57,8 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
                 super::health_url(ctx, &peer).await?
             };
             spec.parameters.insert("PeerHealthUrl".into(), url);
-            changed |= region(ctx, &spec).await?;
+            let created_now = creating.contains(&(spec.name.clone(), spec.region.clone()));
+            changed |= region(ctx, &spec, created_now).await?;
         } else {
             changed |= deploy_one(ctx, spec).await?;
         }
@@ -72,7 +73,8 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
 /// Before the first change to any stack: stops, with nothing changed, when
 /// a stack about to be created would make again a named resource that an
 /// earlier stack kept (crate::retained), saying per resource what to do.
-async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
+/// Returns the stacks this deploy creates, as (name, region).
+async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<BTreeSet<(String, String)>> {
     let mut creating = Vec::new();
     for spec in plan {
         let status = stacks_for(ctx, spec)
@@ -97,7 +99,7 @@ async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
     }
     match retained::blocked(&ctx.config.env, &found) {
         Some(message) => anyhow::bail!(message),
-        None => Ok(()),
+        None => Ok(creating.iter().map(|s| (s.name.clone(), s.region.clone())).collect()),
     }
 }
 
@@ -105,13 +107,9 @@ async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<()> {
 /// `ServiceExists=false` (the service with zero tasks) and then, in the same
 /// deploy, updated to `ServiceExists=true`, which leaves the service's task
 /// count out of the template from then on (`crate::plan::SERVICE_EXISTS`):
-/// the next deploy has nothing of the create left to change.
-async fn region(ctx: &Context, spec: &StackSpec) -> anyhow::Result<bool> {
-    let status = stacks_for(ctx, spec)
-        .describe(&spec.name)
-        .await?
-        .map(|view| view.status);
-    let creating = matches!(start_for(status.as_deref()), Start::Create | Start::DeleteThenCreate);
+/// the next deploy has nothing of the create left to change. `creating`:
+/// the preflight found no stack to update ([`preflight`]).
+async fn region(ctx: &Context, spec: &StackSpec, creating: bool) -> anyhow::Result<bool> {
     let changed = deploy_one(ctx, spec).await?;
     if creating {
         println!(
