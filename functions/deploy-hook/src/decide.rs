@@ -58,6 +58,58 @@ pub fn readiness(group: &str, targets: &[Target]) -> Readiness {
     }
 }
 
+/// A forward action of a listener rule, as the load balancer describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forward {
+    /// Its single target group, when it names one.
+    pub target_group_arn: Option<String>,
+    /// Its weighted target groups (`ForwardConfig`): the group and its
+    /// weight (`None`: not given, which the load balancer counts as 1).
+    pub weighted: Vec<(String, Option<i32>)>,
+}
+
+/// The green target group of the test listener rule `rule` that ECS moves:
+/// of its forward action `forward` (`None`: the rule has none), the group
+/// with the highest weight above zero, or its single target group. Err:
+/// why none can be told, one sentence naming the rule, as a [`Look`]:
+/// [`Look::Misconfigured`] when the rule cannot name green whatever ECS
+/// does, [`Look::NoGreen`] when it may once ECS has moved the weights.
+pub fn rule_green(rule: &str, forward: Option<&Forward>) -> Result<String, Look> {
+    let Some(forward) = forward else {
+        return Err(Look::Misconfigured(format!(
+            "the test listener rule {rule} has no forward action, so the green target group cannot be found: \
+             TANDEM_TEST_LISTENER_RULE_ARN must name the ECS service's TestListenerRule, whose forward action \
+             ECS moves between the two target groups"
+        )));
+    };
+    if forward.weighted.is_empty() {
+        return forward.target_group_arn.clone().ok_or_else(|| {
+            Look::Misconfigured(format!(
+                "the test listener rule {rule} has a forward action with no target group"
+            ))
+        });
+    }
+    let weight = |w: &Option<i32>| w.unwrap_or(1);
+    let top = forward.weighted.iter().map(|(_, w)| weight(w)).max().unwrap_or(0);
+    if top <= 0 {
+        return Err(Look::NoGreen(format!(
+            "the test listener rule {rule} forwards to no target group with a weight above zero"
+        )));
+    }
+    let leaders: Vec<&str> = (forward.weighted.iter())
+        .filter(|(_, w)| weight(w) == top)
+        .map(|(group, _)| group.as_str())
+        .collect();
+    match leaders.as_slice() {
+        [green] => Ok((*green).to_owned()),
+        _ => Err(Look::NoGreen(format!(
+            "the test listener rule {rule} splits its traffic evenly ({top} each) between {}, so the green \
+             target group cannot be told yet",
+            leaders.join(" and ")
+        ))),
+    }
+}
+
 /// One probe of one path on one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {
@@ -112,8 +164,11 @@ pub fn probes_pass(probes: &[Probe]) -> Result<String, String> {
 /// What was seen in one look at the green side.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Look {
-    /// The green target group could not be found or read: why.
+    /// The green target group could not be found or read (yet): why.
     NoGreen(String),
+    /// The settings name something that can never lead to green (a test
+    /// listener rule with no forward action): why, with the fix.
+    Misconfigured(String),
     /// Its targets are not all healthy yet.
     NotReady(String),
     /// Its targets are healthy and were probed: the verdict of [`probes_pass`].
@@ -148,6 +203,8 @@ pub fn next(look: Look, elapsed: Duration, budget: Duration, interval: Duration,
         Look::Probed(Ok(why)) => return Next::Answer(Verdict::Succeeded(why)),
         // A target that answers wrongly will not get better by waiting.
         Look::Probed(Err(why)) => return Next::Answer(Verdict::Failed(why)),
+        // Nor will a setting that names no green.
+        Look::Misconfigured(why) => return Next::Answer(Verdict::Failed(why)),
         Look::NoGreen(why) | Look::NotReady(why) => why,
     };
     if can_wait_outside {
@@ -162,6 +219,25 @@ pub fn next(look: Look, elapsed: Duration, budget: Duration, interval: Duration,
             budget.as_secs()
         )))
     }
+}
+
+/// The decision at an ECS stage that ECS also runs during a rollback
+/// ([`crate::event::ECS_ROLLBACK_STAGES`]), from the decision `next` would
+/// take anywhere else: never `FAILED` (a failed hook would fail the
+/// rollback itself) and never `IN_PROGRESS` (a rollback must not wait on a
+/// green side that may be what is being rolled back), since the event does
+/// not say whether this invocation is a rollback. What was seen goes into
+/// the reason, for the audit trail.
+pub fn at_rollback_stage(stage: &str, decided: Next) -> Next {
+    let seen = match decided {
+        Next::Answer(Verdict::Succeeded(why)) => return Next::Answer(Verdict::Succeeded(why)),
+        Next::Answer(Verdict::Failed(why)) | Next::Pending(why) => why,
+        Next::LookAgain(_) => "the green side was not ready".to_owned(),
+    };
+    Next::Answer(Verdict::Succeeded(format!(
+        "not failed at {stage}, which ECS also runs while it rolls a deployment back (and the event does not say \
+         whether this is one): {seen}"
+    )))
 }
 
 #[cfg(test)]

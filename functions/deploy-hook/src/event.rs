@@ -36,6 +36,34 @@ pub struct EcsExecutionDetails {
     pub target_service_revision_arn: String,
 }
 
+/// The stages ECS runs lifecycle hooks at (`DeploymentLifecycleHookStage`):
+/// any other `lifecycleStage` is refused.
+pub const ECS_HOOK_STAGES: &[&str] = &[
+    "RECONCILE_SERVICE",
+    "PRE_SCALE_UP",
+    "POST_SCALE_UP",
+    "TEST_TRAFFIC_SHIFT",
+    "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
+    "PRODUCTION_TRAFFIC_SHIFT",
+    "POST_PRODUCTION_TRAFFIC_SHIFT",
+];
+
+/// The stages whose hooks ECS runs again when it rolls a deployment back
+/// (the ECS developer guide, "Lifecycle hooks for Amazon ECS service
+/// deployments"). The documented event has no field that says whether an
+/// invocation is part of a rollback, so at these stages every invocation
+/// may be one.
+pub const ECS_ROLLBACK_STAGES: &[&str] = &["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"];
+
+impl EcsHookEvent {
+    /// Whether this invocation may be part of a rollback: its stage is one
+    /// that ECS runs again when it rolls back ([`ECS_ROLLBACK_STAGES`]).
+    pub fn may_be_rollback(&self) -> bool {
+        ECS_ROLLBACK_STAGES.contains(&self.lifecycle_stage.as_str())
+    }
+}
+
 /// A hook invocation, by shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HookEvent {
@@ -97,6 +125,14 @@ pub fn parse(event: &Value) -> Result<HookEvent, EventError> {
         );
     }
     if event.get("executionDetails").is_some() || event.get("lifecycleStage").is_some() {
+        // serde would read a struct from an array, field by field in order.
+        if event.get("executionDetails").is_some_and(Value::is_array) {
+            return Err(EventError::Unreadable(
+                "field `executionDetails`: invalid type: sequence, expected an object with serviceArn and \
+                 targetServiceRevisionArn"
+                    .into(),
+            ));
+        }
         return read(event).and_then(ecs_ids).map(HookEvent::Ecs);
     }
     Err(EventError::Unreadable(
@@ -123,19 +159,29 @@ pub fn codedeploy_ids(deployment_id: Option<String>, execution_id: Option<String
     }
 }
 
-/// `event`, when it has the ids ECS names a hook by: without them the hook
-/// cannot be told apart or audited, and an `IN_PROGRESS` answer would only
-/// make ECS call again with the same event, for ever.
+/// `event`, when it has the ids ECS names a hook by and a stage ECS runs
+/// hooks at: without the ids the hook cannot be told apart or audited, and
+/// an `IN_PROGRESS` answer would only make ECS call again with the same
+/// event, for ever; without a known stage, what to check is unknown.
 fn ecs_ids(event: EcsHookEvent) -> Result<EcsHookEvent, EventError> {
     for (field, value) in [
         ("executionId", &event.execution_id),
         ("resourceArn", &event.resource_arn),
+        ("lifecycleStage", &event.lifecycle_stage),
     ] {
         if value.trim().is_empty() {
             return Err(EventError::Unreadable(format!(
                 "the ECS hook event has no {field}, so it cannot be answered: ECS sends it with every hook"
             )));
         }
+    }
+    if !ECS_HOOK_STAGES.contains(&event.lifecycle_stage.as_str()) {
+        return Err(EventError::Unreadable(format!(
+            "the ECS hook event's lifecycleStage {} is not a stage ECS runs hooks at ({}): list only those \
+             in the service's LifecycleStages",
+            tandem_core::text::quote(&event.lifecycle_stage),
+            ECS_HOOK_STAGES.join(", ")
+        )));
     }
     Ok(event)
 }
@@ -233,7 +279,7 @@ mod tests {
             "executionDetails": {"serviceArn": "arn:aws:ecs:us-east-1:1:service/c/s"}
         });
         assert!(parse(&whole).is_ok());
-        for field in ["executionId", "resourceArn"] {
+        for field in ["executionId", "resourceArn", "lifecycleStage"] {
             let mut missing = whole.clone();
             missing.as_object_mut().unwrap().remove(field);
             let e = parse(&missing).unwrap_err().to_string();
@@ -242,5 +288,69 @@ mod tests {
             blank[field] = " ".into();
             assert!(parse(&blank).is_err(), "{field} blank");
         }
+    }
+
+    #[test]
+    fn an_ecs_hook_at_a_stage_ecs_has_no_hook_for_is_refused_naming_the_stages() {
+        let at = |stage: Value| {
+            parse(&json!({
+                "executionId": "x-1", "lifecycleStage": stage,
+                "resourceArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/s/1",
+                "executionDetails": {"serviceArn": "arn:aws:ecs:us-east-1:1:service/c/s"}
+            }))
+        };
+        for stage in ECS_HOOK_STAGES {
+            assert!(at(json!(stage)).is_ok(), "{stage}");
+        }
+        for bad in ["SCALE_UP", "BAKE_TIME", "post_test_traffic_shift", "AfterAllowTraffic"] {
+            let e = at(json!(bad)).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("lifecycleStage \"{bad}\" is not a stage ECS runs hooks at")),
+                "{e}"
+            );
+            assert!(
+                e.contains("POST_TEST_TRAFFIC_SHIFT, PRE_PRODUCTION_TRAFFIC_SHIFT"),
+                "{e}"
+            );
+        }
+        let e = at(json!(["POST_TEST_TRAFFIC_SHIFT"])).unwrap_err().to_string();
+        assert!(e.contains("field `lifecycleStage`: invalid type: sequence"), "{e}");
+    }
+
+    #[test]
+    fn execution_details_of_the_wrong_type_are_refused_naming_the_field() {
+        for (details, kind) in [
+            (json!("arn:aws:ecs:us-east-1:1:service/c/s"), "string"),
+            (json!(["arn:aws:ecs:us-east-1:1:service/c/s"]), "sequence"),
+            (json!(7), "integer"),
+            (json!(null), "null"),
+            (json!({"serviceArn": 7}), "integer"),
+        ] {
+            let e = parse(&json!({
+                "executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT",
+                "resourceArn": "arn:aws:ecs:us-east-1:1:service-deployment/c/s/1",
+                "executionDetails": details
+            }))
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("field `executionDetails"), "{details}: {e}");
+            assert!(e.contains(&format!("invalid type: {kind}")), "{details}: {e}");
+        }
+    }
+
+    #[test]
+    fn only_the_traffic_shift_stages_may_be_rollbacks() {
+        let event = |stage: &str| EcsHookEvent {
+            execution_id: "x-1".into(),
+            lifecycle_stage: stage.into(),
+            resource_arn: "arn:d".into(),
+            execution_details: EcsExecutionDetails::default(),
+        };
+        let rollbacks: Vec<&str> = ECS_HOOK_STAGES
+            .iter()
+            .copied()
+            .filter(|s| event(s).may_be_rollback())
+            .collect();
+        assert_eq!(rollbacks, ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"]);
     }
 }

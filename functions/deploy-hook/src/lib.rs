@@ -4,15 +4,21 @@
 //! CodeDeploy invokes it at `AfterAllowTestTraffic`, `BeforeAllowTraffic`
 //! and `AfterAllowTraffic`; Amazon ECS's native blue/green invokes it at the
 //! stages its service lists. Either way it finds the green target group
-//! (the one the test listener forwards to), waits within a time budget until
-//! its targets are healthy, probes `/health` and the configured smoke paths
-//! on each green target directly (the function runs in the VPC's private
-//! subnets, and the service's security group admits it), and answers:
+//! (the one the test listener's default action forwards to, or, with
+//! `TANDEM_TEST_LISTENER_RULE_ARN`, the one the test listener rule that ECS
+//! moves forwards to most), waits within a time budget until its targets
+//! are healthy, probes the health path (`TANDEM_HEALTH_PATH`, `/health`) and
+//! the configured smoke paths on each green target directly (the function
+//! runs in the VPC's private subnets, and the service's security group
+//! admits it), and answers:
 //!
 //! - CodeDeploy: `PutLifecycleEventHookExecutionStatus` exactly once,
 //!   `Succeeded`, or `Failed` on any failure, bad event or timeout, so that a
 //!   deployment never waits out CodeDeploy's hour;
-//! - ECS: `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`.
+//! - ECS: `{"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS"}`; at
+//!   `TEST_TRAFFIC_SHIFT` and `PRODUCTION_TRAFFIC_SHIFT`, which ECS runs
+//!   again while it rolls back (and its event does not say when), never
+//!   `FAILED` nor `IN_PROGRESS`.
 //!
 //! Every decision is written to the state table's audit trail. The decision
 //! is pure ([`decide`]); [`shell`] observes and acts.

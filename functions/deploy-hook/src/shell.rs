@@ -1,11 +1,13 @@
 //! The shell: observes the green side, probes it, answers, and audits.
 //! Every choice is [`decide`](crate::decide)'s.
 
-use crate::decide::{Look, Next, Probe, Readiness, Target, Verdict, next, probes_pass, readiness};
+use crate::decide::{
+    Forward, Look, Next, Probe, Readiness, Target, Verdict, at_rollback_stage, next, probes_pass, readiness, rule_green,
+};
 use crate::event::{EventError, HookEvent, TAKES, codedeploy_ids, parse};
 use crate::settings::Settings;
 use aws_sdk_codedeploy::types::LifecycleEventStatus;
-use aws_sdk_elasticloadbalancingv2::types::Action;
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +66,7 @@ impl From<BadEvent> for HookError {
 
 /// The hook and the clients it works through, built once in `main`.
 pub struct Hook {
-    /// Reads the test listener and the green target health.
+    /// Reads the test listener (or its rule) and the green target health.
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     /// Takes CodeDeploy hooks' answers.
     pub codedeploy: aws_sdk_codedeploy::Client,
@@ -136,16 +138,27 @@ impl Hook {
             tracing::error!(error = %unreadable, "not a hook event; nothing to answer");
         })?;
         let can_wait_outside = matches!(event, HookEvent::Ecs(_));
+        // ECS runs these stages again while it rolls back, and its event
+        // does not say when: there the hook neither fails nor waits.
+        let rollback_stage = match &event {
+            HookEvent::Ecs(ecs) if ecs.may_be_rollback() => Some(ecs.lifecycle_stage.clone()),
+            _ => None,
+        };
         loop {
             let look = self.look().await;
             tracing::info!(?look, "looked at the green side");
-            match next(
+            let decided = next(
                 look,
                 started.elapsed(),
                 budget,
                 self.settings.interval,
                 can_wait_outside,
-            ) {
+            );
+            let decided = match &rollback_stage {
+                Some(stage) => at_rollback_stage(stage, decided),
+                None => decided,
+            };
+            match decided {
                 Next::Answer(verdict) => return self.answer(&event, verdict).await,
                 Next::LookAgain(after) => tokio::time::sleep(after).await,
                 Next::Pending(why) => {
@@ -160,7 +173,7 @@ impl Hook {
     async fn look(&self) -> Look {
         let group = match self.green_target_group().await {
             Ok(group) => group,
-            Err(why) => return Look::NoGreen(why),
+            Err(look) => return look,
         };
         let targets = match self.targets(&group).await {
             Ok(targets) => targets,
@@ -185,16 +198,55 @@ impl Hook {
         Look::Probed(probes_pass(&probes))
     }
 
-    /// The target group the test listener forwards to: the green one.
-    async fn green_target_group(&self) -> Result<String, String> {
+    /// The green target group: the one the test listener rule forwards to
+    /// most (ECS-native), or the one the test listener's default action
+    /// forwards to (CodeDeploy).
+    async fn green_target_group(&self) -> Result<String, Look> {
+        if let Some(rule) = &self.settings.test_listener_rule_arn {
+            return self.green_of_rule(rule).await;
+        }
         let listener = &self.settings.test_listener_arn;
         let out = (self.elb.describe_listeners())
             .listener_arns(listener)
             .send()
             .await
-            .map_err(|e| format!("could not read the test listener {listener}: {}", error_text(&e)))?;
+            .map_err(|e| {
+                Look::NoGreen(format!(
+                    "could not read the test listener {listener}: {}",
+                    error_text(&e)
+                ))
+            })?;
         let actions = out.listeners().first().map(|l| l.default_actions()).unwrap_or_default();
-        forward_target(actions).ok_or_else(|| format!("the test listener {listener} forwards to no target group"))
+        forward_target(actions)
+            .ok_or_else(|| Look::NoGreen(format!("the test listener {listener} forwards to no target group")))
+    }
+
+    /// The green target group of the test listener rule `rule`, which ECS moves.
+    async fn green_of_rule(&self, rule: &str) -> Result<String, Look> {
+        let not_found = || {
+            Look::Misconfigured(format!(
+                "the test listener rule {rule} was not found: TANDEM_TEST_LISTENER_RULE_ARN must name the ECS \
+                 service's TestListenerRule"
+            ))
+        };
+        let out = (self.elb.describe_rules())
+            .rule_arns(rule)
+            .send()
+            .await
+            .map_err(|e| match error_code(&e) {
+                Some("RuleNotFound") => not_found(),
+                _ => Look::NoGreen(format!(
+                    "could not read the test listener rule {rule}: {}",
+                    error_text(&e)
+                )),
+            })?;
+        let Some(found) = out.rules().first() else {
+            return Err(not_found());
+        };
+        let forward = (found.actions().iter())
+            .find(|a| a.r#type() == Some(&ActionTypeEnum::Forward))
+            .map(forward_of);
+        rule_green(rule, forward.as_ref())
     }
 
     async fn targets(&self, group: &str) -> Result<Vec<Target>, String> {
@@ -299,6 +351,20 @@ impl Hook {
         if let Err(e) = state.audit(&entry).await {
             tracing::error!(error = %e, "could not audit the hook's decision");
         }
+    }
+}
+
+/// A forward action in the decision's terms.
+fn forward_of(action: &Action) -> Forward {
+    Forward {
+        target_group_arn: action.target_group_arn().map(str::to_owned),
+        weighted: (action.forward_config())
+            .map(|config| {
+                (config.target_groups().iter())
+                    .filter_map(|t| Some((t.target_group_arn()?.to_owned(), t.weight())))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 

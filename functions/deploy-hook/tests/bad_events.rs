@@ -85,6 +85,7 @@ fn hook(reports: &Reports) -> Hook {
         prober: Arc::new(NoProbes),
         settings: Settings {
             test_listener_arn: "arn:aws:elasticloadbalancing:us-east-1:1:listener/app/tandem-local/1/8443".into(),
+            test_listener_rule_arn: None,
             smoke_paths: vec![SmokePath {
                 path: "/health".into(),
                 status: 200,

@@ -24,7 +24,7 @@ async fn app_without_database() -> String {
 async fn probe_all(endpoint: &str, paths: &str) -> Vec<Probe> {
     let prober = HttpProber::new(Duration::from_secs(5));
     let mut probes = Vec::new();
-    for expected in parse_smoke_paths(paths).unwrap() {
+    for expected in parse_smoke_paths(paths, "/health").unwrap() {
         let answer = prober.get(&format!("http://{endpoint}{}", expected.path)).await;
         probes.push(Probe {
             endpoint: endpoint.to_owned(),

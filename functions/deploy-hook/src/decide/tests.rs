@@ -121,3 +121,110 @@ fn ecs_is_told_in_progress_instead_of_waiting_here() {
         Next::Pending("initial".into())
     );
 }
+
+const RULE: &str = "arn:aws:elasticloadbalancing:us-east-1:1:listener-rule/app/tandem-dev/1/2/3";
+
+fn weighted(groups: &[(&str, Option<i32>)]) -> Forward {
+    Forward {
+        target_group_arn: None,
+        weighted: groups.iter().map(|(g, w)| ((*g).to_owned(), *w)).collect(),
+    }
+}
+
+#[test]
+fn the_rule_green_is_the_group_with_the_highest_weight() {
+    let green = |groups: &[(&str, Option<i32>)]| rule_green(RULE, Some(&weighted(groups)));
+    assert_eq!(green(&[("blue", Some(100)), ("green", Some(0))]).unwrap(), "blue");
+    assert_eq!(green(&[("blue", Some(0)), ("green", Some(100))]).unwrap(), "green");
+    assert_eq!(green(&[("blue", Some(10)), ("green", Some(90))]).unwrap(), "green");
+    assert_eq!(green(&[("green", None)]).unwrap(), "green", "no weight counts as 1");
+    assert_eq!(green(&[("blue", Some(0)), ("green", None)]).unwrap(), "green");
+}
+
+#[test]
+fn a_single_target_group_is_green() {
+    let forward = Forward {
+        target_group_arn: Some("green".into()),
+        weighted: Vec::new(),
+    };
+    assert_eq!(rule_green(RULE, Some(&forward)).unwrap(), "green");
+}
+
+#[test]
+fn a_rule_that_can_never_name_green_is_misconfigured_naming_the_rule_and_the_fix() {
+    let Err(Look::Misconfigured(e)) = rule_green(RULE, None) else {
+        panic!("no forward action is a setting to fix")
+    };
+    assert!(
+        e.starts_with(&format!("the test listener rule {RULE} has no forward action")),
+        "{e}"
+    );
+    assert!(
+        e.contains("TANDEM_TEST_LISTENER_RULE_ARN must name the ECS service's TestListenerRule"),
+        "{e}"
+    );
+    assert_eq!(
+        rule_green(RULE, Some(&Forward::default())),
+        Err(Look::Misconfigured(format!(
+            "the test listener rule {RULE} has a forward action with no target group"
+        )))
+    );
+}
+
+#[test]
+fn a_rule_whose_weights_name_no_green_yet_is_looked_at_again() {
+    assert_eq!(
+        rule_green(RULE, Some(&weighted(&[("blue", Some(0)), ("green", Some(0))]))),
+        Err(Look::NoGreen(format!(
+            "the test listener rule {RULE} forwards to no target group with a weight above zero"
+        )))
+    );
+    let Err(Look::NoGreen(e)) = rule_green(RULE, Some(&weighted(&[("blue", Some(50)), ("green", Some(50))]))) else {
+        panic!("an even split may change")
+    };
+    assert!(
+        e.contains("splits its traffic evenly (50 each) between blue and green"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_misconfigured_look_fails_at_once_even_where_it_could_wait() {
+    for can_wait in [false, true] {
+        assert_eq!(
+            next(
+                Look::Misconfigured("no forward action".into()),
+                S(0),
+                S(240),
+                S(5),
+                can_wait
+            ),
+            Next::Answer(Verdict::Failed("no forward action".into())),
+            "{can_wait}"
+        );
+    }
+}
+
+#[test]
+fn a_rollback_stage_never_fails_nor_waits_and_keeps_what_was_seen() {
+    let stage = "PRODUCTION_TRAFFIC_SHIFT";
+    let ok = Next::Answer(Verdict::Succeeded("fine".into()));
+    assert_eq!(at_rollback_stage(stage, ok.clone()), ok);
+    for (decided, seen) in [
+        (Next::Answer(Verdict::Failed("GET /db failed".into())), "GET /db failed"),
+        (
+            Next::Pending("10.0.2.6:8080 is initial".into()),
+            "10.0.2.6:8080 is initial",
+        ),
+        (Next::LookAgain(S(5)), "the green side was not ready"),
+    ] {
+        let Next::Answer(Verdict::Succeeded(why)) = at_rollback_stage(stage, decided.clone()) else {
+            panic!("{decided:?} must be answered SUCCEEDED")
+        };
+        assert!(
+            why.starts_with("not failed at PRODUCTION_TRAFFIC_SHIFT, which ECS also runs while it rolls"),
+            "{why}"
+        );
+        assert!(why.ends_with(seen), "{why}");
+    }
+}

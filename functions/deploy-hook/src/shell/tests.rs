@@ -59,6 +59,7 @@ impl Prober for Answers {
 fn settings() -> Settings {
     Settings {
         test_listener_arn: LISTENER.into(),
+        test_listener_rule_arn: None,
         smoke_paths: vec![
             SmokePath {
                 path: "/health".into(),
@@ -94,6 +95,11 @@ fn listener() -> Rule {
 }
 
 fn health(targets: &[(&'static str, TargetHealthStateEnum)]) -> Rule {
+    health_of(GREEN, targets)
+}
+
+/// DescribeTargetHealth of `group` only.
+fn health_of(group: &'static str, targets: &[(&'static str, TargetHealthStateEnum)]) -> Rule {
     let targets: Vec<TargetHealthDescription> = targets
         .iter()
         .map(|(ip, state)| {
@@ -108,7 +114,7 @@ fn health(targets: &[(&'static str, TargetHealthStateEnum)]) -> Rule {
         })
         .collect();
     mock!(aws_sdk_elasticloadbalancingv2::Client::describe_target_health)
-        .match_requests(|input| input.target_group_arn() == Some(GREEN))
+        .match_requests(move |input| input.target_group_arn() == Some(group))
         .then_output(move || {
             DescribeTargetHealthOutput::builder()
                 .set_target_health_descriptions(Some(targets.clone()))
@@ -388,34 +394,4 @@ async fn a_missing_listener_is_watched_then_reported_failed_naming_it() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn ecs_native_hooks_get_their_status_returned_and_nothing_reported() {
-    // ECS sends `resourceArn` with every hook; one without is refused.
-    let ecs = json!({"executionId": "x-1", "lifecycleStage": "POST_TEST_TRAFFIC_SHIFT", "resourceArn": "arn:d",
-                     "executionDetails": {"serviceArn": "arn:s", "targetServiceRevisionArn": "arn:r"}});
-    let (listen, targets) = healthy_look();
-    let audit = put_claimed("hook#ecs#x-1#POST_TEST_TRAFFIC_SHIFT");
-    let mocks = Mocks {
-        elb: &[&listen, &targets],
-        codedeploy: &[],
-        dynamodb: &[&audit],
-    };
-    let (hook, _) = make_hook(mocks, healthy_answers());
-    assert_eq!(
-        hook.handle(ecs.clone(), MINUTES).await.unwrap(),
-        json!({"hookStatus": "SUCCEEDED"})
-    );
-
-    let (listen, targets) = (listener(), health(&[("10.0.1.5", TargetHealthStateEnum::Initial)]));
-    let mocks = Mocks {
-        elb: &[&listen, &targets],
-        codedeploy: &[],
-        dynamodb: &[],
-    };
-    let (hook, _) = make_hook(mocks, healthy_answers());
-    assert_eq!(
-        hook.handle(ecs, MINUTES).await.unwrap(),
-        json!({"hookStatus": "IN_PROGRESS", "callBackDelay": 30}),
-        "not ready yet: ECS calls again, nothing is audited"
-    );
-}
+mod ecs;
