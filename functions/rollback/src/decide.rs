@@ -10,13 +10,27 @@
 //! | ALARM, the last release succeeded within the bake window | [`Plan::Redeploy`] the previous task definition |
 //! | ALARM, the last release already rolled back | [`Plan::Ignore`]: one action per incident |
 //! | ALARM otherwise | [`Plan::Notify`] |
+//! | a deployment of another service, or of this one in the other engine | [`Plan::Ignore`] |
 //! | a deployment of this service failed or stopped here | [`Plan::MarkFailed`] its release, if still in progress |
 //! | a deployment of this service failed or stopped in the other region | [`Plan::Stop`] the release in progress here |
 //! | any other deployment change | [`Plan::Ignore`] |
 //!
+//! The [`Engine`] in the [`Scope`] says which call each action is:
+//!
+//! | plan | `codedeploy` | `ecs` |
+//! | --- | --- | --- |
+//! | [`Plan::Stop`] | `StopDeployment` of the release's deployment id, with auto-rollback | `StopServiceDeployment` of the release's service deployment ARN, `stopType` `ROLLBACK` |
+//! | [`Plan::Redeploy`] | `CreateDeployment` in the deployment group, an AppSpec naming the previous task definition | `UpdateService` of the cluster's service to the previous task definition (ECS deploys it blue/green) |
+//!
+//! Which failure here is the release's: CodeDeploy's event names the
+//! deployment id the release records. ECS's names its `ecs-svc/...` id,
+//! not the service deployment ARN the release records, so any failure of
+//! this service here counts, unless the event is older than the release.
+//!
 //! A repeated event is caught by the shell, which claims each action with a
 //! conditional write on [`Plan::incident`] before acting.
 
+pub use crate::engine::Engine;
 use crate::event::{AlarmChange, AlarmState, DeploymentChange, DeploymentState, Incoming};
 use tandem_core::state::{ReleaseRecord, ReleaseState};
 
@@ -27,10 +41,8 @@ pub struct Scope {
     pub region: String,
     /// The name prefix of this service's alarms (`tandem-<env>-`).
     pub alarm_prefix: String,
-    /// The service's CodeDeploy application.
-    pub application: String,
-    /// The service's deployment group.
-    pub group: String,
+    /// The release engine, and the service's names there.
+    pub engine: Engine,
     /// How long after a release succeeded an alarm still rolls it back (seconds).
     pub bake_window_secs: u64,
 }
@@ -57,9 +69,11 @@ pub enum Plan {
         /// Why, as one sentence.
         reason: String,
     },
-    /// Stop the deployment of the release in progress (CodeDeploy rolls traffic back).
+    /// Stop the deployment of the release in progress (the engine rolls traffic back).
     Stop {
-        /// The deployment.
+        /// The engine that runs it: which call stops it.
+        engine: Engine,
+        /// The deployment: CodeDeploy's id, or ECS's service deployment ARN.
         deployment_id: String,
         /// Its release, to mark failed.
         release: ReleaseRecord,
@@ -68,6 +82,8 @@ pub enum Plan {
     },
     /// Deploy the previous task definition again (the release baked badly).
     Redeploy {
+        /// The engine that deploys it, and where: which call redeploys.
+        engine: Engine,
         /// The task definition to return to.
         task_definition: String,
         /// The release being rolled back, to mark so.
@@ -90,7 +106,14 @@ impl Plan {
         match self {
             Self::Ignore { .. } => "Ignore",
             Self::Notify { .. } => "Notify",
-            Self::Stop { .. } => "StopDeployment",
+            Self::Stop {
+                engine: Engine::CodeDeploy { .. },
+                ..
+            } => "StopDeployment",
+            Self::Stop {
+                engine: Engine::Ecs { .. },
+                ..
+            } => "StopServiceDeployment",
             Self::Redeploy { .. } => "RedeployPrevious",
             Self::MarkFailed { .. } => "MarkFailed",
         }
@@ -160,21 +183,31 @@ fn on_alarm(alarm: &AlarmChange, scope: &Scope, observed: &Observed) -> Plan {
         };
     };
     let image = &release.image;
+    let engine = &scope.engine;
     match release.state {
         ReleaseState::InProgress => match &release.deployment_id {
             Some(deployment_id) => Plan::Stop {
+                engine: engine.clone(),
                 deployment_id: deployment_id.clone(),
                 release: release.clone(),
                 reason: format!(
-                    "alarm {name} fired while {image} was being released in {region}: stop deployment \
-                     {deployment_id}, and CodeDeploy returns traffic to the previous task definition"
+                    "alarm {name} fired while {image} was being released in {region}: {}, and {}",
+                    stop_words(engine, deployment_id),
+                    returns_traffic(engine)
                 ),
             },
             None => Plan::Notify {
-                reason: format!(
-                    "alarm {name} fired while {image} was starting to release in {region}, before its \
-                     deployment existed: nothing to stop yet; CodeDeploy's own alarm check covers the deployment"
-                ),
+                reason: match engine {
+                    Engine::CodeDeploy { .. } => format!(
+                        "alarm {name} fired while {image} was starting to release in {region}, before its \
+                         deployment existed: nothing to stop yet; CodeDeploy's own alarm check covers the deployment"
+                    ),
+                    Engine::Ecs { .. } => format!(
+                        "alarm {name} fired while {image} was starting to release in {region}, before its \
+                         service deployment existed: nothing to stop yet; the service's own deployment alarms \
+                         cover the deployment"
+                    ),
+                },
             },
         },
         ReleaseState::Succeeded => {
@@ -191,12 +224,14 @@ fn on_alarm(alarm: &AlarmChange, scope: &Scope, observed: &Observed) -> Plan {
             }
             match &release.previous_task_definition {
                 Some(previous) => Plan::Redeploy {
+                    engine: engine.clone(),
                     task_definition: previous.clone(),
                     release: release.clone(),
                     reason: format!(
                         "alarm {name} fired in {region} {age} s after {image} was released, within the {} s \
-                         bake window: deploy the previous task definition {previous} again",
-                        scope.bake_window_secs
+                         bake window: {}",
+                        scope.bake_window_secs,
+                        redeploy_words(engine, previous)
                     ),
                 },
                 None => Plan::Notify {
@@ -221,10 +256,10 @@ fn on_alarm(alarm: &AlarmChange, scope: &Scope, observed: &Observed) -> Plan {
 
 fn on_deployment(change: &DeploymentChange, scope: &Scope, observed: &Observed) -> Plan {
     let id = &change.deployment_id;
-    if change.application != scope.application || change.group != scope.group {
+    if change.engine != scope.engine {
         return ignore(format!(
-            "deployment {id} is of {}/{}, not this service's {}/{}; ignored",
-            change.application, change.group, scope.application, scope.group
+            "deployment {id} is of {}, not this service's {}; ignored",
+            change.engine, scope.engine
         ));
     }
     let ended = match &change.state {
@@ -240,10 +275,27 @@ fn on_deployment(change: &DeploymentChange, scope: &Scope, observed: &Observed) 
         .filter(|r| r.state == ReleaseState::InProgress);
     if change.region == *region {
         return match in_progress {
-            Some(release) if release.deployment_id.as_deref() == Some(id.as_str()) => Plan::MarkFailed {
+            Some(release) if is_its_deployment(change, release) => Plan::MarkFailed {
                 release: release.clone(),
-                reason: format!("deployment {id} of {} {ended} in {region}", release.image),
+                reason: match (&scope.engine, &release.deployment_id) {
+                    (Engine::Ecs { .. }, Some(arn)) => format!(
+                        "deployment {id} of {} {ended} in {region}, during the release of {} (service deployment {arn})",
+                        scope.engine, release.image
+                    ),
+                    _ => format!("deployment {id} of {} {ended} in {region}", release.image),
+                },
             },
+            Some(release) if is_older(change, release) => ignore(format!(
+                "deployment {id} {ended} in {region} before the release of {} started: not its deployment; ignored",
+                release.image
+            )),
+            Some(release) if matches!(scope.engine, Engine::Ecs { .. }) && release.deployment_id.is_none() => {
+                ignore(format!(
+                    "deployment {id} {ended} in {region} before the release of {} recorded its service deployment: \
+                     the release records its own end; ignored",
+                    release.image
+                ))
+            }
             _ => ignore(format!(
                 "deployment {id} {ended} in {region}, and its release is not in progress any more: already recorded"
             )),
@@ -252,10 +304,12 @@ fn on_deployment(change: &DeploymentChange, scope: &Scope, observed: &Observed) 
     match in_progress.and_then(|r| r.deployment_id.clone().map(|d| (r, d))) {
         Some((release, deployment_id)) => Plan::Stop {
             reason: format!(
-                "deployment {id} {ended} in {}, so the release of {} stops here too: stop deployment \
-                 {deployment_id} in {region}",
-                change.region, release.image
+                "deployment {id} {ended} in {}, so the release of {} stops here too: {} in {region}",
+                change.region,
+                release.image,
+                stop_words(&scope.engine, &deployment_id),
             ),
+            engine: scope.engine.clone(),
             deployment_id,
             release: release.clone(),
         },
@@ -264,6 +318,49 @@ fn on_deployment(change: &DeploymentChange, scope: &Scope, observed: &Observed) 
             change.region
         )),
     }
+}
+
+/// What stopping `deployment_id` is, in `engine`'s words.
+fn stop_words(engine: &Engine, deployment_id: &str) -> String {
+    match engine {
+        Engine::CodeDeploy { .. } => format!("stop deployment {deployment_id}"),
+        Engine::Ecs { .. } => format!("stop service deployment {deployment_id} with ROLLBACK"),
+    }
+}
+
+/// What the engine does once its deployment is stopped.
+fn returns_traffic(engine: &Engine) -> &'static str {
+    match engine {
+        Engine::CodeDeploy { .. } => "CodeDeploy returns traffic to the previous task definition",
+        Engine::Ecs { .. } => "ECS returns traffic to the previous service revision",
+    }
+}
+
+/// What redeploying `previous` is, in `engine`'s words.
+fn redeploy_words(engine: &Engine, previous: &str) -> String {
+    match engine {
+        Engine::CodeDeploy { .. } => format!("deploy the previous task definition {previous} again"),
+        Engine::Ecs { cluster, service } => format!(
+            "update service {cluster}/{service} to the previous task definition {previous} again, and ECS \
+             deploys it blue/green"
+        ),
+    }
+}
+
+/// Whether `change`, which ended here, is the deployment of `release`, in
+/// progress: the id it records (CodeDeploy), or any deployment of the
+/// service since the release started (ECS: its event names no ARN).
+fn is_its_deployment(change: &DeploymentChange, release: &ReleaseRecord) -> bool {
+    match &change.engine {
+        Engine::CodeDeploy { .. } => release.deployment_id.as_deref() == Some(change.deployment_id.as_str()),
+        Engine::Ecs { .. } => release.deployment_id.is_some() && !is_older(change, release),
+    }
+}
+
+/// Whether `change` happened before `release` started (an ECS event only:
+/// CodeDeploy's names the deployment, so its time is never needed).
+fn is_older(change: &DeploymentChange, release: &ReleaseRecord) -> bool {
+    matches!(change.engine, Engine::Ecs { .. }) && change.at.is_some_and(|at| at < release.started_at)
 }
 
 #[cfg(test)]

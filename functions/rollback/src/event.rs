@@ -6,6 +6,7 @@
 //! | SNS wrapping an alarm | `Records[0].Sns.Message` is the alarm's JSON | `SnsEvent`, then [`SnsAlarm`] |
 //! | CloudWatch's direct Lambda alarm action | `alarmData` | `CloudWatchAlarm<Value, Value>` (the generic form: a metric-math alarm has no `metricStat`) |
 //! | EventBridge "CodeDeploy Deployment State-change Notification" (also forwarded from the other region) | `detail.deploymentId`, `detail.state` | `EventBridgeEvent<Value>` |
+//! | EventBridge "ECS Deployment State Change" (also forwarded from the other region) | `detail.eventName`, `detail.deploymentId`, `resources[0]` (the service) | `EventBridgeEvent<Value>`, then [`ecs`] |
 
 use aws_lambda_events::event::cloudwatch_alarms::{CloudWatchAlarm, CloudWatchAlarmStateValue};
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -14,6 +15,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tandem_core::text::{quote, shorten_values};
+
+use crate::engine::Engine;
+
+pub mod ecs;
 
 /// An alarm's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,32 +56,33 @@ pub struct AlarmChange {
     pub changed_at: String,
 }
 
-/// How a CodeDeploy deployment ended (or went on).
+/// How a deployment ended (or went on).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeploymentState {
-    /// `FAILURE`.
+    /// CodeDeploy's `FAILURE`; ECS's `SERVICE_DEPLOYMENT_FAILED`.
     Failure,
-    /// `STOP`.
+    /// CodeDeploy's `STOP`.
     Stop,
-    /// `SUCCESS`.
+    /// CodeDeploy's `SUCCESS`; ECS's `SERVICE_DEPLOYMENT_COMPLETED`.
     Success,
-    /// Any other state (`START`, `READY`, ...): nothing to act on.
+    /// Any other state (`START`, `READY`, `SERVICE_DEPLOYMENT_IN_PROGRESS`,
+    /// ...): nothing to act on.
     Other(String),
 }
 
-/// A CodeDeploy deployment changed state, in this region or the other.
+/// A deployment changed state, in this region or the other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentChange {
-    /// The deployment.
+    /// The deployment: CodeDeploy's `d-...`, or ECS's `ecs-svc/...`.
     pub deployment_id: String,
     /// Its new state.
     pub state: DeploymentState,
     /// The region it runs in.
     pub region: String,
-    /// Its CodeDeploy application.
-    pub application: String,
-    /// Its deployment group.
-    pub group: String,
+    /// The engine that runs it, and the service's names there.
+    pub engine: Engine,
+    /// When it changed (the event's `time`, Unix seconds), when it says.
+    pub at: Option<u64>,
 }
 
 /// One event the function acts on.
@@ -148,8 +154,8 @@ struct AlarmDetailState {
 }
 
 /// What the function takes, for the sentences that refuse an event.
-pub const ACCEPTED: &str = "an EventBridge alarm or CodeDeploy state change, an SNS notification of an alarm, \
-                            or a CloudWatch alarm action (alarmData)";
+pub const ACCEPTED: &str = "an EventBridge alarm, CodeDeploy or ECS deployment state change, an SNS notification \
+                            of an alarm, or a CloudWatch alarm action (alarmData)";
 
 /// The longest alarm name CloudWatch allows.
 pub const MAX_ALARM_NAME_CHARS: usize = 255;
@@ -160,7 +166,7 @@ impl From<tandem_core::event_fn::BadEvent> for EventError {
     }
 }
 
-fn broken(what: &str, why: impl std::fmt::Display) -> EventError {
+pub(crate) fn broken(what: &str, why: impl std::fmt::Display) -> EventError {
     // A huge value quoted by serde would bury the cause and the fix.
     EventError(format!(
         "the {what} could not be read ({}); this function takes {ACCEPTED}",
@@ -169,7 +175,7 @@ fn broken(what: &str, why: impl std::fmt::Display) -> EventError {
 }
 
 /// `value` as a `T`, or why not, naming the field at fault.
-fn read<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, EventError> {
+pub(crate) fn read<T: DeserializeOwned>(what: &str, value: &Value) -> Result<T, EventError> {
     serde_path_to_error::deserialize(value).map_err(|e| match e.path().to_string().as_str() {
         "." => broken(what, e.inner()),
         path => broken(what, format_args!("field `{path}`: {}", e.inner())),
@@ -231,6 +237,12 @@ fn checked(alarm: AlarmChange) -> Result<Incoming, EventError> {
     Ok(Incoming::Alarm(alarm))
 }
 
+/// The event's `time` in Unix seconds, when it has one (and it is not
+/// before 1970).
+pub(crate) fn unix_seconds(bridged: &EventBridgeEvent<Value>) -> Option<u64> {
+    bridged.time.and_then(|t| u64::try_from(t.timestamp()).ok())
+}
+
 /// Reads an event of any accepted shape.
 pub fn parse(event: &Value) -> Result<Incoming, EventError> {
     tandem_core::event_fn::object(event, ACCEPTED)?;
@@ -290,16 +302,21 @@ pub fn parse(event: &Value) -> Result<Incoming, EventError> {
                     "SUCCESS" => DeploymentState::Success,
                     other => DeploymentState::Other(other.to_owned()),
                 };
+                let at = unix_seconds(&bridged);
                 let region = (detail.region.or(bridged.region))
                     .ok_or_else(|| broken("CodeDeploy state change", "it names no region"))?;
                 Ok(Incoming::Deployment(DeploymentChange {
                     deployment_id: detail.deployment_id,
                     state,
                     region,
-                    application: detail.application,
-                    group: detail.deployment_group,
+                    engine: Engine::CodeDeploy {
+                        application: detail.application,
+                        group: detail.deployment_group,
+                    },
+                    at,
                 }))
             }
+            ecs::DETAIL_TYPE => ecs::deployment_change(&bridged).map(Incoming::Deployment),
             other => Err(EventError(format!(
                 "EventBridge events of type {} are not for this function; it takes {ACCEPTED}",
                 quote(other)

@@ -4,6 +4,9 @@
 //! | --- | --- | --- |
 //! | `TANDEM_ENV` | the environment; names the alarms (`tandem-<env>-`), the CodeDeploy group and the state table | required |
 //! | `TANDEM_OPS_TOPIC_ARN` | the SNS topic every decision is published to | required |
+//! | `TANDEM_RELEASE_ENGINE` | `codedeploy` or `ecs`: which engine releases the service, and so which calls stop and redeploy | `codedeploy` |
+//! | `TANDEM_CLUSTER` | the ECS cluster of the service (`tandem-<env>`) | required under `ecs`, unread otherwise |
+//! | `TANDEM_SERVICE` | the ECS service (`tandem-<env>-app`) | required under `ecs`, unread otherwise |
 //! | `TANDEM_BAKE_WINDOW_SECS` | how long after a release an alarm still rolls it back | 1800 |
 //! | `TANDEM_HOOK_FUNCTION` | the hook a redeploy's AppSpec names | `tandem-<env>-deploy-hook` |
 //! | `TANDEM_CONTAINER_PORT` | the container port a redeploy targets | 8080 |
@@ -11,6 +14,7 @@
 //! | `AWS_REGION` | this region (Lambda sets it) | required |
 
 use crate::decide::Scope;
+use crate::engine::Engine;
 use crate::shell::Settings;
 
 /// The default bake window: 30 minutes.
@@ -18,6 +22,41 @@ pub const DEFAULT_BAKE_WINDOW_SECS: u64 = 1800;
 
 pub use tandem_core::settings::SettingError;
 use tandem_core::settings::{flag, number, required};
+use tandem_core::text::quote;
+
+/// The variable that picks the release engine.
+pub const RELEASE_ENGINE: &str = "TANDEM_RELEASE_ENGINE";
+
+/// The engine `TANDEM_RELEASE_ENGINE` names (`codedeploy` when it is unset
+/// or empty), with the service's names there.
+pub fn engine(lookup: &impl Fn(&str) -> Option<String>, env: &str) -> Result<Engine, SettingError> {
+    let chosen = lookup(RELEASE_ENGINE).unwrap_or_default();
+    match chosen.trim().to_ascii_lowercase().as_str() {
+        "" | "codedeploy" => Ok(Engine::CodeDeploy {
+            application: format!("tandem-{env}"),
+            group: format!("tandem-{env}-app"),
+        }),
+        "ecs" => Ok(Engine::Ecs {
+            cluster: required(
+                lookup,
+                "TANDEM_CLUSTER",
+                "the ECS cluster of the service, such as tandem-dev, when TANDEM_RELEASE_ENGINE is ecs",
+            )?,
+            service: required(
+                lookup,
+                "TANDEM_SERVICE",
+                "the ECS service, such as tandem-dev-app, when TANDEM_RELEASE_ENGINE is ecs",
+            )?,
+        }),
+        _ => Err(SettingError {
+            name: RELEASE_ENGINE,
+            reason: format!(
+                "is {}; it must be codedeploy (the default when it is unset) or ecs",
+                quote(&chosen)
+            ),
+        }),
+    }
+}
 
 /// The settings from `lookup` (the environment, or a map in tests).
 pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingError> {
@@ -29,8 +68,7 @@ pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         scope: Scope {
             region,
             alarm_prefix: format!("tandem-{env}-"),
-            application: format!("tandem-{env}"),
-            group: format!("tandem-{env}-app"),
+            engine: engine(&lookup, &env)?,
             bake_window_secs: number(&lookup, "TANDEM_BAKE_WINDOW_SECS", DEFAULT_BAKE_WINDOW_SECS)?,
         },
         topic_arn,
@@ -64,8 +102,11 @@ mod tests {
         let s = with(&BASE).unwrap();
         assert_eq!(s.scope.alarm_prefix, "tandem-dev-");
         assert_eq!(
-            (s.scope.application.as_str(), s.scope.group.as_str()),
-            ("tandem-dev", "tandem-dev-app")
+            s.scope.engine,
+            Engine::CodeDeploy {
+                application: "tandem-dev".into(),
+                group: "tandem-dev-app".into()
+            }
         );
         assert_eq!(s.scope.bake_window_secs, 1800);
         assert_eq!(s.hook_function, "tandem-dev-deploy-hook");
@@ -94,6 +135,60 @@ mod tests {
         for missing in ["TANDEM_ENV", "AWS_REGION", "TANDEM_OPS_TOPIC_ARN"] {
             let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != missing).collect();
             assert_eq!(with(&pairs).unwrap_err().name, missing);
+        }
+    }
+
+    #[test]
+    fn the_engine_is_codedeploy_unless_it_says_ecs() {
+        for value in [None, Some(""), Some("  "), Some("codedeploy"), Some("CodeDeploy")] {
+            let mut pairs = BASE.to_vec();
+            pairs.extend(value.map(|v| (RELEASE_ENGINE, v)));
+            // The ECS names are not read under CodeDeploy.
+            assert_eq!(with(&pairs).unwrap().scope.engine.setting(), "codedeploy", "{value:?}");
+        }
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            (RELEASE_ENGINE, " ecs "),
+            ("TANDEM_CLUSTER", "tandem-dev"),
+            ("TANDEM_SERVICE", "tandem-dev-app"),
+        ]);
+        assert_eq!(
+            with(&pairs).unwrap().scope.engine,
+            Engine::Ecs {
+                cluster: "tandem-dev".into(),
+                service: "tandem-dev-app".into()
+            }
+        );
+    }
+
+    #[test]
+    fn another_engine_is_refused_naming_the_variable_and_both_values() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((RELEASE_ENGINE, "ecs-native"));
+        let err = with(&pairs).unwrap_err();
+        assert_eq!(err.name, "TANDEM_RELEASE_ENGINE");
+        assert_eq!(
+            err.to_string(),
+            "setting TANDEM_RELEASE_ENGINE: is \"ecs-native\"; it must be codedeploy (the default when it is unset) or ecs"
+        );
+    }
+
+    #[test]
+    fn under_ecs_the_cluster_and_the_service_are_required_and_named() {
+        for missing in ["TANDEM_CLUSTER", "TANDEM_SERVICE"] {
+            let mut pairs = BASE.to_vec();
+            pairs.extend(
+                [
+                    (RELEASE_ENGINE, "ecs"),
+                    ("TANDEM_CLUSTER", "tandem-dev"),
+                    ("TANDEM_SERVICE", "tandem-dev-app"),
+                ]
+                .into_iter()
+                .filter(|(k, _)| *k != missing),
+            );
+            let err = with(&pairs).unwrap_err();
+            assert_eq!(err.name, missing);
+            assert!(err.to_string().contains("when TANDEM_RELEASE_ENGINE is ecs"), "{err}");
         }
     }
 }

@@ -5,8 +5,11 @@
 //! the same event finds its decision written and does nothing more; a second
 //! event about the same incident (another alarm, the forwarded failure)
 //! finds the action claimed and only records that.
+//!
+//! The plan's [`Engine`] picks the calls: CodeDeploy's here, ECS's in
+//! `shell/ecs.rs`.
 
-use crate::decide::{Observed, Plan, Scope, decide};
+use crate::decide::{Engine, Observed, Plan, Scope, decide};
 use crate::event::{ACCEPTED, EventError, Incoming, OWN_NOTIFICATION_ATTRIBUTE, parse_in};
 use serde_json::{Value, json};
 use tandem_core::appspec::{appspec, sha256_hex};
@@ -25,7 +28,7 @@ pub struct Settings {
     pub topic_arn: String,
     /// Decide and audit, but act on nothing.
     pub dry_run: bool,
-    /// The lifecycle-hook validator a redeploy's AppSpec names.
+    /// The lifecycle-hook validator a CodeDeploy redeploy's AppSpec names.
     pub hook_function: String,
     /// The container the load balancer targets.
     pub container_name: String,
@@ -39,6 +42,8 @@ pub struct Settings {
 pub struct Rollback {
     /// CodeDeploy, in this region.
     pub codedeploy: aws_sdk_codedeploy::Client,
+    /// ECS, in this region.
+    pub ecs: aws_sdk_ecs::Client,
     /// SNS, in this region.
     pub sns: aws_sdk_sns::Client,
     /// This region's state table.
@@ -94,6 +99,7 @@ impl EventFunction for Rollback {
     fn build(config: &SdkConfig, settings: Settings) -> Self {
         Self {
             codedeploy: aws_sdk_codedeploy::Client::new(config),
+            ecs: aws_sdk_ecs::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             table: StateTable::new(aws_sdk_dynamodb::Client::new(config), &settings.state_table),
             settings,
@@ -214,30 +220,48 @@ impl Rollback {
         let now = unix_now();
         match plan {
             Plan::Stop {
+                engine,
                 deployment_id,
                 release,
                 reason,
             } => {
-                self.stop(deployment_id).await?;
+                let done = match engine {
+                    Engine::CodeDeploy { .. } => {
+                        self.stop(deployment_id).await?;
+                        format!("stopped deployment {deployment_id}; CodeDeploy rolls traffic back")
+                    }
+                    Engine::Ecs { .. } => self.stop_service_deployment(deployment_id).await?,
+                };
                 self.table
                     .finish_release(release, ReleaseState::Failed, reason, now)
                     .await
                     .map_err(|e| format!("stopped {deployment_id}, but {e}"))?;
-                Ok(format!(
-                    "stopped deployment {deployment_id}; CodeDeploy rolls traffic back"
-                ))
+                Ok(done)
             }
             Plan::Redeploy {
+                engine,
                 task_definition,
                 release,
                 reason,
             } => {
-                let id = self.redeploy(task_definition, &release.image).await?;
+                let (started, done) = match engine {
+                    Engine::CodeDeploy { application, group } => {
+                        let id = (self.redeploy(application, group, task_definition, &release.image)).await?;
+                        (id.clone(), format!("started deployment {id} of {task_definition}"))
+                    }
+                    Engine::Ecs { cluster, service } => {
+                        let done = self.update_service(cluster, service, task_definition).await?;
+                        (
+                            format!("the redeploy of {cluster}/{service} to {task_definition}"),
+                            done,
+                        )
+                    }
+                };
                 self.table
                     .mark_rolled_back(release, reason, now)
                     .await
-                    .map_err(|e| format!("started {id}, but {e}"))?;
-                Ok(format!("started deployment {id} of {task_definition}"))
+                    .map_err(|e| format!("started {started}, but {e}"))?;
+                Ok(done)
             }
             Plan::MarkFailed { release, reason } => {
                 let written = self
@@ -270,7 +294,13 @@ impl Rollback {
         }
     }
 
-    async fn redeploy(&self, task_definition: &str, image: &str) -> Result<String, String> {
+    async fn redeploy(
+        &self,
+        application: &str,
+        group: &str,
+        task_definition: &str,
+        image: &str,
+    ) -> Result<String, String> {
         use aws_sdk_codedeploy::types::{AppSpecContent, RevisionLocation, RevisionLocationType};
         let s = &self.settings;
         let content = appspec(task_definition, &s.container_name, s.container_port, &s.hook_function);
@@ -284,17 +314,15 @@ impl Rollback {
             )
             .build();
         let out = (self.codedeploy.create_deployment())
-            .application_name(&s.scope.application)
-            .deployment_group_name(&s.scope.group)
+            .application_name(application)
+            .deployment_group_name(group)
             .revision(revision)
             .description(format!("tandem rollback of {image} to {task_definition}"))
             .send()
             .await
             .map_err(|e| {
                 format!(
-                    "CodeDeploy CreateDeployment of {task_definition} in {}/{} was refused ({})",
-                    s.scope.application,
-                    s.scope.group,
+                    "CodeDeploy CreateDeployment of {task_definition} in {application}/{group} was refused ({})",
                     error_text(&e)
                 )
             })?;
@@ -323,6 +351,8 @@ impl Rollback {
         }
     }
 }
+
+mod ecs;
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 //! and mutated samples (`PROPTEST_CASES`, 256 by default).
 
 use proptest::test_runner::TestCaseError;
-use rollback::decide::Scope;
+use rollback::decide::{Engine, Scope};
 use rollback::shell::{Rollback, Settings};
 use std::time::Duration;
 use tandem_core::state::StateTable;
@@ -15,19 +15,20 @@ use tandem_testing::arbitrary;
 use tandem_testing::bad_events;
 use tandem_testing::mock_client;
 
-/// The function `main` builds, with clients that expect no call at all.
-fn rollback() -> Rollback {
+/// The function `main` builds for `engine`, with clients that expect no
+/// call at all.
+fn rollback(engine: Engine) -> Rollback {
     let none: [&aws_smithy_mocks::Rule; 0] = [];
     Rollback {
         codedeploy: mock_client!(aws_sdk_codedeploy, none),
+        ecs: mock_client!(aws_sdk_ecs, none),
         sns: mock_client!(aws_sdk_sns, none),
         table: StateTable::new(mock_client!(aws_sdk_dynamodb, none), "tandem-local-state"),
         settings: Settings {
             scope: Scope {
                 region: "us-east-1".into(),
                 alarm_prefix: "tandem-local-".into(),
-                application: "tandem-local".into(),
-                group: "tandem-local-app".into(),
+                engine,
                 bake_window_secs: 1800,
             },
             topic_arn: "arn:aws:sns:us-east-1:000000000000:tandem-local-ops".into(),
@@ -42,7 +43,20 @@ fn rollback() -> Rollback {
 
 #[tokio::test]
 async fn every_bad_event_is_refused_naming_the_problem() {
-    bad_events::every_bad_event_is_refused("rollback", &rollback(), Duration::from_secs(60)).await;
+    let codedeploy = Engine::CodeDeploy {
+        application: "tandem-local".into(),
+        group: "tandem-local-app".into(),
+    };
+    bad_events::every_bad_event_is_refused("rollback", &rollback(codedeploy), Duration::from_secs(60)).await;
+}
+
+#[tokio::test]
+async fn under_ecs_every_bad_event_is_refused_naming_the_problem_too() {
+    let ecs = Engine::Ecs {
+        cluster: "tandem-local".into(),
+        service: "tandem-local-app".into(),
+    };
+    bad_events::every_bad_event_is_refused("rollback", &rollback(ecs), Duration::from_secs(60)).await;
 }
 
 /// Parses `bytes` as `main` does: never a panic, and an error is one line.

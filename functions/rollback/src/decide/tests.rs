@@ -5,13 +5,32 @@ use super::*;
 const NOW: u64 = 1_800_000_000;
 const HERE: &str = "us-east-1";
 const THERE: &str = "us-east-2";
+/// This region's service deployment, as the ECS release records it.
+const ARN: &str = "arn:aws:ecs:us-east-1:1:service-deployment/tandem-dev/tandem-dev-app/r9i43YFjvgF";
+
+fn codedeploy() -> Engine {
+    Engine::CodeDeploy {
+        application: "tandem-dev".into(),
+        group: "tandem-dev-app".into(),
+    }
+}
+
+fn ecs_engine() -> Engine {
+    Engine::Ecs {
+        cluster: "tandem-dev".into(),
+        service: "tandem-dev-app".into(),
+    }
+}
 
 fn scope() -> Scope {
+    scope_of(codedeploy())
+}
+
+fn scope_of(engine: Engine) -> Scope {
     Scope {
         region: HERE.into(),
         alarm_prefix: "tandem-dev-".into(),
-        application: "tandem-dev".into(),
-        group: "tandem-dev-app".into(),
+        engine,
         bake_window_secs: 1800,
     }
 }
@@ -45,8 +64,11 @@ fn deployment(id: &str, state: DeploymentState, region: &str, group: &str) -> In
         deployment_id: id.into(),
         state,
         region: region.into(),
-        application: "tandem-dev".into(),
-        group: group.into(),
+        engine: Engine::CodeDeploy {
+            application: "tandem-dev".into(),
+            group: group.into(),
+        },
+        at: Some(NOW),
     })
 }
 
@@ -56,33 +78,35 @@ fn plan(event: &Incoming, release: Option<ReleaseRecord>) -> Plan {
 
 /// Every release situation the table distinguishes.
 fn situations() -> Vec<(&'static str, Option<ReleaseRecord>)> {
+    situations_with("d-1")
+}
+
+/// [`situations`], the deployment (where there is one) being `id`.
+fn situations_with(id: &str) -> Vec<(&'static str, Option<ReleaseRecord>)> {
     vec![
         ("none", None),
         (
             "in progress",
-            Some(release(ReleaseState::InProgress, Some("d-1"), None, true)),
+            Some(release(ReleaseState::InProgress, Some(id), None, true)),
         ),
         ("starting", Some(release(ReleaseState::InProgress, None, None, true))),
         (
             "baking",
-            Some(release(ReleaseState::Succeeded, Some("d-1"), Some(600), true)),
+            Some(release(ReleaseState::Succeeded, Some(id), Some(600), true)),
         ),
         (
             "baking, first",
-            Some(release(ReleaseState::Succeeded, Some("d-1"), Some(600), false)),
+            Some(release(ReleaseState::Succeeded, Some(id), Some(600), false)),
         ),
         (
             "baked",
-            Some(release(ReleaseState::Succeeded, Some("d-1"), Some(1801), true)),
+            Some(release(ReleaseState::Succeeded, Some(id), Some(1801), true)),
         ),
         (
             "rolled back",
-            Some(release(ReleaseState::RolledBack, Some("d-1"), Some(600), true)),
+            Some(release(ReleaseState::RolledBack, Some(id), Some(600), true)),
         ),
-        (
-            "failed",
-            Some(release(ReleaseState::Failed, Some("d-1"), Some(600), true)),
-        ),
+        ("failed", Some(release(ReleaseState::Failed, Some(id), Some(600), true))),
     ]
 }
 
@@ -117,6 +141,7 @@ fn an_alarm_during_a_release_stops_its_deployment() {
     assert_eq!(
         p,
         Plan::Stop {
+            engine: codedeploy(),
             deployment_id: "d-1".into(),
             release: record,
             reason: p.reason().to_owned()
@@ -134,10 +159,16 @@ fn an_alarm_during_a_release_stops_its_deployment() {
 fn an_alarm_in_the_bake_window_returns_to_the_previous_task_definition() {
     let record = release(ReleaseState::Succeeded, Some("d-1"), Some(1800), true);
     let p = plan(&alarm("tandem-dev-latency-p99", AlarmState::Alarm), Some(record));
-    let Plan::Redeploy { task_definition, .. } = &p else {
+    let Plan::Redeploy {
+        task_definition,
+        engine,
+        ..
+    } = &p
+    else {
         panic!("{p:?}")
     };
     assert_eq!(task_definition, "arn:td:6");
+    assert_eq!(engine, &codedeploy(), "through CodeDeploy");
     assert_eq!(
         p.incident().as_deref(),
         Some("redeploy#req-1"),
@@ -243,3 +274,5 @@ fn the_traffic_fence_alarm_never_rolls_a_release_back() {
         Plan::Stop { .. }
     ));
 }
+
+mod ecs;

@@ -55,9 +55,13 @@ fn codedeploy_state_changes_parse_with_their_region() {
         assert_eq!((d.region.as_str(), d.deployment_id.as_str()), (region, id), "{name}");
         assert_eq!(d.state, DeploymentState::Failure);
         assert_eq!(
-            (d.application.as_str(), d.group.as_str()),
-            ("tandem-local", "tandem-local-app")
+            d.engine,
+            crate::engine::Engine::CodeDeploy {
+                application: "tandem-local".into(),
+                group: "tandem-local-app".into()
+            }
         );
+        assert_eq!(d.at, Some(1_795_806_180), "{name}: the event's time");
     }
 }
 

@@ -2,7 +2,7 @@
 //! no emulator): what it calls for each plan, in order, and what it audits.
 
 use super::*;
-use crate::decide::Scope;
+use crate::decide::{Engine, Scope};
 use aws_sdk_codedeploy::operation::create_deployment::CreateDeploymentOutput;
 use aws_sdk_codedeploy::operation::stop_deployment::{StopDeploymentError, StopDeploymentOutput};
 use aws_sdk_sns::operation::publish::PublishOutput;
@@ -13,13 +13,23 @@ use tandem_core::state::ReleaseRecord;
 use tandem_testing::mock_client;
 use tandem_testing::state::{put_already_claimed, put_claimed, query_release, update_matching};
 
-fn settings(dry_run: bool) -> Settings {
+pub(super) fn settings(dry_run: bool) -> Settings {
+    settings_for(
+        Engine::CodeDeploy {
+            application: "tandem-dev".into(),
+            group: "tandem-dev-app".into(),
+        },
+        dry_run,
+    )
+}
+
+/// The settings of `engine`'s function in us-east-1.
+pub(super) fn settings_for(engine: Engine, dry_run: bool) -> Settings {
     Settings {
         scope: Scope {
             region: "us-east-1".into(),
             alarm_prefix: "tandem-dev-".into(),
-            application: "tandem-dev".into(),
-            group: "tandem-dev-app".into(),
+            engine,
             bake_window_secs: 1800,
         },
         topic_arn: "arn:aws:sns:us-east-1:1:tandem-dev-ops".into(),
@@ -31,7 +41,7 @@ fn settings(dry_run: bool) -> Settings {
     }
 }
 
-fn alarm_event() -> Value {
+pub(super) fn alarm_event() -> Value {
     serde_json::json!({
         "version": "0", "id": "1", "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch",
         "account": "1", "time": "2026-11-27T19:00:00Z", "region": "us-east-1", "resources": [],
@@ -42,6 +52,12 @@ fn alarm_event() -> Value {
 
 /// The region's last release: `state`, finished `ago` seconds ago.
 fn last_release(state: ReleaseState, ago: u64) -> Rule {
+    last_release_of("d-1", state, ago)
+}
+
+/// The region's last release, of deployment `deployment_id`: `state`,
+/// finished `ago` seconds ago.
+pub(super) fn last_release_of(deployment_id: &'static str, state: ReleaseState, ago: u64) -> Rule {
     let now = unix_now();
     query_release(&ReleaseRecord {
         release_id: "req-1".into(),
@@ -49,7 +65,7 @@ fn last_release(state: ReleaseState, ago: u64) -> Rule {
         image: "v2".into(),
         task_definition: "arn:td:7".into(),
         previous_task_definition: Some("arn:td:6".into()),
-        deployment_id: Some("d-1".into()),
+        deployment_id: Some(deployment_id.into()),
         state,
         started_at: now - ago - 60,
         finished_at: Some(now - ago),
@@ -57,7 +73,7 @@ fn last_release(state: ReleaseState, ago: u64) -> Rule {
     })
 }
 
-fn published(needle: &'static str) -> Rule {
+pub(super) fn published(needle: &'static str) -> Rule {
     mock!(aws_sdk_sns::Client::publish)
         .match_requests(move |i| {
             // Marked as tandem's own, so the function ignores it when it comes back.
@@ -73,26 +89,41 @@ fn stopped() -> Rule {
         .then_output(|| StopDeploymentOutput::builder().build())
 }
 
+/// The CodeDeploy function, with no ECS call expected.
 fn rollback(codedeploy: &[&Rule], dynamodb: &[&Rule], sns: &[&Rule], dry_run: bool) -> Rollback {
+    with_clients(codedeploy, &[], dynamodb, sns, settings(dry_run))
+}
+
+/// The function with `settings`, its clients answered by these rules (and
+/// failing on any other call).
+pub(super) fn with_clients(
+    codedeploy: &[&Rule],
+    ecs: &[&Rule],
+    dynamodb: &[&Rule],
+    sns: &[&Rule],
+    settings: Settings,
+) -> Rollback {
+    let retried = |attempts| RetryConfig::standard().with_max_attempts(attempts);
     Rollback {
         codedeploy: mock_client!(aws_sdk_codedeploy, codedeploy.iter().copied(), |b| b
-            .retry_config(RetryConfig::standard().with_max_attempts(3))),
+            .retry_config(retried(3))),
+        ecs: mock_client!(aws_sdk_ecs, ecs.iter().copied(), |b| b.retry_config(retried(3))),
         sns: mock_client!(aws_sdk_sns, sns.iter().copied()),
         table: StateTable::new(
             mock_client!(aws_sdk_dynamodb, dynamodb.iter().copied()),
             "tandem-dev-state",
         ),
-        settings: settings(dry_run),
+        settings,
     }
 }
 
-fn used(rules: &[&Rule]) {
+pub(super) fn used(rules: &[&Rule]) {
     for (i, rule) in rules.iter().enumerate() {
         assert_eq!(rule.num_calls(), 1, "rule {i}");
     }
 }
 
-const EVENT_SK: &str = "rollback#alarm#tandem-dev-5xx-rate#Alarm#2026-11-27T19:00:00.000+0000";
+pub(super) const EVENT_SK: &str = "rollback#alarm#tandem-dev-5xx-rate#Alarm#2026-11-27T19:00:00.000+0000";
 
 #[tokio::test]
 async fn an_alarm_during_a_release_stops_it_once_and_records_everything() {
@@ -328,4 +359,30 @@ fn an_ok_and_an_alarm_at_the_same_instant_are_two_events() {
         ok, alarm,
         "the OK must not swallow the ALARM that follows it in the same second"
     );
+}
+
+#[tokio::test]
+async fn the_codedeploy_function_ignores_ecs_events_without_a_call() {
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/rollback-ecs-deployment-failed.json"
+    );
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+    event["resources"][0] = "arn:aws:ecs:us-east-1:1:service/tandem-dev/tandem-dev-app".into();
+    let db = [
+        &last_release(ReleaseState::InProgress, 0),
+        &put_claimed("rollback#deployment#us-east-1#ecs-svc/4627941837266483721#Failure"),
+        &update_matching("nothing to act on"),
+    ];
+    let codedeploy = rollback(&[], &db, &[], false);
+    let out = codedeploy.handle(&event).await.unwrap();
+    assert_eq!(out["decision"], "Ignore");
+    assert!(
+        out["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is of ECS service tandem-dev/tandem-dev-app, not this service's tandem-dev/tandem-dev-app"),
+        "{out}"
+    );
+    used(&db);
 }
