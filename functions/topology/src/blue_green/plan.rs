@@ -1,5 +1,9 @@
 //! The resource's decisions, as pure functions of the properties and what
-//! was observed: whether to release, and where a deployment stands.
+//! was observed: whether to release, and where a deployment stands (a
+//! CodeDeploy deployment here, an ECS service deployment in [`ecs`]). Both
+//! engines share [`start`], [`StartPlan`] and [`ReleasePlan`].
+
+pub mod ecs;
 
 use std::time::Duration;
 
@@ -9,7 +13,8 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(15);
 /// The service as observed before a release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Observed {
-    /// The task definition that serves now (the primary task set's), if any.
+    /// The task definition that serves now (the primary task set's under
+    /// CodeDeploy, the primary deployment's under ECS), if any.
     pub live_task_definition: Option<String>,
     /// The [`SPEC_TAG`](super::spec::SPEC_TAG) of that task definition, if it has one.
     pub live_fingerprint: Option<String>,
@@ -40,7 +45,8 @@ pub struct ReleasePlan {
     /// Scale the service to this count first: the first release of a
     /// service created with zero tasks.
     pub scale_to: Option<i32>,
-    /// How the deployment moves traffic.
+    /// How the deployment moves traffic (CodeDeploy's; under ECS the
+    /// service's deployment configuration decides).
     pub shift: TrafficShift,
 }
 
@@ -172,12 +178,17 @@ pub fn progress(id: &str, view: &DeploymentView) -> Progress {
     if let Some((code, message)) = &view.error {
         reason.push_str(&format!("; CodeDeploy says {code}: {}", message.trim()));
     }
-    reason.push_str(
-        "; traffic stays on (or went back to) the previous task definition. \
-         See the hook decisions with `tandem status` and the deploy-hook's logs, fix the image, then release again",
-    );
+    reason.push_str(TRAFFIC_BACK);
+    reason.push_str(FIX);
     Progress::Failed(reason)
 }
+
+/// What a failed release leaves serving (the tail of its sentence).
+pub const TRAFFIC_BACK: &str = "; traffic stays on (or went back to) the previous task definition";
+
+/// What to do after a failed release (the end of its sentence).
+pub const FIX: &str = ". See the hook decisions with `tandem status` and the deploy-hook's logs, \
+                       fix the image, then release again";
 
 #[cfg(test)]
 mod tests;
