@@ -7,7 +7,8 @@
 //! - `Custom::VpcPeering` ([`vpc_peering`]): peers this region's VPC with one
 //!   in another region, and routes between them on both sides.
 //! - `Custom::BlueGreenDeployment` ([`blue_green`]): releases an image to
-//!   the ECS service through a CodeDeploy blue/green deployment.
+//!   the ECS service through a CodeDeploy blue/green deployment, or through
+//!   an ECS service deployment (`Engine: ecs`).
 
 #![warn(missing_docs)]
 

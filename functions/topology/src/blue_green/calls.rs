@@ -1,13 +1,15 @@
-//! The resource's ECS and CodeDeploy calls. Each returns one readable
-//! sentence on failure, naming the call, what it was about and the fix.
+//! The resource's ECS and CodeDeploy calls: what both engines observe and
+//! register, and the CodeDeploy engine's deployment (the ECS engine's is in
+//! `ecs_calls.rs`). Each returns one readable sentence on failure, naming
+//! the call, what it was about and the fix.
 
 use super::plan::{DeploymentView, Observed, Status, TrafficShift};
-use super::props::Props;
+use super::props::{Engine, Props};
 use super::spec::{SPEC_TAG, TaskSpec};
 use aws_sdk_codedeploy::types::{AppSpecContent, RevisionLocation, RevisionLocationType};
 use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
-    OsFamily, PortMapping, RuntimePlatform, Tag, TaskDefinitionField, TransportProtocol,
+    OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinitionField, TransportProtocol,
 };
 use tandem_core::aws::{error_code, error_text};
 
@@ -32,10 +34,13 @@ pub(super) async fn observe(ecs: &aws_sdk_ecs::Client, props: &Props) -> Result<
             props.service, props.cluster
         )
     })?;
-    // Under CODE_DEPLOY the primary task set is what serves.
-    let primary = (service.task_sets().iter())
-        .find(|set| set.status() == Some("PRIMARY"))
-        .and_then(|set| set.task_definition());
+    let primary = match props.engine {
+        // Under CODE_DEPLOY the primary task set is what serves.
+        Engine::CodeDeploy => (service.task_sets().iter())
+            .find(|set| set.status() == Some("PRIMARY"))
+            .and_then(|set| set.task_definition()),
+        Engine::Ecs => super::ecs_calls::primary_deployment(service),
+    };
     let live = primary.or(service.task_definition()).map(str::to_owned);
     let fingerprint = match &live {
         None => None,
@@ -87,6 +92,14 @@ pub(super) async fn register(ecs: &aws_sdk_ecs::Client, spec: &TaskSpec, fingerp
         .log_configuration(logs);
     for (name, value) in &spec.environment {
         container = container.environment(KeyValuePair::builder().name(name).value(value).build());
+    }
+    for (name, arn) in &spec.secrets {
+        let secret = Secret::builder()
+            .name(name)
+            .value_from(arn)
+            .build()
+            .map_err(|e| format!("the secret {name} of {} is incomplete ({e})", spec.family))?;
+        container = container.secrets(secret);
     }
     let out = (ecs.register_task_definition())
         .family(&spec.family)

@@ -1,8 +1,8 @@
 //! A second delivery of one Create or Update request. AWS delivers at least
-//! once; without a guard, each delivery would start its own CodeDeploy
-//! deployment, and the second would be refused while the first runs
-//! (`DeploymentLimitExceededException`), answering FAILED to CloudFormation
-//! for a release that is going well.
+//! once; without a guard, each delivery would start its own deployment (a
+//! CodeDeploy one, refused while the first runs with
+//! `DeploymentLimitExceededException`; or a second ECS `UpdateService`),
+//! answering FAILED to CloudFormation for a release that is going well.
 //!
 //! So the first delivery claims the request (a conditional write of the
 //! audit entry `<request id>#start`) before it registers anything, and a
@@ -96,6 +96,7 @@ fn joined(release: &ReleaseRecord, props: &Props) -> Option<Result<Outcome, Hand
                 task_definition: release.task_definition.clone(),
                 // The first delivery scales back a failed first release; not this one.
                 scaled_up: false,
+                engine: props.engine,
             };
             Some(
                 serde_json::to_value(state)

@@ -72,7 +72,7 @@ pub(super) fn live_tagged(fingerprint: Option<String>) -> Rule {
         })
 }
 
-fn register() -> Rule {
+pub(super) fn register() -> Rule {
     mock!(aws_sdk_ecs::Client::register_task_definition)
         .match_requests(|i| {
             let c = &i.container_definitions()[0];
@@ -171,7 +171,7 @@ fn targets_with_failed_hook() -> [Rule; 2] {
 }
 
 /// A state-table write whose item or values contain `needle`.
-fn put(needle: &'static str) -> Rule {
+pub(super) fn put(needle: &'static str) -> Rule {
     mock!(aws_sdk_dynamodb::Client::put_item)
         .match_requests(move |i| format!("{:?}", i.item()).contains(needle))
         .then_output(|| PutItemOutput::builder().build())
@@ -195,9 +195,14 @@ pub(super) fn used(rules: &[&Rule]) {
 /// Starts an Update and polls like the runner until it ends; returns the
 /// outcome (or the FAILED reason) and how many times it waited.
 async fn run(resource: &BlueGreenDeployment) -> (Result<Outcome, String>, usize) {
+    run_with(resource, fixture()).await
+}
+
+/// [`run`] with properties `props`.
+pub(super) async fn run_with(resource: &BlueGreenDeployment, props: Props) -> (Result<Outcome, String>, usize) {
     let req = request("Update");
     let mut step = resource
-        .update(&req, "tandem-dev/tandem-dev-app", fixture(), None)
+        .update(&req, "tandem-dev/tandem-dev-app", props.clone(), None)
         .await;
     let mut waits = 0;
     loop {
@@ -205,7 +210,7 @@ async fn run(resource: &BlueGreenDeployment) -> (Result<Outcome, String>, usize)
             Ok(Outcome::InProgress { state, physical_id, .. }) => {
                 assert_eq!(physical_id.as_deref(), Some("tandem-dev/tandem-dev-app"));
                 waits += 1;
-                step = resource.poll(&req, fixture(), state).await;
+                step = resource.poll(&req, props.clone(), state).await;
             }
             other => return (other.map_err(|e| e.to_string()), waits),
         }

@@ -1,9 +1,13 @@
-//! `Custom::BlueGreenDeployment`: releases an image to the ECS service
-//! through a CodeDeploy blue/green deployment, as part of a stack update.
+//! `Custom::BlueGreenDeployment`: releases an image to the ECS service as
+//! part of a stack update, through one of two engines (`Engine`): a
+//! CodeDeploy blue/green deployment (`codedeploy`, the default), or an ECS
+//! service deployment (`ecs`: the service's own blue/green, linear or canary
+//! strategy, its alarms and lifecycle hooks).
 //!
 //! CloudFormation cannot change the task definition of a service under the
 //! `CODE_DEPLOY` controller, so the service's own `TaskDefinition` never
-//! changes after create; this resource owns the task definitions instead.
+//! changes after create; this resource owns the task definitions instead,
+//! under either engine.
 //!
 //! | property | type | meaning |
 //! | --- | --- | --- |
@@ -16,8 +20,11 @@
 //! | `ExecutionRoleArn`, `TaskRoleArn` | string | the task's roles |
 //! | `LogGroup` | string | the container's log group |
 //! | `Environment` | map, optional | the container's variables (`TANDEM_IMAGE_TAG` is added) |
-//! | `ApplicationName`, `DeploymentGroupName` | string | the CodeDeploy group of the service |
-//! | `HookFunction` | string | the lifecycle-hook validator the AppSpec names |
+//! | `ExtraEnvironment` | list, optional | more variables, `NAME=value` each (empty entries ignored) |
+//! | `Secrets` | list, optional | `NAME=<Secrets Manager secret ARN>` each: the container's `secrets` |
+//! | `Engine` | string, optional | `codedeploy` (the default) or `ecs` |
+//! | `ApplicationName`, `DeploymentGroupName` | string | the CodeDeploy group of the service (`codedeploy` only) |
+//! | `HookFunction` | string | the lifecycle-hook validator the AppSpec names (`codedeploy`) |
 //! | `StateTable` | string | where the release is recorded |
 //!
 //! - **Create / Update** with an image: if the same settings are live (the
@@ -25,38 +32,59 @@
 //!   rollback), success with no action. Otherwise it claims the request (a
 //!   conditional write: a second delivery of the same request follows the
 //!   first one's release instead, `duplicate.rs`), records the release as
-//!   in progress, registers a
-//!   revision, scales a zero-task service up (the first release only),
-//!   starts a deployment with an AppSpec naming the hook for
-//!   `AfterAllowTestTraffic`, `BeforeAllowTraffic` and `AfterAllowTraffic`,
-//!   and follows it across invocations until it ends. SUCCESS, or FAILED
-//!   with CodeDeploy's error and the failing hook. The release record and
+//!   in progress, registers a revision, and starts it:
+//!   - `codedeploy`: scales a zero-task service up (the first release
+//!     only), then starts a deployment with an AppSpec naming the hook for
+//!     `AfterAllowTestTraffic`, `BeforeAllowTraffic` and `AfterAllowTraffic`;
+//!   - `ecs`: one `UpdateService` to the revision (with the desired count on
+//!     a first release), and follows the service deployment it names
+//!     (`currentServiceDeployment`, else the newest in progress or pending).
+//!
+//!   Then it follows the deployment across invocations until it ends.
+//!   SUCCESS, or FAILED with the engine's error, the failing hook (and,
+//!   under `ecs`, the alarms that went off). The release record (its
+//!   `deployment_id`: CodeDeploy's id, or the service deployment's ARN) and
 //!   the audit trail get the outcome.
 //! - **Create / Update** with an empty `ImageTag`: no release, success.
-//! - **Delete** stops the region's release in flight, if any (CodeDeploy
-//!   rolls traffic back), and otherwise does nothing.
+//! - **Delete** stops the region's release in flight, if any (the engine
+//!   rolls traffic back), and otherwise does nothing. A refused stop is
+//!   audited and answered FAILED.
 //!
 //! The physical id is `<cluster>/<service>`: it never changes, so an Update
 //! is never a replacement. `!GetAtt X.TaskDefinitionArn` and `X.DeploymentId`
 //! give what the last step deployed.
 //!
-//! Decisions are pure functions in [`plan`]; [`spec`] derives the task
-//! definition and the AppSpec; `calls.rs` makes the ECS and CodeDeploy calls.
+//! | file | part |
+//! | --- | --- |
+//! | [`plan`], [`plan::ecs`] | the pure decisions: whether to release, where a deployment of either engine stands |
+//! | [`props`], [`contract`] | the properties and their checks (`ExtraEnvironment`, `Secrets`) |
+//! | [`spec`] | the task definition and its fingerprint, the AppSpec |
+//! | `release.rs`, `follow.rs` | the shell's flow, the same for both engines |
+//! | `engine.rs` | the engine-specific steps, routed by `Engine` |
+//! | `calls.rs` | the ECS calls of both engines (observe, register, scale) and CodeDeploy's |
+//! | `ecs_calls.rs` | the ECS engine's: `UpdateService`, `ListServiceDeployments`, `DescribeServiceDeployments`, `StopServiceDeployment` |
+//! | `duplicate.rs` | a second delivery of one request |
 
 mod calls;
+pub mod contract;
 mod duplicate;
+mod ecs_calls;
+mod engine;
+mod follow;
 pub mod plan;
 pub mod props;
+mod release;
 pub mod spec;
 
-use plan::{POLL_INTERVAL, Progress, ReleasePlan, StartPlan};
-pub use props::{Props, validate};
+use engine::Driver;
+use plan::StartPlan;
+pub use props::{Engine, Props, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use spec::TaskSpec;
 use tandem_core::cfn::{CustomResource, HandlerError, Outcome, Request};
 use tandem_core::clock::unix_now;
-use tandem_core::state::{AuditEntry, AuditKind, ReleaseRecord, ReleaseState, StateTable};
+use tandem_core::state::{AuditEntry, AuditKind, StateTable};
 
 /// Serves `Custom::BlueGreenDeployment` in one region.
 pub struct BlueGreenDeployment {
@@ -77,6 +105,9 @@ struct Deploying {
     /// This release scaled a zero-task service up, so a failure scales it back.
     #[serde(default)]
     scaled_up: bool,
+    /// The engine that follows it (a state written before there were two is CodeDeploy's).
+    #[serde(default)]
+    engine: Engine,
 }
 
 /// Success: the stable id, and what the last step deployed.
@@ -109,6 +140,17 @@ impl BlueGreenDeployment {
 
     fn table(&self, props: &Props) -> StateTable {
         StateTable::new(self.dynamodb.clone(), &props.state_table)
+    }
+
+    /// The engine-specific steps of `engine`.
+    fn driver(&self, engine: Engine) -> Driver<'_> {
+        match engine {
+            Engine::CodeDeploy => Driver::CodeDeploy {
+                ecs: &self.ecs,
+                codedeploy: &self.codedeploy,
+            },
+            Engine::Ecs => Driver::Ecs(&self.ecs),
+        }
     }
 
     /// Writes an audit entry of this release; a failure to write is logged,
@@ -147,202 +189,6 @@ impl BlueGreenDeployment {
             StartPlan::Release(plan) => self.release(request, &props, &spec, &wanted, plan).await,
         }
     }
-
-    async fn release(
-        &self,
-        request: &Request,
-        props: &Props,
-        spec: &TaskSpec,
-        fingerprint: &str,
-        plan: ReleasePlan,
-    ) -> Result<Outcome, HandlerError> {
-        let ReleasePlan {
-            previous,
-            scale_to,
-            shift,
-        } = plan;
-        let table = self.table(props);
-        // One delivery of a request releases; a later one follows it.
-        if !duplicate::claim(&table, &request.request_id, props, &self.region).await? {
-            return duplicate::follow_first(
-                &table,
-                props,
-                &self.region,
-                &request.request_id,
-                duplicate::WAIT_FOR_FIRST,
-            )
-            .await;
-        }
-        let task_definition = calls::register(&self.ecs, spec, fingerprint).await?;
-        let mut record = ReleaseRecord {
-            release_id: request.request_id.clone(),
-            region: self.region.clone(),
-            image: props.image_tag.clone(),
-            task_definition: task_definition.clone(),
-            previous_task_definition: previous,
-            deployment_id: None,
-            state: ReleaseState::InProgress,
-            started_at: unix_now(),
-            finished_at: None,
-            reason: None,
-        };
-        // Recorded before anything serves: a crash from here on leaves a trace.
-        table.start_release(&record).await?;
-        if let Some(count) = scale_to {
-            tracing::info!(count, "first release: scaling the service up from zero tasks");
-            if let Err(why) = calls::scale(&self.ecs, props, count).await {
-                return Err(self.fail(&table, &record, why).await);
-            }
-        }
-        let scaled_up = scale_to.is_some();
-        let appspec = spec::appspec(
-            &task_definition,
-            &props.container_name,
-            props.container_port,
-            &props.hook_function,
-        );
-        let description = format!(
-            "tandem release {} of {} (request {})",
-            props.image_tag, props.family, request.request_id
-        );
-        let deployment_id = match calls::create_deployment(&self.codedeploy, props, &appspec, &description, shift).await
-        {
-            Ok(id) => id,
-            Err(why) => {
-                let why = self.scale_back(props, scaled_up, why).await;
-                return Err(self.fail(&table, &record, why).await);
-            }
-        };
-        if let Err(e) = table.record_deployment(&record, &deployment_id).await {
-            tracing::error!(error = %e, %deployment_id, "could not record the deployment id; following it anyway");
-        }
-        record.deployment_id = Some(deployment_id.clone());
-        let reason = format!(
-            "{} is not live in {} (live: {})",
-            spec.image,
-            self.region,
-            record.previous_task_definition.as_deref().unwrap_or("nothing")
-        );
-        let action = format!("registered {task_definition}; CodeDeploy CreateDeployment");
-        self.audit(
-            &table,
-            record.release_id.clone(),
-            "Deploy",
-            &reason,
-            &action,
-            &format!("started {deployment_id}"),
-        )
-        .await;
-        let state = Deploying {
-            deployment_id: deployment_id.clone(),
-            release_id: record.release_id,
-            started_at: record.started_at,
-            image: record.image,
-            task_definition,
-            scaled_up,
-        };
-        Ok(Outcome::in_progress(serde_json::to_value(state)?, POLL_INTERVAL).with_physical_id(physical_id(props)))
-    }
-
-    /// After a failed first release, returns the service to zero tasks (its
-    /// placeholder has no image to run); `why` gains what became of that.
-    async fn scale_back(&self, props: &Props, scaled_up: bool, why: String) -> String {
-        if !scaled_up {
-            return why;
-        }
-        match calls::scale(&self.ecs, props, 0).await {
-            Ok(()) => format!("{why}. The service was scaled back to zero tasks, as before this first release"),
-            Err(e) => format!("{why}. Scaling the service back to zero tasks failed too: {e}"),
-        }
-    }
-
-    /// Ends the release as failed with `why`, audits it, and returns the error to answer.
-    async fn fail(&self, table: &StateTable, record: &ReleaseRecord, why: String) -> HandlerError {
-        if let Err(e) = table
-            .finish_release(record, ReleaseState::Failed, &why, unix_now())
-            .await
-        {
-            tracing::error!(error = %e, "could not record the failed release");
-        }
-        let key = format!("{}#outcome", record.release_id);
-        self.audit(
-            table,
-            key,
-            "Failed",
-            &why,
-            "answered FAILED to CloudFormation",
-            "release failed",
-        )
-        .await;
-        why.into()
-    }
-
-    async fn follow(&self, props: &Props, state: Value) -> Result<Outcome, HandlerError> {
-        let deploying: Deploying = serde_json::from_value(state.clone())?;
-        let view = calls::look(&self.codedeploy, &deploying.deployment_id).await?;
-        let table = self.table(props);
-        let record = ReleaseRecord {
-            release_id: deploying.release_id.clone(),
-            region: self.region.clone(),
-            image: deploying.image.clone(),
-            task_definition: deploying.task_definition.clone(),
-            previous_task_definition: None,
-            deployment_id: Some(deploying.deployment_id.clone()),
-            state: ReleaseState::InProgress,
-            started_at: deploying.started_at,
-            finished_at: None,
-            reason: None,
-        };
-        match plan::progress(&deploying.deployment_id, &view) {
-            Progress::Wait => Ok(Outcome::in_progress(state, POLL_INTERVAL).with_physical_id(physical_id(props))),
-            Progress::Failed(why) => {
-                let why = self.scale_back(props, deploying.scaled_up, why).await;
-                Err(self.fail(&table, &record, why).await)
-            }
-            Progress::Succeeded => {
-                let reason = format!(
-                    "CodeDeploy deployment {} succeeded: all traffic is on {}",
-                    deploying.deployment_id, deploying.task_definition
-                );
-                if let Err(e) = table
-                    .finish_release(&record, ReleaseState::Succeeded, &reason, unix_now())
-                    .await
-                {
-                    tracing::error!(error = %e, "could not record the release's success");
-                }
-                let key = format!("{}#outcome", record.release_id);
-                self.audit(
-                    &table,
-                    key,
-                    "Succeeded",
-                    &reason,
-                    "answered SUCCESS to CloudFormation",
-                    "released",
-                )
-                .await;
-                Ok(done(props, &deploying.task_definition, &deploying.deployment_id))
-            }
-        }
-    }
-
-    /// Stops the region's release in flight, if any.
-    async fn stop_in_flight(&self, props: &Props) -> Result<Outcome, HandlerError> {
-        let table = self.table(props);
-        let last = table.last_release(&self.region).await?;
-        let Some(release) = last.filter(|r| r.state == ReleaseState::InProgress) else {
-            return Ok(done(props, "", ""));
-        };
-        if let Some(id) = &release.deployment_id {
-            calls::stop(&self.codedeploy, id).await?;
-        }
-        let why = format!(
-            "the release of {} was stopped because CloudFormation deleted its resource (a stack delete, or the rollback of a failed create)",
-            release.image
-        );
-        // Recorded and audited as failed; the Delete itself succeeds.
-        let _recorded = self.fail(&table, &release, why).await;
-        Ok(done(props, "", release.deployment_id.as_deref().unwrap_or_default()))
-    }
 }
 
 impl CustomResource for BlueGreenDeployment {
@@ -367,8 +213,8 @@ impl CustomResource for BlueGreenDeployment {
         self.start(request, props).await
     }
 
-    async fn delete(&self, _request: &Request, _physical_id: &str, props: Props) -> Result<Outcome, HandlerError> {
-        self.stop_in_flight(&props).await
+    async fn delete(&self, request: &Request, _physical_id: &str, props: Props) -> Result<Outcome, HandlerError> {
+        self.stop_in_flight(request, &props).await
     }
 
     async fn poll(&self, _request: &Request, props: Props, state: Value) -> Result<Outcome, HandlerError> {
@@ -380,3 +226,5 @@ impl CustomResource for BlueGreenDeployment {
 mod duplicate_tests;
 #[cfg(test)]
 mod mocked;
+#[cfg(test)]
+mod mocked_ecs;

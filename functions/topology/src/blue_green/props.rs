@@ -1,7 +1,10 @@
 //! The properties of `Custom::BlueGreenDeployment`, and their checks beyond types.
 
-use serde::Deserialize;
+use super::contract;
+use serde::de::{Deserializer, Error as _};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 use tandem_core::cfn::props;
 use tandem_core::image::{IMAGE_TAG_RULE, is_image_tag};
 
@@ -46,9 +49,23 @@ pub struct Props {
     /// The container's environment (`TANDEM_IMAGE_TAG` is added from `ImageTag`).
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
-    /// The CodeDeploy application.
+    /// More of the container's variables, from `NAME=value` entries (the
+    /// app contract's `CommaDelimitedList`; empty entries ignored).
+    #[serde(default, deserialize_with = "contract::extra_environment")]
+    pub extra_environment: BTreeMap<String, String>,
+    /// The container's secrets: each variable's Secrets Manager ARN, from
+    /// `NAME=<secret ARN>` entries (empty entries ignored).
+    #[serde(default, deserialize_with = "contract::secrets")]
+    pub secrets: BTreeMap<String, String>,
+    /// What moves traffic to a release: CodeDeploy (the default) or ECS itself.
+    #[serde(default)]
+    pub engine: Engine,
+    /// The CodeDeploy application (required under the `codedeploy` engine).
+    #[serde(default)]
     pub application_name: String,
-    /// The CodeDeploy deployment group of the service.
+    /// The CodeDeploy deployment group of the service (required under the
+    /// `codedeploy` engine).
+    #[serde(default)]
     pub deployment_group_name: String,
     /// The lifecycle-hook function (name or ARN) that the AppSpec names.
     pub hook_function: String,
@@ -58,6 +75,53 @@ pub struct Props {
 
 fn default_architecture() -> String {
     "ARM64".into()
+}
+
+/// The release engine: what moves traffic from the serving task definition
+/// to the released one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum Engine {
+    /// A CodeDeploy blue/green deployment (the service is under the
+    /// `CODE_DEPLOY` controller): `"codedeploy"`, the default.
+    #[default]
+    #[serde(rename = "codedeploy")]
+    CodeDeploy,
+    /// An ECS service deployment (the service is under the `ECS` controller,
+    /// with a blue/green, linear or canary strategy): `"ecs"`.
+    #[serde(rename = "ecs")]
+    Ecs,
+}
+
+impl Engine {
+    /// The engine's name as the `Engine` property spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CodeDeploy => "codedeploy",
+            Self::Ecs => "ecs",
+        }
+    }
+
+    /// The engine named `text`; the error names the property and the two values.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "codedeploy" => Ok(Self::CodeDeploy),
+            "ecs" => Ok(Self::Ecs),
+            other => Err(format!("is {other:?}; use \"codedeploy\" (the default) or \"ecs\"")),
+        }
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Engine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(D::Error::custom)
+    }
 }
 
 /// The environment names a release sets itself.
@@ -74,12 +138,22 @@ pub fn validate(p: &Props) -> Result<(), String> {
         ("ExecutionRoleArn", &p.execution_role_arn),
         ("TaskRoleArn", &p.task_role_arn),
         ("LogGroup", &p.log_group),
-        ("ApplicationName", &p.application_name),
-        ("DeploymentGroupName", &p.deployment_group_name),
         ("StateTable", &p.state_table),
     ];
     if let Some((name, _)) = required.iter().find(|(_, value)| value.trim().is_empty()) {
         return Err(format!("property `{name}` is empty; give it a value"));
+    }
+    if p.engine == Engine::CodeDeploy {
+        let codedeploy = [
+            ("ApplicationName", &p.application_name),
+            ("DeploymentGroupName", &p.deployment_group_name),
+        ];
+        if let Some((name, _)) = codedeploy.iter().find(|(_, value)| value.trim().is_empty()) {
+            return Err(format!(
+                "property `{name}` is empty; give it a value (the codedeploy engine deploys through it), \
+                 or set `Engine` to \"ecs\""
+            ));
+        }
     }
     if !p.image_tag.is_empty() && !is_image_tag(&p.image_tag) {
         return Err(format!(
@@ -133,6 +207,35 @@ pub fn validate(p: &Props) -> Result<(), String> {
             "property `Environment` sets {name}, which the release sets itself from `ImageTag`; remove it"
         ));
     }
+    app_contract(p)
+}
+
+/// `ExtraEnvironment` and `Secrets` set no name that `Environment`, the
+/// release or the other one sets already.
+fn app_contract(p: &Props) -> Result<(), String> {
+    let set_by = |name: &str| {
+        if RESERVED_ENVIRONMENT.contains(&name) {
+            Some("the release sets it itself from `ImageTag`: remove the entry")
+        } else if p.environment.contains_key(name) {
+            Some("`Environment` sets it already: keep it in one of the two")
+        } else {
+            None
+        }
+    };
+    for name in p.extra_environment.keys() {
+        if let Some(fix) = set_by(name) {
+            return Err(format!("property `ExtraEnvironment` sets {name}, but {fix}"));
+        }
+    }
+    for name in p.secrets.keys() {
+        let fix = set_by(name).or_else(|| {
+            (p.extra_environment.contains_key(name))
+                .then_some("`ExtraEnvironment` sets it already: keep it in one of the two")
+        });
+        if let Some(fix) = fix {
+            return Err(format!("property `Secrets` sets {name}, but {fix}"));
+        }
+    }
     Ok(())
 }
 
@@ -166,6 +269,23 @@ pub(crate) fn raw_fixture() -> serde_json::Value {
 #[cfg(test)]
 pub(crate) fn fixture() -> Props {
     props::parse(raw_fixture().as_object().unwrap()).unwrap()
+}
+
+/// [`raw_fixture`] under the ECS engine: `Engine: ecs`, no CodeDeploy names.
+#[cfg(test)]
+pub(crate) fn raw_ecs_fixture() -> serde_json::Value {
+    let mut raw = raw_fixture();
+    let object = raw.as_object_mut().unwrap();
+    object.remove("ApplicationName");
+    object.remove("DeploymentGroupName");
+    object.insert("Engine".into(), "ecs".into());
+    raw
+}
+
+/// [`raw_ecs_fixture`], parsed.
+#[cfg(test)]
+pub(crate) fn ecs_fixture() -> Props {
+    props::parse(raw_ecs_fixture().as_object().unwrap()).unwrap()
 }
 
 #[cfg(test)]

@@ -28,7 +28,8 @@ pub struct TaskSpec {
     pub container_name: String,
     /// The container's port.
     pub container_port: u16,
-    /// The container's environment, `TANDEM_IMAGE_TAG` included.
+    /// The container's environment: `Environment`, `ExtraEnvironment` and
+    /// `TANDEM_IMAGE_TAG`.
     pub environment: BTreeMap<String, String>,
     /// The role ECS pulls and logs with.
     pub execution_role_arn: String,
@@ -38,12 +39,18 @@ pub struct TaskSpec {
     pub log_group: String,
     /// The log group's region (this one).
     pub log_region: String,
+    /// The container's secrets: each variable's Secrets Manager ARN. Left
+    /// out of the fingerprint's text when there are none, so that a spec
+    /// without secrets has the fingerprint it had before they existed.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, String>,
 }
 
 impl TaskSpec {
     /// The spec of a release of `props` in `region`.
     pub fn new(props: &Props, region: &str) -> Self {
         let mut environment = props.environment.clone();
+        environment.extend(props.extra_environment.clone());
         environment.insert("TANDEM_IMAGE_TAG".into(), props.image_tag.clone());
         Self {
             family: props.family.clone(),
@@ -58,6 +65,7 @@ impl TaskSpec {
             task_role_arn: props.task_role_arn.clone(),
             log_group: props.log_group.clone(),
             log_region: region.to_owned(),
+            secrets: props.secrets.clone(),
         }
     }
 
@@ -87,6 +95,36 @@ mod tests {
         );
     }
 
+    /// The fixture's fingerprint as the code before `ExtraEnvironment` and
+    /// `Secrets` computed it: a stack that sets neither must see no release.
+    const FINGERPRINT_BEFORE_THE_APP_CONTRACT: &str =
+        "4bbd8bb5d93f2f8784833a50289f33911a7adb1290d7afadca05c0625dcff052";
+
+    const SECRET: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tandem-dev/api-AbCdEf";
+
+    #[test]
+    fn without_extra_environment_or_secrets_the_fingerprint_is_the_one_of_before() {
+        let spec = TaskSpec::new(&fixture(), "us-east-1");
+        assert_eq!(spec.fingerprint(), FINGERPRINT_BEFORE_THE_APP_CONTRACT);
+        let text = serde_json::to_string(&spec).unwrap();
+        assert!(!text.contains("secrets"), "{text}");
+    }
+
+    #[test]
+    fn extra_variables_join_the_environment_and_secrets_stay_apart() {
+        let mut props = fixture();
+        props.extra_environment.insert("FEATURE".into(), "on".into());
+        props.secrets.insert("API_KEY".into(), SECRET.into());
+        let spec = TaskSpec::new(&props, "us-east-1");
+        assert_eq!(spec.environment["FEATURE"], "on");
+        assert_eq!(spec.environment["TANDEM_ENV"], "dev");
+        assert!(
+            !spec.environment.contains_key("API_KEY"),
+            "a secret is no plain variable"
+        );
+        assert_eq!(spec.secrets["API_KEY"], SECRET);
+    }
+
     #[test]
     fn the_fingerprint_changes_with_every_setting_and_only_then() {
         let base = TaskSpec::new(&fixture(), "us-east-1");
@@ -106,6 +144,12 @@ mod tests {
             Box::new(|p| p.log_group.push('x')),
             Box::new(|p| p.cpu_architecture = "X86_64".into()),
             Box::new(|p| p.family.push('x')),
+            Box::new(|p| {
+                p.extra_environment.insert("FEATURE".into(), "on".into());
+            }),
+            Box::new(|p| {
+                p.secrets.insert("API_KEY".into(), SECRET.into());
+            }),
         ];
         for (i, change) in changes.iter().enumerate() {
             let mut props = fixture();
@@ -119,6 +163,8 @@ mod tests {
         let mut same = fixture();
         same.desired_count = 9;
         same.hook_function = "other".into();
+        same.engine = crate::blue_green::props::Engine::Ecs;
+        same.application_name.clear();
         assert_eq!(
             TaskSpec::new(&same, "us-east-1").fingerprint(),
             base.fingerprint(),
