@@ -351,6 +351,18 @@ def render(actions, boundary):
     return "".join(lines), len(groups)
 
 
+def branches(statements_):
+    """The statements, with both branches of a statement that is an Fn::If
+    (a role grants either, by the stack's parameters), and no AWS::NoValue."""
+    out = []
+    for st in statements_:
+        if isinstance(st, dict) and set(st) == {"Fn::If"}:
+            out += branches(st["Fn::If"][1:])
+        elif isinstance(st, dict) and st != {"Ref": "AWS::NoValue"}:
+            out.append(st)
+    return out
+
+
 def role_actions():
     """Every action that an Allow statement of a role's inline policies in
     the stacks' templates grants, and the roles that attach managed policies."""
@@ -364,7 +376,7 @@ def role_actions():
                 attaching.append(f"{t}: {logical_id}")
             for policy in props.get("Policies", []):
                 statements_ = policy["PolicyDocument"]["Statement"]
-                for st in statements_ if isinstance(statements_, list) else [statements_]:
+                for st in branches(statements_ if isinstance(statements_, list) else [statements_]):
                     if st.get("Effect") != "Allow":
                         continue
                     named = st.get("Action")

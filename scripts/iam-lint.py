@@ -73,6 +73,9 @@ PARAMETERS = {
     "VpcCidr": "10.0.0.0/16",
     "DomainName": "example.com",
     "GitHubRepository": "acme/tandem",
+    # The app contract's secrets ([app] secrets): what tandem deploy passes.
+    "AppSecrets": "API_KEY=arn:aws:secretsmanager:us-east-1:123456789012:secret:app/api-AbCdEf",
+    "AppSecretArns": "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/api-AbCdEf",
 }
 # Keys every request carries, whatever the action (IAM User Guide, "AWS global
 # condition context keys"). aws:RequestTag, aws:ResourceTag and aws:TagKeys

@@ -4,6 +4,10 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod release;
+
+pub(crate) use release::{App, EcsRelease, RegionRelease, ReleaseEngine};
+
 /// The environments tandem knows.
 pub(crate) const ENVS: &[&str] = &["dev", "prod", "local"];
 
@@ -68,11 +72,25 @@ pub(crate) struct Config {
     /// environment overrides it, which keeps the credential out of the file.
     #[serde(default)]
     pub(crate) ops_webhook_url: String,
+    /// Which engine releases the service: `codedeploy` (the default) or `ecs`.
+    #[serde(default)]
+    pub(crate) release_engine: ReleaseEngine,
+    /// How ECS-native blue/green moves traffic (`release_engine = "ecs"` only).
+    #[serde(default)]
+    pub(crate) ecs_release: EcsRelease,
+    /// The app contract: health and smoke paths, port, size, variables, secrets.
+    #[serde(default)]
+    pub(crate) app: App,
 }
 
 /// The environment variable that overrides `ops_webhook_url` when set and
 /// not empty: a CI secret, or the local end-to-end suite's receiver.
 pub(crate) const WEBHOOK_ENV: &str = "TANDEM_OPS_WEBHOOK_URL";
+
+/// The environment variable naming another directory to read `<env>.toml`
+/// from, in place of the repository's `config/` (the ECS engine's
+/// end-to-end suite deploys the local environment with its own copy).
+pub(crate) const CONFIG_DIR_ENV: &str = "TANDEM_CONFIG_DIR";
 
 /// A configuration that cannot be used, with the fix.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +122,10 @@ impl Config {
         if !ENVS.contains(&env) {
             return Err(ConfigError::UnknownEnv(env.to_owned()));
         }
-        let path = root.join("config").join(format!("{env}.toml"));
+        let dir = std::env::var_os(CONFIG_DIR_ENV)
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| root.join("config"), PathBuf::from);
+        let path = dir.join(format!("{env}.toml"));
         let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Unreadable {
             path: path.clone(),
             reason: e.to_string(),
@@ -189,10 +210,26 @@ impl Config {
                 crate::plan::IMAGE_TAG
             ));
         }
+        release::check(
+            self.release_engine,
+            &self.ecs_release,
+            &self.app,
+            &self.region_parameters,
+            is_local,
+        )?;
         if self.domain_name.trim().is_empty() {
             return Err("domain_name is empty: set the service's DNS name".into());
         }
         check_ops_subscriptions(&self.ops_email, &self.ops_webhook_url)
+    }
+
+    /// The release settings, as the region stacks take them.
+    pub(crate) fn release(&self) -> RegionRelease<'_> {
+        RegionRelease {
+            engine: self.release_engine,
+            ecs: &self.ecs_release,
+            app: &self.app,
+        }
     }
 
     /// Whether this environment is the local AWS.

@@ -11,6 +11,7 @@ mod aws;
 mod commands;
 mod config;
 mod context;
+mod engine_switch;
 mod events;
 mod functions;
 mod identity;

@@ -139,9 +139,9 @@ pub(crate) fn health_url(config: &Config, region: &str, alb_dns_name: Option<&st
         return settings.health_url.clone();
     }
     if !settings.certificate_arn.is_empty() {
-        return format!("https://{}/health", regional_name(config, region));
+        return format!("https://{}{}", regional_name(config, region), config.app.health_path);
     }
-    alb_dns_name.map_or_else(String::new, |dns| format!("http://{dns}/health"))
+    alb_dns_name.map_or_else(String::new, |dns| format!("http://{dns}{}", config.app.health_path))
 }
 
 /// A region's own name under the service's domain, `<region>.<domain>`: an
@@ -218,6 +218,8 @@ pub(crate) fn deploy_order(
                 health_urls.get(peer).cloned().unwrap_or_default(),
             ),
         ]);
+        // The engine, its traffic settings and the app contract (config/<env>.toml).
+        parameters.extend(config.release().parameters());
         parameters.extend(code_key_parameters(Template::Region, code_keys));
         StackSpec {
             template: Template::Region,

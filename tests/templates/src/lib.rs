@@ -394,38 +394,77 @@ impl Template {
             .unwrap_or_else(|e| panic!("{}: conditions for {params:?}: {e}", self.name))
     }
 
-    /// Every combination of values for the parameters that the `Conditions`
-    /// section reads: a parameter's `AllowedValues`, or else its `Default`
+    /// Scenarios covering the parameters that the `Conditions` section
+    /// reads: each parameter takes its `AllowedValues`, or else its `Default`
     /// plus one value that differs from it ("" or "x"). `fixed` pins some
     /// parameters to one value.
+    ///
+    /// The parameters that decide which resources and outputs exist (a
+    /// condition that is some resource's or output's `Condition`, or that
+    /// another condition reads) take every combination. A parameter that is
+    /// read only by conditions that choose between the branches of `Fn::If`
+    /// (a "leaf", such as whether an optional variable is set) takes each of
+    /// its values with every combination of the others, but not with every
+    /// value of every other leaf: one `Fn::If` decides on one condition, so
+    /// that is what a reference or value check needs, and the count stays
+    /// that of the deciding parameters times the largest leaf's values.
     pub fn condition_scenarios(&self, fixed: &[(&str, &str)]) -> Vec<Params> {
+        let definitions = self.section("Conditions");
         let mut read = BTreeSet::new();
-        for definition in self.section("Conditions").values() {
+        for definition in definitions.values() {
             collect_refs(definition, &mut read);
         }
-        let mut scenarios = vec![Params::new()];
-        for name in read.iter().filter(|n| self.parameters().contains_key(*n)) {
-            let candidates: Vec<String> = if let Some((_, v)) = fixed.iter().find(|(k, _)| k == name) {
-                vec![v.to_string()]
-            } else {
-                let p = self.parameter(name);
-                match p.get("AllowedValues").and_then(Value::as_array) {
-                    Some(allowed) => allowed.iter().filter_map(scalar_string).collect(),
-                    None => {
-                        let default = p.get("Default").and_then(scalar_string).unwrap_or_default();
-                        let other = if default.is_empty() {
-                            "x".to_string()
-                        } else {
-                            String::new()
-                        };
-                        vec![default, other]
-                    }
+        // Conditions that decide what exists, or that other conditions read.
+        let mut deciding: BTreeSet<String> = BTreeSet::new();
+        for section in ["Resources", "Outputs"] {
+            for item in self.section(section).values() {
+                if let Some(c) = item.get("Condition").and_then(Value::as_str) {
+                    deciding.insert(c.to_string());
                 }
-            };
+            }
+        }
+        for definition in definitions.values() {
+            collect_condition_names(definition, &mut deciding);
+        }
+        let mut leaf_params = BTreeSet::new();
+        let mut deciding_params = BTreeSet::new();
+        for (name, definition) in definitions {
+            let mut params = BTreeSet::new();
+            collect_refs(definition, &mut params);
+            if deciding.contains(name) {
+                deciding_params.extend(params);
+            } else {
+                leaf_params.extend(params);
+            }
+        }
+        let candidates = |name: &String| -> Vec<String> {
+            if let Some((_, v)) = fixed.iter().find(|(k, _)| k == name) {
+                return vec![v.to_string()];
+            }
+            let p = self.parameter(name);
+            match p.get("AllowedValues").and_then(Value::as_array) {
+                Some(allowed) => allowed.iter().filter_map(scalar_string).collect(),
+                None => {
+                    let default = p.get("Default").and_then(scalar_string).unwrap_or_default();
+                    let other = if default.is_empty() {
+                        "x".to_string()
+                    } else {
+                        String::new()
+                    };
+                    vec![default, other]
+                }
+            }
+        };
+        let params_read = read.iter().filter(|n| self.parameters().contains_key(*n));
+        let (products, leaves): (Vec<&String>, Vec<&String>) =
+            params_read.partition(|n| deciding_params.contains(*n) || !leaf_params.contains(*n));
+        let mut scenarios = vec![Params::new()];
+        for name in products {
+            let values = candidates(name);
             scenarios = scenarios
                 .into_iter()
                 .flat_map(|s| {
-                    candidates.iter().map(move |c| {
+                    values.iter().map(move |c| {
                         let mut s = s.clone();
                         s.insert(name.clone(), c.clone());
                         s
@@ -433,7 +472,20 @@ impl Template {
                 })
                 .collect();
         }
-        scenarios
+        let leaves: Vec<(&String, Vec<String>)> = leaves.into_iter().map(|n| (n, candidates(n))).collect();
+        let rounds = leaves.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
+        (0..rounds)
+            .flat_map(|round| {
+                let leaves = &leaves;
+                scenarios.iter().map(move |s| {
+                    let mut s = s.clone();
+                    for (name, values) in leaves {
+                        s.insert((*name).clone(), values[round % values.len()].clone());
+                    }
+                    s
+                })
+            })
+            .collect()
     }
 
     /// Whether a resource exists under the given condition values (true when
@@ -708,6 +760,24 @@ fn collect_refs(value: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The condition names a condition's definition reads (`{"Condition": X}`).
+fn collect_condition_names(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(o) => {
+            for (k, v) in o {
+                match (k.as_str(), v) {
+                    ("Condition", Value::String(name)) => {
+                        out.insert(name.clone());
+                    }
+                    _ => collect_condition_names(v, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_condition_names(v, out)),
+        _ => {}
+    }
+}
+
 /// The `${X}` / `${X.Attr}` names in a `Fn::Sub` string (not `${!Literal}`).
 fn sub_refs(s: &str, vars: &BTreeSet<String>, out: &mut BTreeSet<String>) {
     let mut rest = s;
@@ -823,6 +893,19 @@ pub fn policy_statements(template: &Template, role: &str) -> Vec<Value> {
         .iter()
         .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().cloned().unwrap_or_default())
         .collect()
+}
+
+/// A policy statement as the roles of an unresolved template hold it: the
+/// statement itself, or both branches of an `Fn::If` statement (a stack
+/// grants one or the other, by its parameters), without `AWS::NoValue`.
+pub fn statement_branches(statement: &Value) -> Vec<&Value> {
+    match statement.get("Fn::If").and_then(Value::as_array) {
+        Some(parts) if statement.as_object().is_some_and(|o| o.len() == 1) => {
+            parts.iter().skip(1).flat_map(statement_branches).collect()
+        }
+        _ if statement == &serde_json::json!({"Ref": "AWS::NoValue"}) => Vec::new(),
+        _ => vec![statement],
+    }
 }
 
 /// A policy field that may hold one item or a list (`Statement`, `Action`,
@@ -961,8 +1044,27 @@ Outputs:
         let standby = t.conditions_for(&[("Env", "dev"), ("Role", "standby")]);
         assert!(standby["Either"] && !standby["NatPerAz"]);
         assert!(t.evaluate_conditions(&Params::new()).is_err(), "Env has no default");
-        assert_eq!(t.condition_scenarios(&[]).len(), 3 * 2 * 2);
-        assert_eq!(t.condition_scenarios(&[("Env", "local")]).len(), 2 * 2);
+        // Env decides what exists: every value. Role and Cert only choose
+        // Fn::If branches (Either and HasCert are no resource's Condition):
+        // each of their values with every Env, not every pair of them.
+        let all = t.condition_scenarios(&[]);
+        assert_eq!(all.len(), 3 * 2);
+        for env in ["dev", "prod", "local"] {
+            for (param, value) in [("Role", "primary"), ("Role", "standby"), ("Cert", ""), ("Cert", "x")] {
+                assert!(
+                    all.iter().any(|s| s["Env"] == env && s[param] == value),
+                    "{param}={value} with Env={env}: {all:?}"
+                );
+            }
+        }
+        assert_eq!(t.condition_scenarios(&[("Env", "local")]).len(), 2);
+        // A leaf that a resource's condition reads becomes a deciding one.
+        let deciding = Template::from_yaml_str(
+            "deciding",
+            &SAMPLE.replace("    Condition: NatPerAz\n", "    Condition: Either\n"),
+        )
+        .unwrap();
+        assert_eq!(deciding.condition_scenarios(&[]).len(), 3 * 2 * 2);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
-use template_tests::{Template, github_oidc_for, one_or_many as list};
+use template_tests::{Template, github_oidc_for, one_or_many as list, statement_branches};
 
 /// The templates whose stacks CloudFormationRole deploys.
 const STACKS: [&str; 3] = ["bootstrap.yaml", "region.yaml", "global.yaml"];
@@ -52,6 +52,7 @@ fn role_statements(t: &Template) -> Vec<(String, &Value)> {
             list(&r["Properties"]["Policies"])
                 .into_iter()
                 .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+                .flat_map(statement_branches)
                 .map(move |s| (id.to_string(), s))
         })
         .collect()

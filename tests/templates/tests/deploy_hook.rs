@@ -76,7 +76,22 @@ fn the_hook_finds_the_green_side_through_the_test_listener() {
         env["TANDEM_STATE_TABLE"],
         json!({"Fn::ImportValue": {"Fn::Sub": "tandem-${Env}-state-table"}})
     );
-    assert!(env["TANDEM_SMOKE_PATHS"].as_str().unwrap().contains("/db=200"));
+    // The app contract's smoke paths; the sample app's by default.
+    assert_eq!(env["TANDEM_SMOKE_PATHS"], json!({"Ref": "SmokePaths"}));
+    assert_eq!(t.parameter("SmokePaths")["Default"], "/version=200,/db=200");
+    assert!(
+        env.get("TANDEM_HEALTH_PATH").is_none(),
+        "the default health path is the hook's own"
+    );
+    let custom = Template::load("region.yaml").resolved(&[
+        ("Env", "dev"),
+        ("Role", "primary"),
+        ("DbOrigin", "writer"),
+        ("DeployHookCodeKey", "k"),
+        ("HealthPath", "/ready"),
+    ]);
+    let env = &custom.properties("DeployHookFunction")["Environment"]["Variables"];
+    assert_eq!(env["TANDEM_HEALTH_PATH"], json!({"Ref": "HealthPath"}));
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn it_is_told_this_regions_database_and_endpoint_secret_and_both_health_urls() {
     assert_eq!(replica["TANDEM_PEER_HEALTH_URL"], json!({"Ref": "PeerHealthUrl"}));
     assert_eq!(
         replica["TANDEM_OWN_HEALTH_URL"],
-        json!({"Fn::Sub": "https://${Alb.DNSName}/health"}),
+        json!({"Fn::Sub": "https://${Alb.DNSName}${HealthPath}"}),
         "outside local the ALB serves HTTPS only"
     );
     let writer = env_vars(&region("dev", "writer", "primary"));
@@ -62,7 +62,7 @@ fn it_is_told_this_regions_database_and_endpoint_secret_and_both_health_urls() {
     ]);
     assert_eq!(
         env_vars(&with_tls)["TANDEM_OWN_HEALTH_URL"],
-        json!({"Fn::Sub": "https://${Alb.DNSName}/health"})
+        json!({"Fn::Sub": "https://${Alb.DNSName}${HealthPath}"})
     );
     let local = Template::load("region.yaml").resolved(&[
         ("Env", "local"),

@@ -193,7 +193,8 @@ fn fargate_task_definition_defaults_to_256_cpu_and_512_memory() {
 
 #[test]
 fn ecs_service_is_released_by_codedeploy_from_private_subnets() {
-    let t = region();
+    // CodeDeploy is the default engine (tests/templates/tests/ecs_engine.rs has the other).
+    let t = region().resolved(&[("Env", "dev"), ("Role", "primary"), ("DbOrigin", "writer")]);
     t.resource_count_is("AWS::ECS::Cluster", 1);
     t.resource_count_is("AWS::ECS::Service", 1);
     t.has_resource_properties(
@@ -214,9 +215,11 @@ fn ecs_service_is_released_by_codedeploy_from_private_subnets() {
 fn two_target_groups_health_check_slash_health() {
     let t = region();
     t.resource_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", 2);
+    // The app contract's health path, /health (the sample app's) by default.
+    assert_eq!(t.parameter("HealthPath")["Default"], "/health");
     let healthy = t.find_resources(
         "AWS::ElasticLoadBalancingV2::TargetGroup",
-        &json!({"HealthCheckPath": "/health", "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}),
+        &json!({"HealthCheckPath": {"Ref": "HealthPath"}, "TargetType": "ip", "VpcId": {"Ref": "Vpc"}}),
     );
     let ids: Vec<&str> = healthy.iter().map(|(id, _)| *id).collect();
     assert_eq!(ids, ["BlueTargetGroup", "GreenTargetGroup"]);

@@ -4,6 +4,7 @@
 use super::{stacks_for, template_for};
 use crate::artifacts::{self, Artifact};
 use crate::context::Context;
+use crate::engine_switch;
 use crate::leftovers::{self, Clients};
 use crate::plan::{StackSpec, Template, deploy_order};
 use crate::reach::reachable_plan;
@@ -71,19 +72,32 @@ pub(crate) async fn run(ctx: &Context) -> anyhow::Result<bool> {
 }
 
 /// Before the first change to any stack: stops, with nothing changed, when
-/// a stack about to be created would make again a named resource that an
-/// earlier stack kept (crate::retained), saying per resource what to do.
+/// a region stack would change its release engine (crate::engine_switch),
+/// or when a stack about to be created would make again a named resource
+/// that an earlier stack kept (crate::retained), saying per resource what to do.
 /// Returns the stacks this deploy creates, as (name, region).
 async fn preflight(ctx: &Context, plan: &[StackSpec]) -> anyhow::Result<BTreeSet<(String, String)>> {
     let mut creating = Vec::new();
+    let mut switches = Vec::new();
     for spec in plan {
-        let status = stacks_for(ctx, spec)
-            .describe(&spec.name)
-            .await?
-            .map(|view| view.status);
+        let view = stacks_for(ctx, spec).describe(&spec.name).await?;
+        let status = view.as_ref().map(|v| v.status.clone());
         if matches!(start_for(status.as_deref()), Start::Create | Start::DeleteThenCreate) {
             creating.push(spec);
+        } else if let (Some(view), Some(wanted)) = (&view, spec.parameters.get("ReleaseEngine")) {
+            let deployed = engine_switch::deployed_engine(&view.parameters);
+            if deployed != wanted {
+                switches.push(engine_switch::Switch {
+                    stack: spec.name.clone(),
+                    region: spec.region.clone(),
+                    from: deployed.to_owned(),
+                    to: wanted.clone(),
+                });
+            }
         }
+    }
+    if let Some(message) = engine_switch::refusal(&ctx.config.env, &switches) {
+        anyhow::bail!(message);
     }
     let mut found = Vec::new();
     for probe in retained::probes(&creating, &ctx.unreachable) {

@@ -1,0 +1,400 @@
+//! The release settings of an environment: which engine releases the
+//! service (`release_engine`), how ECS-native blue/green moves traffic
+//! (`[ecs_release]`), and the app contract (`[app]`): what any service must
+//! tell tandem for a release to start and check it. Each setting becomes a
+//! parameter of the region stacks ([`RegionRelease::parameters`]).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Which engine releases the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub(crate) enum ReleaseEngine {
+    /// CodeDeploy blue/green (the default): the deployment group, its canary
+    /// configuration and its alarms.
+    #[default]
+    #[serde(rename = "codedeploy")]
+    CodeDeploy,
+    /// ECS-native blue/green: the service's own deployment controller, with
+    /// the strategy, bake time, hooks and alarms in its configuration.
+    #[serde(rename = "ecs")]
+    Ecs,
+}
+
+impl ReleaseEngine {
+    /// The value of the region stacks' `ReleaseEngine` parameter.
+    pub(crate) fn parameter(self) -> &'static str {
+        match self {
+            Self::CodeDeploy => "codedeploy",
+            Self::Ecs => "ecs",
+        }
+    }
+}
+
+/// How ECS-native blue/green moves production traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum EcsStrategy {
+    /// All traffic at once after the test-traffic checks.
+    BlueGreen,
+    /// Equal steps, each baked.
+    Linear,
+    /// One share first, baked, then the rest (the default, as CodeDeploy's canary).
+    #[default]
+    Canary,
+}
+
+impl EcsStrategy {
+    /// The value of `DeploymentConfiguration.Strategy`.
+    pub(crate) fn parameter(self) -> &'static str {
+        match self {
+            Self::BlueGreen => "BLUE_GREEN",
+            Self::Linear => "LINEAR",
+            Self::Canary => "CANARY",
+        }
+    }
+}
+
+/// `[ecs_release]`: read when `release_engine = "ecs"`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct EcsRelease {
+    /// `BLUE_GREEN`, `LINEAR` or `CANARY`.
+    pub(crate) strategy: EcsStrategy,
+    /// Minutes blue and green both run after production moved, with the
+    /// alarms able to roll back (ECS's `BakeTimeInMinutes`).
+    pub(crate) bake_minutes: u32,
+    /// `CANARY`: the share of production traffic moved first (1 to 99).
+    pub(crate) canary_percent: u32,
+    /// `CANARY`: minutes the first share runs before the rest moves.
+    pub(crate) canary_bake_minutes: u32,
+    /// `LINEAR`: the share moved at each step (3 to 100).
+    pub(crate) linear_step_percent: u32,
+    /// `LINEAR`: minutes between two steps.
+    pub(crate) linear_step_bake_minutes: u32,
+    /// Hold the production shift until a person runs `tandem release --approve`
+    /// (or `--reject`): a pause hook after the test-traffic checks.
+    pub(crate) approval: bool,
+    /// Minutes the pause waits for a person before ECS rolls back.
+    pub(crate) approval_timeout_minutes: u32,
+}
+
+impl Default for EcsRelease {
+    fn default() -> Self {
+        Self {
+            strategy: EcsStrategy::Canary,
+            bake_minutes: 15,
+            canary_percent: 10,
+            canary_bake_minutes: 5,
+            linear_step_percent: 25,
+            linear_step_bake_minutes: 2,
+            approval: false,
+            approval_timeout_minutes: 20,
+        }
+    }
+}
+
+/// The most minutes a release may wait in all: the release resource's
+/// `ServiceTimeout` is an hour, and the hooks, scaling and clean-up need
+/// the rest.
+pub(crate) const MOST_RELEASE_WAIT_MINUTES: u32 = 45;
+
+impl EcsRelease {
+    /// Minutes a release spends waiting by design: the traffic steps' bakes,
+    /// the bake time and the approval's timeout.
+    pub(crate) fn waiting_minutes(&self) -> u32 {
+        let shifting = match self.strategy {
+            EcsStrategy::BlueGreen => 0,
+            EcsStrategy::Canary => self.canary_bake_minutes,
+            // ceil(100 / step) steps, the last one not baked.
+            EcsStrategy::Linear => {
+                let steps = 100_u32.div_ceil(self.linear_step_percent.max(1));
+                steps.saturating_sub(1) * self.linear_step_bake_minutes
+            }
+        };
+        let approval = if self.approval {
+            self.approval_timeout_minutes
+        } else {
+            0
+        };
+        self.bake_minutes + shifting + approval
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let ranges = [
+            ("bake_minutes", self.bake_minutes, 0, 1440),
+            ("canary_percent", self.canary_percent, 1, 99),
+            ("canary_bake_minutes", self.canary_bake_minutes, 0, 1440),
+            ("linear_step_percent", self.linear_step_percent, 3, 100),
+            ("linear_step_bake_minutes", self.linear_step_bake_minutes, 0, 1440),
+            ("approval_timeout_minutes", self.approval_timeout_minutes, 1, 1440),
+        ];
+        for (key, value, low, high) in ranges {
+            if !(low..=high).contains(&value) {
+                return Err(format!(
+                    "ecs_release.{key} = {value}: use a whole number from {low} to {high}"
+                ));
+            }
+        }
+        let waiting = self.waiting_minutes();
+        if waiting > MOST_RELEASE_WAIT_MINUTES {
+            return Err(format!(
+                "[ecs_release] makes a release wait {waiting} minutes (bake, traffic steps and approval), \
+                 but a release must end within an hour: keep the sum at {MOST_RELEASE_WAIT_MINUTES} minutes or less \
+                 (shorten bake_minutes, the step bakes or approval_timeout_minutes)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `[app]`: what the service tells tandem. The defaults are the sample
+/// app's, so an environment that sets nothing gets the stack it had.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct App {
+    /// The path the load balancer's health checks, the deploy hook and the
+    /// failover probes ask; it must answer 200 when the task can serve.
+    pub(crate) health_path: String,
+    /// The paths the deploy hook asks on the new tasks, with the status each
+    /// must answer: `"/path=200"` (the health path comes first by itself).
+    pub(crate) smoke_paths: Vec<String>,
+    /// The port the container listens on.
+    pub(crate) container_port: u16,
+    /// Fargate task CPU units.
+    pub(crate) cpu: String,
+    /// Fargate task memory (MiB).
+    pub(crate) memory: String,
+    /// Extra environment variables of the container.
+    pub(crate) environment: BTreeMap<String, String>,
+    /// Container variables read from Secrets Manager at task start: name to
+    /// secret ARN (the task's execution role may read exactly these).
+    pub(crate) secrets: BTreeMap<String, String>,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        Self {
+            health_path: "/health".into(),
+            smoke_paths: vec!["/version=200".into(), "/db=200".into()],
+            container_port: 8080,
+            cpu: "256".into(),
+            memory: "512".into(),
+            environment: BTreeMap::new(),
+            secrets: BTreeMap::new(),
+        }
+    }
+}
+
+/// The variables the release and the sample app's stack set themselves.
+const RESERVED_VARIABLES: &[&str] = &[
+    "TANDEM_IMAGE_TAG",
+    "TANDEM_ENV",
+    "TANDEM_REGION",
+    "TANDEM_PEER_REGION",
+    "TANDEM_CONFIGURED_PRIMARY",
+    "TANDEM_DB_ENDPOINT_SECRET",
+    "TANDEM_DB_SECRET",
+    "TANDEM_TLS",
+    "PORT",
+];
+
+/// Fargate's CPU units and the memory sizes the region template allows.
+const CPUS: &[&str] = &["256", "512", "1024", "2048"];
+const MEMORIES: &[&str] = &["512", "1024", "2048", "4096"];
+
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_path(path: &str) -> bool {
+    path.starts_with('/') && !path.contains([',', '=', ' ', '?', '#'])
+}
+
+impl App {
+    fn check(&self, is_local: bool) -> Result<(), String> {
+        if !is_path(&self.health_path) {
+            return Err(format!(
+                "app.health_path = {:?}: give a path such as \"/health\" (a leading /, no spaces, commas, = or query)",
+                self.health_path
+            ));
+        }
+        for entry in &self.smoke_paths {
+            let ok = entry.split_once('=').is_some_and(|(path, status)| {
+                is_path(path) && status.parse::<u16>().is_ok_and(|s| (100..=599).contains(&s))
+            });
+            if !ok {
+                return Err(format!(
+                    "app.smoke_paths has {entry:?}: write each as \"/path=status\", such as \"/version=200\""
+                ));
+            }
+        }
+        if self.container_port < 1024 {
+            return Err(format!(
+                "app.container_port = {}: use a port from 1024 up (the container runs as a non-root user)",
+                self.container_port
+            ));
+        }
+        // The local AWS keeps a parameter's string where ECS answers an
+        // integer: the region template uses the literal 8080 there.
+        if is_local && self.container_port != 8080 {
+            return Err(format!(
+                "app.container_port = {}: the local environment serves on 8080 only; remove the setting from config/local.toml",
+                self.container_port
+            ));
+        }
+        if !CPUS.contains(&self.cpu.as_str()) {
+            return Err(format!("app.cpu = {:?}: use one of {}", self.cpu, CPUS.join(", ")));
+        }
+        if !MEMORIES.contains(&self.memory.as_str()) {
+            return Err(format!(
+                "app.memory = {:?}: use one of {}",
+                self.memory,
+                MEMORIES.join(", ")
+            ));
+        }
+        for (name, value) in &self.environment {
+            if !is_variable_name(name) {
+                return Err(format!(
+                    "app.environment has {name:?}: a variable name is letters, digits and _, not starting with a digit"
+                ));
+            }
+            if RESERVED_VARIABLES.contains(&name.as_str()) {
+                return Err(format!(
+                    "app.environment sets {name}, which tandem sets itself; remove it or use another name"
+                ));
+            }
+            // The stack parameter is a comma-separated list.
+            if value.contains(',') {
+                return Err(format!(
+                    "app.environment.{name} holds a comma, which the stack parameter cannot carry; \
+                     put the value in a secret (app.secrets) or drop the comma"
+                ));
+            }
+        }
+        for (name, arn) in &self.secrets {
+            if !is_variable_name(name) || RESERVED_VARIABLES.contains(&name.as_str()) {
+                return Err(format!(
+                    "app.secrets has {name:?}: use a variable name (letters, digits, _) that tandem does not set itself"
+                ));
+            }
+            if self.environment.contains_key(name) {
+                return Err(format!("{name} is in both app.environment and app.secrets: keep one"));
+            }
+            let parts: Vec<&str> = arn.splitn(7, ':').collect();
+            let ok = parts.len() == 7
+                && parts[0] == "arn"
+                && parts[2] == "secretsmanager"
+                && parts[5] == "secret"
+                && !parts[6].is_empty()
+                && !arn.contains(',');
+            if !ok {
+                return Err(format!(
+                    "app.secrets.{name} = {arn:?}: give a Secrets Manager secret's ARN, \
+                     arn:aws:secretsmanager:<region>:<account>:secret:<name>"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The release settings of one environment, as the region stacks take them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RegionRelease<'a> {
+    /// The engine.
+    pub(crate) engine: ReleaseEngine,
+    /// `[ecs_release]`.
+    pub(crate) ecs: &'a EcsRelease,
+    /// `[app]`.
+    pub(crate) app: &'a App,
+}
+
+/// The region-stack parameters that the release settings set; the
+/// configuration may not set them in `[region_parameters]` as well.
+pub(crate) const RELEASE_PARAMETERS: &[&str] = &[
+    "ReleaseEngine",
+    "EcsStrategy",
+    "EcsBakeMinutes",
+    "EcsCanaryPercent",
+    "EcsCanaryBakeMinutes",
+    "EcsLinearStepPercent",
+    "EcsLinearStepBakeMinutes",
+    "ReleaseApproval",
+    "ApprovalTimeoutMinutes",
+    "HealthPath",
+    "SmokePaths",
+    "ContainerPort",
+    "TaskCpu",
+    "TaskMemory",
+    "AppEnvironment",
+    "AppSecrets",
+    "AppSecretArns",
+];
+
+impl RegionRelease<'_> {
+    /// The region stack's parameters, every one of [`RELEASE_PARAMETERS`].
+    pub(crate) fn parameters(&self) -> BTreeMap<String, String> {
+        let (ecs, app) = (self.ecs, self.app);
+        let pairs = |map: &BTreeMap<String, String>| {
+            map.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let values = [
+            self.engine.parameter().to_owned(),
+            ecs.strategy.parameter().to_owned(),
+            ecs.bake_minutes.to_string(),
+            ecs.canary_percent.to_string(),
+            ecs.canary_bake_minutes.to_string(),
+            ecs.linear_step_percent.to_string(),
+            ecs.linear_step_bake_minutes.to_string(),
+            ecs.approval.to_string(),
+            ecs.approval_timeout_minutes.to_string(),
+            app.health_path.clone(),
+            app.smoke_paths.join(","),
+            app.container_port.to_string(),
+            app.cpu.clone(),
+            app.memory.clone(),
+            pairs(&app.environment),
+            pairs(&app.secrets),
+            app.secrets.values().cloned().collect::<Vec<_>>().join(","),
+        ];
+        RELEASE_PARAMETERS
+            .iter()
+            .map(|name| (*name).to_owned())
+            .zip(values)
+            .collect()
+    }
+}
+
+/// Checks the release settings of a configuration.
+pub(crate) fn check(
+    engine: ReleaseEngine,
+    ecs: &EcsRelease,
+    app: &App,
+    region_parameters: &BTreeMap<String, String>,
+    is_local: bool,
+) -> Result<(), String> {
+    if let Some(name) = RELEASE_PARAMETERS.iter().find(|p| region_parameters.contains_key(**p)) {
+        return Err(format!(
+            "region_parameters sets {name}, which release_engine, [ecs_release] or [app] sets: move it there \
+             (see docs/configuration.md)"
+        ));
+    }
+    if engine == ReleaseEngine::CodeDeploy && *ecs != EcsRelease::default() {
+        return Err(
+            "[ecs_release] is set, but release_engine is \"codedeploy\", which does not read it: \
+             set release_engine = \"ecs\", or remove [ecs_release]"
+                .into(),
+        );
+    }
+    ecs.check()?;
+    app.check(is_local)
+}
+
+#[cfg(test)]
+mod tests;
