@@ -58,6 +58,9 @@ pub(crate) struct Regional {
     pub(crate) secrets: aws_sdk_secretsmanager::Client,
     /// SQS (whether a deleted stack left its dead-letter queue).
     pub(crate) sqs: aws_sdk_sqs::Client,
+    /// ECS (an ECS-engine release's service deployment: `tandem release
+    /// --approve | --reject` and `tandem status`).
+    pub(crate) ecs: aws_sdk_ecs::Client,
 }
 
 /// How long one invocation of a function may take: a failover function's
@@ -116,6 +119,7 @@ impl Aws {
                     logs: aws_sdk_cloudwatchlogs::Client::new(&c),
                     secrets: aws_sdk_secretsmanager::Client::new(&c),
                     sqs: aws_sdk_sqs::Client::new(&c),
+                    ecs: aws_sdk_ecs::Client::new(&c),
                 };
                 (region.clone(), clients)
             })

@@ -82,6 +82,12 @@ pub(crate) fn remember(who: Who) {
     WHO.set(who).ok();
 }
 
+/// The caller's ARN once the command knows who it acts as: who an
+/// approval or a rejection is recorded as.
+pub(crate) fn caller() -> Option<String> {
+    WHO.get().map(|w| w.arn.clone())
+}
+
 /// What every error ends with once the command knows who it acts as.
 pub(crate) fn error_suffix() -> Option<String> {
     WHO.get().map(|w| format!(" [acting as {}]", w.describe()))

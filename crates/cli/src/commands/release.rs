@@ -5,6 +5,8 @@
 //! record and hook decisions as they come, and judges the outcome with the
 //! pure functions in [`decide`].
 
+/// `--approve` and `--reject`: answering a release that waits for a person.
+pub(crate) mod approve;
 /// The pure part: what to do and what to say, with no AWS call.
 pub(crate) mod decide;
 
@@ -78,21 +80,46 @@ pub(crate) struct Args {
     pub(crate) env: String,
     /// The image tag, already pushed to the primary region's ECR repository tandem-<env>-app.
     #[arg(long)]
-    pub(crate) image: String,
-    /// text for a person; json for scripts (tandem.release/1, see docs/operating.md).
+    pub(crate) image: Option<String>,
+    /// Let the release that waits for approval move production traffic (release_engine = "ecs" with
+    /// [ecs_release] approval = true).
+    #[arg(long)]
+    pub(crate) approve: bool,
+    /// Roll back the release that waits for approval (needs --reason).
+    #[arg(long)]
+    pub(crate) reject: bool,
+    /// Why, for the audit trail, with --approve or --reject.
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
+    /// text for a person; json for scripts (tandem.release/1, or tandem.approval/1 with --approve or --reject;
+    /// see docs/operating.md).
     #[arg(long, value_enum, default_value_t)]
     pub(crate) output: crate::ui::Output,
 }
 
+impl Args {
+    /// What the flags ask for ([`approve::decide::mode`]).
+    fn mode(&self) -> Result<approve::decide::Mode, String> {
+        approve::decide::mode(self.image.as_deref(), self.approve, self.reject, self.reason.as_deref())
+    }
+}
+
 impl super::CommandArgs for Args {
     fn validate(&self) -> Result<(), super::Invalid> {
-        check_tag(&self.image).map_err(|e| super::Invalid(e.to_string()))
+        match self.mode().map_err(super::Invalid)? {
+            approve::decide::Mode::Release(tag) => check_tag(&tag).map_err(|e| super::Invalid(e.to_string())),
+            approve::decide::Mode::Answer(..) => Ok(()),
+        }
     }
 
     async fn start(self, root: &std::path::Path) -> anyhow::Result<bool> {
+        let mode = self.mode().map_err(super::Invalid)?;
         crate::ui::set_output(self.output);
         let ctx = crate::context::Context::load(root, &self.env).await?;
-        run(&ctx, &self.image).await?;
+        match mode {
+            approve::decide::Mode::Release(tag) => run(&ctx, &tag).await?,
+            approve::decide::Mode::Answer(answer, reason) => approve::run(&ctx, answer, &reason).await?,
+        }
         Ok(true)
     }
 }

@@ -7,21 +7,25 @@
 /// The pure part: what to do and what to say, with no AWS call.
 pub(crate) mod decide;
 
+use super::release::approve::decide::{deployment_to_read, paused_hook};
+use super::release::approve::hooks_of;
 use super::stacks_for;
 use crate::commands::audit::decide::merge;
+use crate::config::ReleaseEngine;
 use crate::context::Context;
 use crate::plan::{Template, deploy_order};
 use crate::say;
 use crate::ui;
 use aws_sdk_cloudwatch::types::StateValue;
 use decide::{
-    AlarmView, FailoverView, ReleaseView, RolesView, STATUS_SCHEMA, StackStatus, StatusReport, WritesView, attention,
-    render,
+    AlarmView, FailoverView, PausedHook, ReleaseView, RolesView, STATUS_SCHEMA, StackStatus, StatusReport, WritesView,
+    attention, render,
 };
 use std::collections::BTreeMap;
 use tandem_core::aws::error_text;
 use tandem_core::clock::unix_now;
 use tandem_core::fence;
+use tandem_core::state::ReleaseRecord;
 
 /// How many decisions the status shows.
 pub(crate) const LAST_DECISIONS: usize = 5;
@@ -84,7 +88,16 @@ async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
         };
         if spec.template == Template::Region {
             match ctx.state(&spec.region).last_release(&spec.region).await {
-                Ok(record) => releases.push(ReleaseView::of(&spec.region, record.as_ref())),
+                Ok(record) => {
+                    let mut view = ReleaseView::of(&spec.region, record.as_ref());
+                    match waiting_for_approval(ctx, &spec.region, record.as_ref()).await {
+                        Ok(paused) => view.waiting_for_approval = paused,
+                        Err(why) => {
+                            unreadable.push(format!("the release's service deployment in {}: {why}", spec.region))
+                        }
+                    }
+                    releases.push(view);
+                }
                 Err(e) => unreadable.push(format!("the release record in {}: {e}", spec.region)),
             }
         }
@@ -168,6 +181,24 @@ async fn observe(ctx: &Context) -> anyhow::Result<StatusReport> {
         unreadable,
         attention: Vec::new(),
     })
+}
+
+/// The pause hook that holds `region`'s release `record` for a person: read
+/// from ECS only for an ECS-engine release in progress, as `tandem release
+/// --approve` reads it.
+async fn waiting_for_approval(
+    ctx: &Context,
+    region: &str,
+    record: Option<&ReleaseRecord>,
+) -> Result<Option<PausedHook>, String> {
+    if ctx.config.release_engine != ReleaseEngine::Ecs {
+        return Ok(None);
+    }
+    let Some(arn) = deployment_to_read(record) else {
+        return Ok(None);
+    };
+    let hooks = hooks_of(&ctx.aws.region(region).ecs, arn).await?;
+    Ok(paused_hook(region, arn, &hooks))
 }
 
 /// The environment's alarms (`tandem-<env>-…`) in ALARM in `region`.

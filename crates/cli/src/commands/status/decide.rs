@@ -4,6 +4,7 @@
 //! `commands::status`.
 
 use crate::commands::audit::decide::AuditView;
+pub(crate) use crate::commands::release::approve::decide::PausedHook;
 use crate::when::format_utc;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -116,6 +117,9 @@ pub(crate) struct ReleaseView {
     pub(crate) finished_at: Option<u64>,
     /// Why it ended as it did.
     pub(crate) reason: Option<String>,
+    /// The pause hook that holds it for a person (ECS engine with
+    /// `[ecs_release] approval`): `null` when nothing waits.
+    pub(crate) waiting_for_approval: Option<PausedHook>,
 }
 
 impl ReleaseView {
@@ -130,6 +134,7 @@ impl ReleaseView {
             started_at: record.map(|r| r.started_at),
             finished_at: record.and_then(|r| r.finished_at),
             reason: record.and_then(|r| r.reason.clone()),
+            waiting_for_approval: None,
         }
     }
 }
@@ -221,7 +226,8 @@ pub(crate) fn is_broken(status: &str) -> bool {
 }
 
 /// What needs a person, one sentence each with the next step: a stack that
-/// is missing or broken ([`is_broken`]), an alarm in ALARM, a failover lock that is held
+/// is missing or broken ([`is_broken`]), a release that waits for approval,
+/// an alarm in ALARM, a failover lock that is held
 /// (a promotion under way, or one that failed), a region whose writes are
 /// fenced, disaster recovery disarmed (any failover, until the failback),
 /// and anything that could not be read (an unreachable region among it). A
@@ -256,6 +262,18 @@ pub(crate) fn attention(report: &StatusReport) -> Vec<String> {
             )),
             Some(_) => {}
         }
+    }
+    for rel in &report.releases {
+        let Some(paused) = &rel.waiting_for_approval else {
+            continue;
+        };
+        list.push(format!(
+            "the release of {} in {} waits for a person{}: check the new tasks on the test listener, then \
+             tandem release --env {env} --approve, or --reject --reason <why>",
+            rel.image.as_deref().unwrap_or("an image"),
+            rel.region,
+            paused.until()
+        ));
     }
     for a in &report.alarms {
         list.push(format!(

@@ -34,6 +34,7 @@ fn healthy() -> StatusReport {
                 started_at: Some(1_795_680_000),
                 finished_at: Some(1_795_680_300),
                 reason: None,
+                waiting_for_approval: None,
             },
             ReleaseView::of("us-east-2", None),
         ],
@@ -230,6 +231,7 @@ fn the_json_shape_is_the_documented_one() {
     assert_eq!(value["schema"], "tandem.status/1");
     assert_eq!(value["stacks"][0]["outputs"]["AlbDnsName"], "alb.example");
     assert_eq!(value["releases"][1]["image"], serde_json::Value::Null);
+    assert_eq!(value["releases"][0]["waiting_for_approval"], serde_json::Value::Null);
     assert_eq!(value["failover"][0]["lock"], serde_json::Value::Null);
 }
 
@@ -266,4 +268,69 @@ fn a_fenced_region_needs_a_person_and_shows_why() {
             .iter()
             .any(|l| l.contains("us-east-2 writes: FENCED (epoch 0)"))
     );
+}
+
+#[test]
+fn a_release_waiting_for_approval_needs_a_person_in_the_text_and_the_json() {
+    let arn = "arn:aws:ecs:us-east-1:1:service-deployment/tandem-dev/tandem-dev-app/r9i43YFjvgF";
+    let mut r = healthy();
+    r.releases[0].state = Some("in-progress");
+    r.releases[0].finished_at = None;
+    r.releases[0].deployment_id = Some(arn.into());
+    r.releases[0].waiting_for_approval = Some(PausedHook {
+        region: "us-east-1".into(),
+        hook_id: "pause-1".into(),
+        expires_at: Some(1_795_681_200),
+        timeout_action: Some("ROLLBACK".into()),
+        service_deployment_arn: arn.into(),
+    });
+    let needs = attention(&r);
+    assert_eq!(
+        needs,
+        [
+            "the release of v7 in us-east-1 waits for a person until 2026-11-26 08:20:00 UTC (then ECS rolls it back): \
+          check the new tasks on the test listener, then tandem release --env dev --approve, or --reject --reason <why>"
+        ]
+    );
+    let text = render(&r).join("\n");
+    assert!(
+        text.contains(&format!(
+            "us-east-1  WAITING FOR APPROVAL until 2026-11-26 08:20:00 UTC (then ECS rolls it back): pause hook \
+             pause-1 of {arn}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("NEEDS A PERSON\n  - the release of v7 in us-east-1 waits for a person"),
+        "{text}"
+    );
+    r.attention = needs;
+    let value = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        value["releases"][0]["waiting_for_approval"],
+        serde_json::json!({
+            "region": "us-east-1",
+            "hook_id": "pause-1",
+            "expires_at": 1_795_681_200,
+            "timeout_action": "ROLLBACK",
+            "service_deployment_arn": arn
+        })
+    );
+    // A pause that goes on by itself says so; one with no expiry says nothing of it.
+    let paused = r.releases[0].waiting_for_approval.as_mut().unwrap();
+    paused.timeout_action = Some("CONTINUE".into());
+    assert!(
+        attention(&r)[0].contains("until 2026-11-26 08:20:00 UTC (then ECS moves production traffic on by itself):"),
+        "{:?}",
+        attention(&r)
+    );
+    r.releases[0].waiting_for_approval.as_mut().unwrap().expires_at = None;
+    assert!(
+        attention(&r)[0].contains("waits for a person: check the new tasks"),
+        "{:?}",
+        attention(&r)
+    );
+    // Without the pause, the same release in progress needs nobody.
+    r.releases[0].waiting_for_approval = None;
+    assert!(attention(&r).is_empty());
 }

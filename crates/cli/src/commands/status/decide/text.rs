@@ -32,6 +32,15 @@ pub(crate) fn render(r: &StatusReport) -> Vec<String> {
             _ => "no release yet".into(),
         };
         out.push(format!("  {:<9}  {line}", rel.region));
+        if let Some(paused) = &rel.waiting_for_approval {
+            out.push(format!(
+                "  {:<9}  WAITING FOR APPROVAL{}: pause hook {} of {}",
+                rel.region,
+                paused.until(),
+                paused.hook_id,
+                paused.service_deployment_arn
+            ));
+        }
     }
     if r.alarms.is_empty() {
         out.push("alarms in ALARM: none".into());
