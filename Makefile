@@ -48,10 +48,10 @@ diff: setup ## Preview what a deploy would change: make diff ENV=...
 	@$(LOCAL_UP)
 	@$(TANDEM) diff --env "$(ENV)" $(if $(OUTPUT),--output "$(OUTPUT)",)
 
-release: setup ## Ship IMAGE to both regions, primary first: make release ENV=... IMAGE=...
-	@if [ -z "$(IMAGE)" ]; then echo "make release needs IMAGE=<tag>: the image tag pushed to the primary region's ECR repository tandem-$(ENV)-app" >&2; exit 2; fi
+release: setup ## Ship IMAGE to both regions, primary first; APPROVE=1, or REJECT=1 REASON="...", answers a release waiting for approval: make release ENV=... IMAGE=...
+	@if [ -z "$(IMAGE)$(APPROVE)$(REJECT)" ]; then echo "make release needs IMAGE=<tag> (pushed to the primary region's ECR repository tandem-$(ENV)-app), or APPROVE=1 / REJECT=1 REASON=\"...\" for a release waiting for approval" >&2; exit 2; fi
 	@$(LOCAL_UP)
-	@$(TANDEM) release --env "$(ENV)" --image "$(IMAGE)" $(if $(OUTPUT),--output "$(OUTPUT)",)
+	@$(TANDEM) release --env "$(ENV)" $(if $(IMAGE),--image "$(IMAGE)",) $(if $(APPROVE),--approve,) $(if $(REJECT),--reject,) $(if $(REASON),--reason "$(REASON)",) $(if $(OUTPUT),--output "$(OUTPUT)",)
 
 failover: setup ## Make the standby the primary now (FORCE=1 skips the lag check, DRY_RUN=1 decides only): make failover ENV=... REASON="..."
 	@$(LOCAL_UP)

@@ -46,7 +46,7 @@ enum Command {
     Deploy(commands::deploy::Args),
     /// Show what a deploy would change, without changing anything.
     Diff(commands::diff::Args),
-    /// Ship an image to both regions, the primary first, blue/green through CodeDeploy.
+    /// Ship an image to both regions, the primary first, blue/green (CodeDeploy or ECS), or answer a release waiting for approval (--approve/--reject).
     Release(commands::release::Args),
     /// Delete every stack of the environment, in reverse order.
     Destroy(commands::destroy::Args),
