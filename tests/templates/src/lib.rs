@@ -488,6 +488,17 @@ impl Template {
             .collect()
     }
 
+    /// The logical ids of the resources that differ between this template
+    /// and `other` (added, removed or changed): what a deploy of one over
+    /// the other would touch.
+    pub fn changed_resources<'a>(&'a self, other: &'a Template) -> BTreeSet<&'a str> {
+        let ids: BTreeSet<&String> = self.resources().keys().chain(other.resources().keys()).collect();
+        ids.into_iter()
+            .filter(|id| self.resources().get(*id) != other.resources().get(*id))
+            .map(|id| id.as_str())
+            .collect()
+    }
+
     /// Whether a resource exists under the given condition values (true when
     /// it has no `Condition`).
     pub fn is_created(&self, logical_id: &str, conditions: &Conditions) -> bool {

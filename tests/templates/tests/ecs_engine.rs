@@ -325,12 +325,7 @@ fn a_failover_under_ecs_changes_only_what_follows_the_role() {
         for (origin, from, to) in [("writer", "primary", "standby"), ("replica", "standby", "primary")] {
             let before = ecs(env, &[("DbOrigin", origin), ("Role", from)]);
             let after = ecs(env, &[("DbOrigin", origin), ("Role", to)]);
-            let ids: BTreeSet<&String> = before.resources().keys().chain(after.resources().keys()).collect();
-            let changed: BTreeSet<&str> = ids
-                .into_iter()
-                .filter(|id| before.resources().get(*id) != after.resources().get(*id))
-                .map(|id| id.as_str())
-                .collect();
+            let changed = before.changed_resources(&after);
             assert!(
                 changed.is_subset(&follow_the_role),
                 "{env}, built as the {origin}: a role change also changes {changed:?}"

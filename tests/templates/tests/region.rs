@@ -1017,12 +1017,7 @@ fn a_failover_keeps_every_database_and_secret() {
                     "{env}, built as the {origin}: {id} must be the same resource before and after a failover"
                 );
             }
-            let ids: BTreeSet<&String> = before.resources().keys().chain(after.resources().keys()).collect();
-            let changed: BTreeSet<&str> = ids
-                .into_iter()
-                .filter(|id| before.resources().get(*id) != after.resources().get(*id))
-                .map(|id| id.as_str())
-                .collect();
+            let changed = before.changed_resources(&after);
             assert!(
                 changed.is_subset(&follow_the_role),
                 "{env}, built as the {origin}: a role change also changes {changed:?}"
