@@ -11,6 +11,7 @@
 //! - [`settings`]: a function's environment, checked at start; [`probe`]: HTTP(S) probes;
 //!   [`webhook`]: a JSON post to a chat webhook over HTTPS; [`download`]: an HTTPS download
 //!   for the CLI's builds, and the check of a PEM certificate bundle.
+//! - [`release_engine`]: who runs a release's blue/green deployment, CodeDeploy or ECS.
 //! - [`payload`]: the event as the runtime hands it over, read even when it is broken.
 //! - [`event_fn`]: the seam of the event functions ([`event_fn::EventFunction`]): settings,
 //!   clients built once, the handler, and one error → `tandem.<Kind>` rule.
@@ -28,6 +29,7 @@ pub mod fence;
 pub mod image;
 pub mod payload;
 pub mod probe;
+pub mod release_engine;
 pub mod settings;
 pub mod state;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 //! service in the same engine.
 
 use std::fmt;
+use tandem_core::release_engine::ReleaseEngine;
 
 /// A release engine and the service's names in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +28,17 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// Which engine this is.
+    pub fn kind(&self) -> ReleaseEngine {
+        match self {
+            Self::CodeDeploy { .. } => ReleaseEngine::CodeDeploy,
+            Self::Ecs { .. } => ReleaseEngine::Ecs,
+        }
+    }
+
     /// The engine as `TANDEM_RELEASE_ENGINE` spells it: `codedeploy` or `ecs`.
     pub fn setting(&self) -> &'static str {
-        match self {
-            Self::CodeDeploy { .. } => "codedeploy",
-            Self::Ecs { .. } => "ecs",
-        }
+        self.kind().as_str()
     }
 }
 

@@ -20,6 +20,7 @@ use crate::shell::Settings;
 /// The default bake window: 30 minutes.
 pub const DEFAULT_BAKE_WINDOW_SECS: u64 = 1800;
 
+use tandem_core::release_engine::ReleaseEngine;
 pub use tandem_core::settings::SettingError;
 use tandem_core::settings::{flag, number, required};
 use tandem_core::text::quote;
@@ -31,12 +32,24 @@ pub const RELEASE_ENGINE: &str = "TANDEM_RELEASE_ENGINE";
 /// or empty), with the service's names there.
 pub fn engine(lookup: &impl Fn(&str) -> Option<String>, env: &str) -> Result<Engine, SettingError> {
     let chosen = lookup(RELEASE_ENGINE).unwrap_or_default();
-    match chosen.trim().to_ascii_lowercase().as_str() {
-        "" | "codedeploy" => Ok(Engine::CodeDeploy {
+    let named = chosen.trim().to_ascii_lowercase();
+    let kind = if named.is_empty() {
+        ReleaseEngine::default()
+    } else {
+        ReleaseEngine::parse(&named).map_err(|_| SettingError {
+            name: RELEASE_ENGINE,
+            reason: format!(
+                "is {}; it must be codedeploy (the default when it is unset) or ecs",
+                quote(&chosen)
+            ),
+        })?
+    };
+    match kind {
+        ReleaseEngine::CodeDeploy => Ok(Engine::CodeDeploy {
             application: format!("tandem-{env}"),
             group: format!("tandem-{env}-app"),
         }),
-        "ecs" => Ok(Engine::Ecs {
+        ReleaseEngine::Ecs => Ok(Engine::Ecs {
             cluster: required(
                 lookup,
                 "TANDEM_CLUSTER",
@@ -47,13 +60,6 @@ pub fn engine(lookup: &impl Fn(&str) -> Option<String>, env: &str) -> Result<Eng
                 "TANDEM_SERVICE",
                 "the ECS service, such as tandem-dev-app, when TANDEM_RELEASE_ENGINE is ecs",
             )?,
-        }),
-        _ => Err(SettingError {
-            name: RELEASE_ENGINE,
-            reason: format!(
-                "is {}; it must be codedeploy (the default when it is unset) or ecs",
-                quote(&chosen)
-            ),
         }),
     }
 }

@@ -7,29 +7,8 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// Which engine releases the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-pub(crate) enum ReleaseEngine {
-    /// CodeDeploy blue/green (the default): the deployment group, its canary
-    /// configuration and its alarms.
-    #[default]
-    #[serde(rename = "codedeploy")]
-    CodeDeploy,
-    /// ECS-native blue/green: the service's own deployment controller, with
-    /// the strategy, bake time, hooks and alarms in its configuration.
-    #[serde(rename = "ecs")]
-    Ecs,
-}
-
-impl ReleaseEngine {
-    /// The value of the region stacks' `ReleaseEngine` parameter.
-    pub(crate) fn parameter(self) -> &'static str {
-        match self {
-            Self::CodeDeploy => "codedeploy",
-            Self::Ecs => "ecs",
-        }
-    }
-}
+/// Which engine releases the service: `codedeploy` (the default) or `ecs`.
+pub(crate) use tandem_core::release_engine::ReleaseEngine;
 
 /// How ECS-native blue/green moves production traffic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -345,7 +324,7 @@ impl RegionRelease<'_> {
                 .join(",")
         };
         let values = [
-            self.engine.parameter().to_owned(),
+            self.engine.as_str().to_owned(),
             ecs.strategy.parameter().to_owned(),
             ecs.bake_minutes.to_string(),
             ecs.canary_percent.to_string(),

@@ -1,10 +1,8 @@
 //! The properties of `Custom::BlueGreenDeployment`, and their checks beyond types.
 
 use super::contract;
-use serde::de::{Deserializer, Error as _};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use tandem_core::cfn::props;
 use tandem_core::image::{IMAGE_TAG_RULE, is_image_tag};
 
@@ -78,51 +76,8 @@ fn default_architecture() -> String {
 }
 
 /// The release engine: what moves traffic from the serving task definition
-/// to the released one.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub enum Engine {
-    /// A CodeDeploy blue/green deployment (the service is under the
-    /// `CODE_DEPLOY` controller): `"codedeploy"`, the default.
-    #[default]
-    #[serde(rename = "codedeploy")]
-    CodeDeploy,
-    /// An ECS service deployment (the service is under the `ECS` controller,
-    /// with a blue/green, linear or canary strategy): `"ecs"`.
-    #[serde(rename = "ecs")]
-    Ecs,
-}
-
-impl Engine {
-    /// The engine's name as the `Engine` property spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CodeDeploy => "codedeploy",
-            Self::Ecs => "ecs",
-        }
-    }
-
-    /// The engine named `text`; the error names the property and the two values.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        match text {
-            "codedeploy" => Ok(Self::CodeDeploy),
-            "ecs" => Ok(Self::Ecs),
-            other => Err(format!("is {other:?}; use \"codedeploy\" (the default) or \"ecs\"")),
-        }
-    }
-}
-
-impl fmt::Display for Engine {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Engine {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        Self::parse(&text).map_err(D::Error::custom)
-    }
-}
+/// to the released one (`Engine`; `codedeploy` when absent).
+pub use tandem_core::release_engine::ReleaseEngine as Engine;
 
 /// The environment names a release sets itself.
 const RESERVED_ENVIRONMENT: &[&str] = &["TANDEM_IMAGE_TAG"];
