@@ -100,6 +100,7 @@ SUITES=(
   local-aws:rollback
   tests/e2e/status_logs_audit.sh
   tests/e2e/topology.sh
+  tests/e2e/ecs_engine.sh
   tests/e2e/vpc_peering.sh
 )
 # Every suite on disk is listed, and every listed one is there.

@@ -77,9 +77,9 @@ pub fn now() -> u64 {
 }
 
 /// Records release `release_id` of `image` in `region` as in progress with
-/// CodeDeploy deployment `deployment`: the newest there (a second after now
-/// and after any release recorded already), so that it is the one the
-/// rollback function reads.
+/// `deployment` (a CodeDeploy id, or an ECS service deployment's ARN): the
+/// newest there (a second after now and after any release recorded
+/// already), so that it is the one the rollback function reads.
 pub async fn seed_release(
     table: &StateTable,
     region: &str,

@@ -26,7 +26,8 @@ enum Command {
         /// The release id (remove it again with forget-release).
         #[arg(long)]
         release_id: String,
-        /// The CodeDeploy deployment it is shifting traffic with.
+        /// The deployment it is shifting traffic with: a CodeDeploy id, or
+        /// an ECS service deployment's ARN (the ECS engine's).
         #[arg(long)]
         deployment: String,
         /// The image tag.
