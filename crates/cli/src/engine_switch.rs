@@ -1,12 +1,17 @@
 //! A change of release engine on a region stack that exists: what it would
 //! do, said before anything changes.
 //!
-//! CloudFormation replaces an `AWS::ECS::Service` whose
-//! `DeploymentController` changes ("Update requires: Replacement" in its
-//! template reference), and it cannot replace a resource with a fixed name
-//! (`tandem-<env>-app`): the update would fail and roll back, after the
-//! stack's other changes had been tried. A replacement that worked would
-//! delete the running service. So `tandem deploy` refuses the switch with
+//! CloudFormation's resource schema for `AWS::ECS::Service` (the registry's,
+//! as cfn-lint ships it) does not list `DeploymentController` among the
+//! create-only properties: the stack update would change the controller in
+//! place (`UpdateService`), which ECS allows only with no deployment in
+//! flight and one primary task set. (The older template reference says
+//! "Update requires: Replacement"; the schema is what the handler does.)
+//! In the same update production would move to the blue target group (the
+//! new production rule starts there; going back, the listener's default
+//! is blue), while a release can leave production on green, with no task
+//! behind blue: an outage. And the switch
+//! is not proven on an AWS account. So `tandem deploy` refuses it with
 //! nothing changed, and says how to migrate (docs/operating.md, "Switching
 //! the release engine").
 
@@ -43,10 +48,11 @@ pub(crate) fn refusal(env: &str, switches: &[Switch]) -> Option<String> {
         .collect();
     Some(format!(
         "config/{env}.toml sets release_engine = \"{to}\", but {stacks}. Nothing was changed. \
-         A change of engine is not an update: CloudFormation replaces an ECS service whose deployment \
-         controller changes, and it cannot replace tandem-{env}-app, a named service, so the deploy would \
-         fail and roll back (and a replacement would delete the running service). To keep deploying, set \
-         release_engine = \"{from}\" again; to switch, follow docs/operating.md, \"Switching the release engine\".",
+         The stack update would switch tandem-{env}-app's deployment controller in place, which ECS refuses \
+         while a deployment is in flight or the service has more than one task set, and its listener changes \
+         would send production to the blue target group, where no task serves if the last release left \
+         production on green. To keep deploying, set release_engine = \"{from}\" again; to \
+         switch, follow docs/operating.md, \"Switching the release engine\".",
         to = first.to,
         from = first.from,
         stacks = stacks.join(", and "),
