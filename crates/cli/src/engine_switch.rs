@@ -47,7 +47,7 @@ pub(crate) fn refusal(env: &str, switches: &[Switch]) -> Option<String> {
         .map(|s| format!("{} in {} releases with {}", s.stack, s.region, s.from))
         .collect();
     Some(format!(
-        "config/{env}.toml sets release_engine = \"{to}\", but {stacks}. Nothing was changed. \
+        "The configuration of {env} sets release_engine = \"{to}\", but {stacks}. Nothing was changed. \
          The stack update would switch tandem-{env}-app's deployment controller in place, which ECS refuses \
          while a deployment is in flight or the service has more than one task set, and its listener changes \
          would send production to the blue target group, where no task serves if the last release left \

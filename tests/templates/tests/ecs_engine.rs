@@ -107,18 +107,30 @@ fn the_service_is_released_by_ecs_with_the_configured_strategy() {
         assert_eq!(service["DeploymentController"], json!({"Type": "ECS"}), "{env}");
         let c = service_config(&t);
         assert_eq!(c["Strategy"], json!({"Ref": "EcsStrategy"}));
-        assert_eq!(c["BakeTimeInMinutes"], json!({"Ref": "EcsBakeMinutes"}));
+        // The local AWS takes the parameters' defaults as literals (it keeps
+        // a parameter's string where ECS answers an integer).
+        let number = |param: &str| {
+            if *env == "local" {
+                let default = region().parameter(param)["Default"].as_str().unwrap().to_owned();
+                json!(default.parse::<u64>().unwrap())
+            } else {
+                json!({ "Ref": param })
+            }
+        };
+        assert_eq!(c["BakeTimeInMinutes"], number("EcsBakeMinutes"), "{env}");
         assert_eq!(
             c["CanaryConfiguration"],
-            json!({"CanaryPercent": {"Ref": "EcsCanaryPercent"}, "CanaryBakeTimeInMinutes": {"Ref": "EcsCanaryBakeMinutes"}})
+            json!({"CanaryPercent": number("EcsCanaryPercent"), "CanaryBakeTimeInMinutes": number("EcsCanaryBakeMinutes")}),
+            "{env}"
         );
         assert!(c.get("LinearConfiguration").is_none(), "the default is a canary");
         let linear = ecs(env, &[("EcsStrategy", "LINEAR")]);
         let c = service_config(&linear);
         assert!(c.get("CanaryConfiguration").is_none());
+        assert_eq!(c["LinearConfiguration"]["StepPercent"], number("EcsLinearStepPercent"));
         assert_eq!(
-            c["LinearConfiguration"]["StepPercent"],
-            json!({"Ref": "EcsLinearStepPercent"})
+            c["LinearConfiguration"]["StepBakeTimeInMinutes"],
+            number("EcsLinearStepBakeMinutes")
         );
         let all_at_once = ecs(env, &[("EcsStrategy", "BLUE_GREEN")]);
         let c = service_config(&all_at_once);
@@ -195,9 +207,15 @@ fn approval_pauses_before_production_moves_and_rolls_back_unanswered() {
         let pause: Vec<&Value> = hooks.iter().filter(|h| h["TargetType"] == "PAUSE").collect();
         assert_eq!(pause.len(), 1, "{env}");
         assert_eq!(pause[0]["LifecycleStages"], json!(["POST_TEST_TRAFFIC_SHIFT"]));
+        let minutes = if *env == "local" {
+            json!(20)
+        } else {
+            json!({"Ref": "ApprovalTimeoutMinutes"})
+        };
+        assert_eq!(region().parameter("ApprovalTimeoutMinutes")["Default"], "20");
         assert_eq!(
             pause[0]["TimeoutConfiguration"],
-            json!({"TimeoutInMinutes": {"Ref": "ApprovalTimeoutMinutes"}, "Action": "ROLLBACK"})
+            json!({"TimeoutInMinutes": minutes, "Action": "ROLLBACK"})
         );
         assert!(pause[0].get("HookTargetArn").is_none() && pause[0].get("RoleArn").is_none());
     }

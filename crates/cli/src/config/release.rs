@@ -99,6 +99,44 @@ impl EcsRelease {
         self.bake_minutes + shifting + approval
     }
 
+    /// The local AWS keeps a stack parameter's string where ECS answers an
+    /// integer, so the region template gives it the defaults as literals:
+    /// a number set for `local` would do nothing there.
+    fn check_local(&self) -> Result<(), String> {
+        let default = Self::default();
+        let numbers = [
+            ("bake_minutes", self.bake_minutes, default.bake_minutes),
+            ("canary_percent", self.canary_percent, default.canary_percent),
+            (
+                "canary_bake_minutes",
+                self.canary_bake_minutes,
+                default.canary_bake_minutes,
+            ),
+            (
+                "linear_step_percent",
+                self.linear_step_percent,
+                default.linear_step_percent,
+            ),
+            (
+                "linear_step_bake_minutes",
+                self.linear_step_bake_minutes,
+                default.linear_step_bake_minutes,
+            ),
+            (
+                "approval_timeout_minutes",
+                self.approval_timeout_minutes,
+                default.approval_timeout_minutes,
+            ),
+        ];
+        match numbers.iter().find(|(_, value, default)| value != default) {
+            Some((key, value, default)) => Err(format!(
+                "ecs_release.{key} = {value}: the local environment takes the default ({default}), because the \
+                 local AWS keeps these numbers as strings that ECS's answers cannot carry; remove it from config/local.toml"
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn check(&self) -> Result<(), String> {
         let ranges = [
             ("bake_minutes", self.bake_minutes, 0, 1440),
@@ -372,6 +410,9 @@ pub(crate) fn check(
         );
     }
     ecs.check()?;
+    if is_local {
+        ecs.check_local()?;
+    }
     app.check(is_local)
 }
 

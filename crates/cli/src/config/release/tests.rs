@@ -5,6 +5,18 @@ fn local_text() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/local.toml")).unwrap()
 }
 
+/// config/local.toml made a dev configuration (no endpoint, certificates):
+/// where `[ecs_release]`'s numbers take effect.
+fn dev_text() -> String {
+    local_text()
+        .replace("env = \"local\"", "env = \"dev\"")
+        .replace("endpoint_url = \"http://127.0.0.1:4566\"\n", "")
+        .replace(
+            "certificate_arn = \"\"",
+            "certificate_arn = \"arn:aws:acm:us-east-1:123456789012:certificate/c\"",
+        )
+}
+
 /// config/local.toml with `lines` added at the top level (before the first table).
 fn with(lines: &str) -> Result<Config, String> {
     let text = local_text().replacen("env = ", &format!("{lines}\nenv = "), 1);
@@ -75,22 +87,43 @@ fn every_release_parameter_is_a_region_template_parameter_with_that_default() {
 #[test]
 fn the_ecs_engine_takes_its_settings() {
     let c = with_table(
-        "[ecs_release]\nstrategy = \"LINEAR\"\nlinear_step_percent = 20\nlinear_step_bake_minutes = 2\napproval = true",
+        "[ecs_release]\nstrategy = \"LINEAR\"\nlinear_step_percent = 25\nlinear_step_bake_minutes = 2\napproval = true",
     )
     .unwrap_err();
     assert!(c.contains("does not read it"), "{c}");
     let text = format!(
-        "{}\n[ecs_release]\nstrategy = \"LINEAR\"\nlinear_step_percent = 20\nlinear_step_bake_minutes = 2\napproval = true\n",
+        "{}\n[ecs_release]\nstrategy = \"LINEAR\"\nlinear_step_percent = 25\nlinear_step_bake_minutes = 2\napproval = true\n",
         local_text().replacen("env = ", "release_engine = \"ecs\"\nenv = ", 1)
     );
     let c = Config::parse(&text, "local").unwrap();
     let p = c.release().parameters();
     assert_eq!(p["ReleaseEngine"], "ecs");
     assert_eq!(p["EcsStrategy"], "LINEAR");
-    assert_eq!(p["EcsLinearStepPercent"], "20");
+    assert_eq!(p["EcsLinearStepPercent"], "25");
     assert_eq!(p["ReleaseApproval"], "true");
-    // 15 bake + 4 baked steps of 2 + 20 approval.
-    assert_eq!(c.ecs_release.waiting_minutes(), 15 + 4 * 2 + 20);
+    // 15 bake + 3 baked steps of 2 + 20 approval.
+    assert_eq!(c.ecs_release.waiting_minutes(), 15 + 3 * 2 + 20);
+}
+
+#[test]
+fn the_local_environment_takes_the_default_numbers() {
+    let ecs = |table: &str| {
+        Config::parse(
+            &format!(
+                "{}\n[ecs_release]\n{table}\n",
+                local_text().replacen("env = ", "release_engine = \"ecs\"\nenv = ", 1)
+            ),
+            "local",
+        )
+    };
+    assert!(ecs("strategy = \"LINEAR\"\napproval = true").is_ok());
+    let e = ecs("bake_minutes = 10").unwrap_err();
+    assert!(
+        e.contains("ecs_release.bake_minutes = 10") && e.contains("default (15)"),
+        "{e}"
+    );
+    let e = ecs("approval_timeout_minutes = 5").unwrap_err();
+    assert!(e.contains("approval_timeout_minutes"), "{e}");
 }
 
 #[test]
@@ -114,11 +147,12 @@ fn ecs_settings_out_of_range_or_too_long_are_refused_naming_the_key() {
         Config::parse(
             &format!(
                 "{}\n[ecs_release]\n{table}\n",
-                local_text().replacen("env = ", "release_engine = \"ecs\"\nenv = ", 1)
+                dev_text().replacen("env = ", "release_engine = \"ecs\"\nenv = ", 1)
             ),
-            "local",
+            "dev",
         )
     };
+    assert!(ecs("").is_ok(), "the dev variant of config/local.toml parses");
     for (table, needle) in [
         ("canary_percent = 0", "ecs_release.canary_percent = 0"),
         ("canary_percent = 100", "ecs_release.canary_percent = 100"),
