@@ -101,6 +101,21 @@ pub fn is_unreachable<E>(error: &SdkError<E, HttpResponse>) -> bool {
     }
 }
 
+/// Whether AWS answered, but with something the SDK could not read: a
+/// success whose body does not parse (a field of the wrong type), or a
+/// response the SDK could not take at all. Then the fix is in what was
+/// stored, not in the request.
+pub fn is_unreadable_answer<E>(error: &SdkError<E, HttpResponse>) -> bool
+where
+    E: ProvideErrorMetadata,
+{
+    match error {
+        SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(e) => e.raw().status().is_success() && e.err().code().is_none(),
+        _ => false,
+    }
+}
+
 /// What the SDK's wrappers say of themselves, which the sentence around the
 /// cause already says better.
 const WRAPPER_TEXTS: &[&str] = &["timeout", "io error", "user error", "other", "dispatch failure"];
@@ -179,6 +194,25 @@ mod tests {
         let text = error_text(&e);
         assert_eq!(text, "AWS answered HTTP 500 without an error code");
         assert!(!text.contains("ErrorMetadata"), "no Debug dump: {text}");
+    }
+
+    #[test]
+    fn a_success_the_sdk_could_not_read_is_an_unreadable_answer() {
+        let unreadable: Error = SdkError::service_error(
+            GetFunctionError::generic(ErrorMetadata::builder().build()),
+            HttpResponse::new(200u16.try_into().unwrap(), SdkBody::empty()),
+        );
+        assert!(is_unreadable_answer(&unreadable));
+        assert!(error_text(&unreadable).contains("could not be read"));
+        assert!(!is_unreadable_answer(&service(
+            "ClusterNotFoundException",
+            "no cluster"
+        )));
+        let no_code_500: Error = SdkError::service_error(
+            GetFunctionError::generic(ErrorMetadata::builder().build()),
+            HttpResponse::new(500u16.try_into().unwrap(), SdkBody::empty()),
+        );
+        assert!(!is_unreadable_answer(&no_code_500));
     }
 
     #[test]

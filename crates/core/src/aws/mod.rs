@@ -9,7 +9,7 @@
 mod errors;
 mod stacks;
 
-pub use errors::{error_code, error_text, is_not_found, is_unreachable};
+pub use errors::{error_code, error_text, is_not_found, is_unreachable, is_unreadable_answer};
 pub use stacks::{StackView, describe_stack};
 
 use aws_config::timeout::TimeoutConfig;

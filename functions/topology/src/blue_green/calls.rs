@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
     Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver, NetworkMode,
     OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinitionField, TransportProtocol,
 };
-use tandem_core::aws::{error_code, error_text};
+use tandem_core::aws::{error_code, error_text, is_unreadable_answer};
 
 /// The service's live task definition, its spec tag and its task count.
 pub(super) async fn observe(ecs: &aws_sdk_ecs::Client, props: &Props) -> Result<Observed, String> {
@@ -21,8 +21,14 @@ pub(super) async fn observe(ecs: &aws_sdk_ecs::Client, props: &Props) -> Result<
         .send()
         .await
         .map_err(|e| {
+            let fix = if is_unreadable_answer(&e) {
+                "ECS answered with a service the SDK cannot read; see which field with \
+                 `aws ecs describe-services`, correct it in the region stack, then retry"
+            } else {
+                "check that the cluster exists and retry"
+            };
             format!(
-                "ECS DescribeServices of {} in cluster {} failed ({}); check that the cluster exists and retry",
+                "ECS DescribeServices of {} in cluster {} failed ({}); {fix}",
                 props.service,
                 props.cluster,
                 error_text(&e)
