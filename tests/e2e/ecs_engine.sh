@@ -149,18 +149,7 @@ check "a task definition was registered on the local ECS" eq "$(count)" "$((befo
 check "for image x" eq "$(aws ecs describe-task-definition --region $P --task-definition "$newest" \
   --query 'taskDefinition.containerDefinitions[0].image' --output text)" "$(stack_output $P $STACK RepositoryUri):x"
 
-record() {  # REGION FIELD: one field of the region's newest release record (None when absent)
-  state last-release --region "$1" | jq -r ".$2 // \"None\""
-}
-check "the release record says failed" eq "$(record $P state)" failed
-check "for image x" eq "$(record $P image)" x
-check "with the task definition it registered" eq "$(record $P task_definition)" "$newest"
-check "and the reason: no service deployment to follow" contains "$(record $P reason)" "$no_deployment"
-release_id=$(record $P release_id)
-check "the failure is audited with its reason" contains \
-  "$(state audit --region $P --kind release --key "$release_id#outcome" | jq -r '.reason // "None"')" "$no_deployment"
-check "nothing is left in flight in the primary" eq \
-  "$(state releases --region $P | jq '[.[] | select(.state == "in-progress")] | length')" 0
+check_release_failed $P x "$newest" "$no_deployment"
 check "the service still runs no task" eq "$(service $P | jq .desiredCount)" 0
 check "the standby was never touched: no release recorded" eq "$(record $S state)" None
 check "and its stack is as it was" eq "$(stacks_seen | grep " $S ")" "$standby_before"

@@ -148,6 +148,26 @@ no_secrets_in_logs() {
 }
 
 # summary: the closing tally; fails when anything failed.
+record() {  # REGION FIELD: one field of the region's newest release record (None when absent)
+  state last-release --region "$1" | jq -r ".$2 // \"None\""
+}
+
+# REGION IMAGE TASK_DEFINITION REASON: the region's newest release failed
+# for IMAGE with TASK_DEFINITION, its record and its audited outcome give
+# REASON, and nothing is left in flight there.
+check_release_failed() {
+  local region=$1 image=$2 task_definition=$3 reason=$4 release_id
+  check "the release record says failed" eq "$(record "$region" state)" failed
+  check "for image $image" eq "$(record "$region" image)" "$image"
+  check "with the task definition it registered" eq "$(record "$region" task_definition)" "$task_definition"
+  check "and the reason: $reason" contains "$(record "$region" reason)" "$reason"
+  release_id=$(record "$region" release_id)
+  check "the failure is audited with its reason" contains \
+    "$(state audit --region "$region" --kind release --key "$release_id#outcome" | jq -r '.reason // "None"')" "$reason"
+  check "nothing is left in flight in $region" eq \
+    "$(state releases --region "$region" | jq '[.[] | select(.state == "in-progress")] | length')" 0
+}
+
 summary() {
   # A suite that runs functions which log sets LOGS_REQUIRED=1.
   no_secrets_in_logs ${LOGS_REQUIRED:+--require}

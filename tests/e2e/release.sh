@@ -61,19 +61,7 @@ check "and no region role baked in" eq "$(jq '[.environment[] | select(.name=="T
 check "tagged with its settings' fingerprint" eq "$(aws ecs describe-task-definition --region $P \
   --task-definition "$newest" --include TAGS --query "tags[?key=='tandem:spec'] | length(@)" --output text)" 1
 
-record() {  # REGION FIELD: one field of the region's newest release record (None when absent)
-  state last-release --region "$1" | jq -r ".$2 // \"None\""
-}
-check "the release record says failed" eq "$(record $P state)" failed
-check "for image x" eq "$(record $P image)" x
-check "with the task definition it registered" eq "$(record $P task_definition)" "$newest"
-check "and the reason naming CodeDeploy" contains "$(record $P reason)" "CodeDeploy CreateDeployment"
-release_id=$(record $P release_id)
-check "the failure is audited with its reason" contains \
-  "$(state audit --region $P --kind release --key "$release_id#outcome" | jq -r '.reason // "None"')" \
-  "CodeDeploy CreateDeployment"
-check "nothing is left in flight in the primary" eq \
-  "$(state releases --region $P | jq '[.[] | select(.state == "in-progress")] | length')" 0
+check_release_failed $P x "$newest" "CodeDeploy CreateDeployment"
 check "the service still runs no task" eq "$(aws ecs describe-services --region $P --cluster tandem-local \
   --services tandem-local-app --query 'services[0].desiredCount' --output text)" 0
 check "the standby was never touched" eq "$(record $S state)" None
