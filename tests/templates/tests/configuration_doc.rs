@@ -1,6 +1,7 @@
 //! docs/configuration.md documents every setting: each key of
 //! `config/<env>.toml` (the fields of `Config` and `RegionConfig` in
-//! crates/cli/src/config.rs, read from its source text) and each parameter
+//! crates/cli/src/config.rs, `EcsRelease` in config/release.rs and `App` in
+//! config/app.rs, read from their source text) and each parameter
 //! of every template in cfn/ has a row of its own, a table line that starts
 //! with the name in backticks. Adding a key or a parameter without a row
 //! fails here.
@@ -21,7 +22,7 @@ fn struct_fields(source: &str, name: &str) -> Vec<String> {
     let start = format!("pub(crate) struct {name} {{");
     let body = source
         .split_once(&start)
-        .unwrap_or_else(|| panic!("config.rs has no `{start}`: update this test's reader"))
+        .unwrap_or_else(|| panic!("the config source has no `{start}`: update this test's reader"))
         .1;
     let body = &body[..body.find("\n}").expect("the struct's body ends")];
     let fields: Vec<String> = body
@@ -61,6 +62,9 @@ fn config_keys() -> Vec<String> {
     let source = read("crates/cli/src/config.rs");
     let mut keys = struct_fields(&source, "Config");
     keys.extend(struct_fields(&source, "RegionConfig"));
+    // The tables [ecs_release] and [app], each in its own module.
+    keys.extend(struct_fields(&read("crates/cli/src/config/release.rs"), "EcsRelease"));
+    keys.extend(struct_fields(&read("crates/cli/src/config/app.rs"), "App"));
     keys
 }
 
@@ -74,7 +78,15 @@ fn template_parameters() -> Vec<String> {
 #[test]
 fn every_config_key_has_a_row() {
     let keys = config_keys();
-    for key in ["env", "region_parameters", "ops_webhook_url", "vpc_cidr", "health_url"] {
+    for key in [
+        "env",
+        "region_parameters",
+        "ops_webhook_url",
+        "vpc_cidr",
+        "health_url",
+        "approval",
+        "smoke_paths",
+    ] {
         assert!(keys.iter().any(|k| k == key), "the reader missed {key}: {keys:?}");
     }
     let gaps = missing(&read("docs/configuration.md"), &keys);
