@@ -92,7 +92,7 @@ fn every_config_key_has_a_row() {
     let gaps = missing(&read("docs/configuration.md"), &keys);
     assert!(
         gaps.is_empty(),
-        "docs/configuration.md has no row for these keys of crates/cli/src/config.rs: {gaps:?}; \
+        "docs/configuration.md has no row for these keys of the configuration (crates/cli/src/config.rs and config/): {gaps:?}; \
          add each with its type, default and effect"
     );
 }
