@@ -52,6 +52,16 @@ use std::sync::{Arc, Mutex};
 pub use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
 pub use tandem_core::aws::RegionalClients;
 
+/// A raw HTTP answer with `status` and `body`, for a rule's
+/// `then_http_response`: what a service sends that its model does not
+/// describe (a field of the wrong type, say).
+pub fn raw_response(status: u16, body: &'static str) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    aws_smithy_runtime_api::http::Response::new(
+        status.try_into().expect("an HTTP status code"),
+        aws_smithy_types::body::SdkBody::from(body),
+    )
+}
+
 /// One call as a client made it: its region and operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {

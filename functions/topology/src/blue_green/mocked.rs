@@ -473,3 +473,19 @@ async fn delete_of_a_finished_release_or_an_ended_deployment_only_succeeds() {
     assert!(matches!(outcome, Ok(Outcome::Done { .. })), "{outcome:?}");
     used(&[&ended, db[0], db[1], db[2]]);
 }
+
+#[tokio::test]
+async fn a_service_the_sdk_cannot_read_is_named_as_such_not_as_a_missing_cluster() {
+    // What the local AWS answered once: a number kept as the template's string.
+    let unreadable = mock!(aws_sdk_ecs::Client::describe_services).then_http_response(|| {
+        tandem_testing::raw_response(
+            200,
+            r#"{"services":[{"serviceName":"tandem-dev-app","deploymentConfiguration":{"bakeTimeInMinutes":"15"}}]}"#,
+        )
+    });
+    let (outcome, _) = run(&resource(&[&unreadable], &[], &[])).await;
+    let why = outcome.unwrap_err();
+    assert!(why.contains("could not be read"), "{why}");
+    assert!(why.contains("aws ecs describe-services"), "{why}");
+    assert!(!why.contains("check that the cluster exists"), "{why}");
+}
