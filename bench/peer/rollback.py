@@ -41,7 +41,7 @@ def last_release():
 def decide(alarm, state, release):
     if state != "ALARM":
         return "Ignore", f"{alarm} is {state}"
-    if release and release.get("state") == "in_flight" and "deployment_id" in release:
+    if release and release.get("state") == "in-progress" and "deployment_id" in release:
         return "StopDeployment", f"{alarm} fired during release {release['release_id']}"
     return "Notify", f"{alarm} fired with no release in flight"
 
