@@ -73,11 +73,10 @@ hadolint app/Dockerfile
 echo "hadolint: app/Dockerfile clean"
 
 step "cargo-deny"
-# Errors only: the duplicate-version warnings are listed in full by CI's advisories job.
 if [[ ${TANDEM_DEFER_CARGO_DENY:-} == 1 ]]; then
   echo "cargo-deny: runs at the end of make test, once its background build is done (scripts/test.sh)"
 else
-  cargo-deny --log-level error --locked check --hide-inclusion-graph bans licenses sources
+  scripts/deny.sh
 fi
 
 step "clippy"

@@ -140,7 +140,7 @@ if [[ ${TANDEM_DEFER_CARGO_DENY:-} == 1 ]]; then
       exit 1
     }
   fi
-  cargo-deny --log-level error --locked check --hide-inclusion-graph bans licenses sources
+  scripts/deny.sh
 fi
 
 step "done"
