@@ -123,13 +123,7 @@ check "no stack was updated" eq "$(stacks_seen)" "$before"
 
 echo "e2e: a release under the ECS engine stops, audited, at its first follow-up"
 # The image must be in both regions' repositories (replication does it on AWS).
-manifest='{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}'
-for region in $P $S; do
-  aws ecr put-image --region $region --repository-name tandem-local-app --image-tag x \
-    --image-manifest "$manifest" >/dev/null 2>"$OUT/put-image.err" \
-    || grep -q ImageTagAlreadyExists "$OUT/put-image.err" \
-    || { echo "put-image in $region failed: $(cat "$OUT/put-image.err")" >&2; }
-done
+put_image x "$P" "$S"
 standby_before=$(stacks_seen | grep " $S ")
 count() { aws ecs list-task-definitions --region $P --family-prefix tandem-local-app \
   --query 'length(taskDefinitionArns)' --output text; }
