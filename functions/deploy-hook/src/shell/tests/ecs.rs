@@ -83,43 +83,31 @@ fn rule_hook(mocks: Mocks<'_>, answers: Answers) -> Hook {
 
 #[tokio::test(start_paused = true)]
 async fn with_a_test_listener_rule_green_is_the_group_it_weighs_most() {
-    // 0/100: green serves the test traffic, so its targets are the ones read.
-    let (moved, targets) = (
-        rule(vec![weighted(0, 100)]),
-        health_of(GREEN, &[("10.0.1.5", TargetHealthStateEnum::Healthy)]),
-    );
-    let audit = put_claimed("hook#ecs#x-1#POST_TEST_TRAFFIC_SHIFT");
-    let mocks = Mocks {
-        elb: &[&moved, &targets],
-        codedeploy: &[],
-        dynamodb: &[&audit],
-    };
-    let hook = rule_hook(mocks, healthy_answers());
-    let answer = hook
-        .handle(ecs_event("POST_TEST_TRAFFIC_SHIFT"), MINUTES)
-        .await
-        .unwrap();
-    assert_eq!(answer, json!({"hookStatus": "SUCCEEDED"}));
-    assert_eq!((moved.num_calls(), targets.num_calls()), (1, 1));
-
-    // 100/0: the other way round (a deployment from green back to blue), blue is read.
-    let (moved, targets) = (
-        rule(vec![weighted(100, 0)]),
-        health_of(BLUE, &[("10.0.1.5", TargetHealthStateEnum::Healthy)]),
-    );
-    let audit = put_claimed("hook#ecs#x-1#POST_TEST_TRAFFIC_SHIFT");
-    let mocks = Mocks {
-        elb: &[&moved, &targets],
-        codedeploy: &[],
-        dynamodb: &[&audit],
-    };
-    let hook = rule_hook(mocks, healthy_answers());
-    let answer = hook
-        .handle(ecs_event("POST_TEST_TRAFFIC_SHIFT"), MINUTES)
-        .await
-        .unwrap();
-    assert_eq!(answer, json!({"hookStatus": "SUCCEEDED"}));
-    assert_eq!(targets.num_calls(), 1, "the listener's default action is not read");
+    // 0/100: green serves the test traffic, so its targets are the ones read;
+    // 100/0 (a deployment from green back to blue): blue's are.
+    for (weights, green) in [(weighted(0, 100), GREEN), (weighted(100, 0), BLUE)] {
+        let (moved, targets) = (
+            rule(vec![weights]),
+            health_of(green, &[("10.0.1.5", TargetHealthStateEnum::Healthy)]),
+        );
+        let audit = put_claimed("hook#ecs#x-1#POST_TEST_TRAFFIC_SHIFT");
+        let mocks = Mocks {
+            elb: &[&moved, &targets],
+            codedeploy: &[],
+            dynamodb: &[&audit],
+        };
+        let hook = rule_hook(mocks, healthy_answers());
+        let answer = hook
+            .handle(ecs_event("POST_TEST_TRAFFIC_SHIFT"), MINUTES)
+            .await
+            .unwrap();
+        assert_eq!(answer, json!({"hookStatus": "SUCCEEDED"}), "green {green}");
+        assert_eq!(
+            (moved.num_calls(), targets.num_calls()),
+            (1, 1),
+            "green {green}: the rule and its group's targets are read, not the listener's default action"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]
