@@ -7,9 +7,11 @@
 //! on the local AWS.
 
 mod errors;
+mod service_deployments;
 mod stacks;
 
 pub use errors::{error_code, error_text, is_not_found, is_unreachable, is_unreadable_answer};
+pub use service_deployments::{Described, describe_service_deployment};
 pub use stacks::{StackView, describe_stack};
 
 use aws_config::timeout::TimeoutConfig;

@@ -13,7 +13,7 @@
 
 use super::Rollback;
 use aws_sdk_ecs::types::{ServiceDeploymentStatus, StopServiceDeploymentStopType};
-use tandem_core::aws::{error_code, error_text};
+use tandem_core::aws::{Described, describe_service_deployment, error_code, error_text};
 
 /// The code ECS refuses a stop with when the deployment is past stopping.
 pub(super) const CONFLICT: &str = "ConflictException";
@@ -69,19 +69,14 @@ impl Rollback {
     /// The status of `arn` if `DescribeServiceDeployments` shows it ended;
     /// `None` when it shows otherwise, or cannot tell.
     async fn ended_status(&self, arn: &str) -> Option<ServiceDeploymentStatus> {
-        let described = (self.ecs.describe_service_deployments())
-            .service_deployment_arns(arn)
-            .send()
-            .await;
-        let out = match described {
-            Ok(out) => out,
+        match describe_service_deployment(&self.ecs, arn).await {
+            Ok(Described::Found(deployment)) => deployment.status().filter(|status| has_ended(status)).cloned(),
+            Ok(Described::Missing(_)) => None,
             Err(e) => {
                 tracing::warn!(error = %error_text(&e), %arn, "could not tell whether the service deployment had ended");
-                return None;
+                None
             }
-        };
-        let deployment = (out.service_deployments().iter()).find(|d| d.service_deployment_arn() == Some(arn))?;
-        deployment.status().filter(|status| has_ended(status)).cloned()
+        }
     }
 
     /// `UpdateService` of `cluster`/`service` to `task_definition`: ECS

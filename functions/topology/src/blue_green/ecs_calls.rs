@@ -12,7 +12,7 @@ use super::engine::{NotStarted, Started};
 use super::plan::ecs::{DeploymentView, Hook, Look, Status};
 use super::props::Props;
 use aws_sdk_ecs::types::{Service, ServiceDeploymentStatus, StopServiceDeploymentStopType};
-use tandem_core::aws::{error_code, error_text};
+use tandem_core::aws::{Described, describe_service_deployment, error_code, error_text};
 
 /// What the local AWS answers an ECS action it does not implement.
 const NOT_IMPLEMENTED: &str = "InvalidAction";
@@ -108,28 +108,24 @@ async fn newest_in_flight(ecs: &aws_sdk_ecs::Client, props: &Props) -> Result<Op
 
 /// One look at service deployment `arn`.
 pub(super) async fn look(ecs: &aws_sdk_ecs::Client, arn: &str) -> Result<Look, String> {
-    let out = (ecs.describe_service_deployments())
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "ECS DescribeServiceDeployments of {arn} failed ({}); retry",
-                error_text(&e)
-            )
-        })?;
-    let found = (out.service_deployments().iter()).find(|d| d.service_deployment_arn() == Some(arn));
-    let Some(deployment) = found else {
-        let failure = (out.failures().iter())
-            .find(|f| f.arn().is_none_or(|a| a == arn))
-            .map(|f| {
+    let described = describe_service_deployment(ecs, arn).await.map_err(|e| {
+        format!(
+            "ECS DescribeServiceDeployments of {arn} failed ({}); retry",
+            error_text(&e)
+        )
+    })?;
+    let deployment = match described {
+        Described::Found(deployment) => deployment,
+        Described::Missing(failure) => {
+            let failure = failure.map(|f| {
                 let reason = f.reason().unwrap_or("no reason");
                 match f.detail().filter(|d| !d.is_empty()) {
                     Some(detail) => format!("ECS says {reason}: {detail}"),
                     None => format!("ECS says {reason}"),
                 }
             });
-        return Ok(Look::Unknown { failure });
+            return Ok(Look::Unknown { failure });
+        }
     };
     let hooks = (deployment.lifecycle_hook_details().iter())
         .map(|h| Hook {

@@ -13,7 +13,7 @@ use crate::config::ReleaseEngine;
 use crate::context::Context;
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 use decide::{Answer, ApprovalError, HookDetail, RegionSeen, Seen, Send, deployment_to_read, enabled, plan, refused};
-use tandem_core::aws::{error_code, error_text};
+use tandem_core::aws::{Described, describe_service_deployment, error_code, error_text};
 use tandem_core::clock::unix_now;
 use tandem_core::state::{AuditKind, FAILED_OUTCOME, StateTable, Written};
 
@@ -230,16 +230,16 @@ async fn observe(side: &Side<'_>) -> RegionSeen {
 /// The lifecycle hooks of service deployment `arn`, as ECS describes them;
 /// Err: why they could not be read, one phrase.
 pub(crate) async fn hooks_of(ecs: &aws_sdk_ecs::Client, arn: &str) -> Result<Vec<HookDetail>, String> {
-    let out = (ecs.describe_service_deployments())
-        .service_deployment_arns(arn)
-        .send()
+    let described = describe_service_deployment(ecs, arn)
         .await
         .map_err(|e| format!("DescribeServiceDeployments: {}", error_text(&e)))?;
-    let Some(deployment) = (out.service_deployments().iter()).find(|d| d.service_deployment_arn() == Some(arn)) else {
-        let why = (out.failures().first())
-            .and_then(|f| f.reason())
-            .map_or_else(|| "it answered none".to_owned(), |r| format!("it answered {r}"));
-        return Err(format!("ECS does not describe service deployment {arn}: {why}"));
+    let deployment = match described {
+        Described::Found(deployment) => deployment,
+        Described::Missing(failure) => {
+            let why = (failure.as_ref().and_then(|f| f.reason()))
+                .map_or_else(|| "it answered none".to_owned(), |r| format!("it answered {r}"));
+            return Err(format!("ECS does not describe service deployment {arn}: {why}"));
+        }
     };
     Ok(deployment
         .lifecycle_hook_details()
