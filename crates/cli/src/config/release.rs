@@ -177,30 +177,9 @@ pub(crate) struct RegionRelease<'a> {
     pub(crate) app: &'a App,
 }
 
-/// The region-stack parameters that the release settings set; the
-/// configuration may not set them in `[region_parameters]` as well.
-pub(crate) const RELEASE_PARAMETERS: &[&str] = &[
-    "ReleaseEngine",
-    "EcsStrategy",
-    "EcsBakeMinutes",
-    "EcsCanaryPercent",
-    "EcsCanaryBakeMinutes",
-    "EcsLinearStepPercent",
-    "EcsLinearStepBakeMinutes",
-    "ReleaseApproval",
-    "ApprovalTimeoutMinutes",
-    "HealthPath",
-    "SmokePaths",
-    "ContainerPort",
-    "TaskCpu",
-    "TaskMemory",
-    "AppEnvironment",
-    "AppSecrets",
-    "AppSecretArns",
-];
-
 impl RegionRelease<'_> {
-    /// The region stack's parameters, every one of [`RELEASE_PARAMETERS`].
+    /// The region stack's parameters that the release settings set, each
+    /// one of them whatever the settings' values.
     pub(crate) fn parameters(&self) -> BTreeMap<String, String> {
         let (ecs, app) = (self.ecs, self.app);
         let pairs = |map: &BTreeMap<String, String>| {
@@ -209,30 +188,31 @@ impl RegionRelease<'_> {
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        let values = [
-            self.engine.as_str().to_owned(),
-            ecs.strategy.parameter().to_owned(),
-            ecs.bake_minutes.to_string(),
-            ecs.canary_percent.to_string(),
-            ecs.canary_bake_minutes.to_string(),
-            ecs.linear_step_percent.to_string(),
-            ecs.linear_step_bake_minutes.to_string(),
-            ecs.approval.to_string(),
-            ecs.approval_timeout_minutes.to_string(),
-            app.health_path.clone(),
-            app.smoke_paths.join(","),
-            app.container_port.to_string(),
-            app.cpu.clone(),
-            app.memory.clone(),
-            pairs(&app.environment),
-            pairs(&app.secrets),
-            app.secrets.values().cloned().collect::<Vec<_>>().join(","),
-        ];
-        RELEASE_PARAMETERS
-            .iter()
-            .map(|name| (*name).to_owned())
-            .zip(values)
-            .collect()
+        [
+            ("ReleaseEngine", self.engine.as_str().to_owned()),
+            ("EcsStrategy", ecs.strategy.parameter().to_owned()),
+            ("EcsBakeMinutes", ecs.bake_minutes.to_string()),
+            ("EcsCanaryPercent", ecs.canary_percent.to_string()),
+            ("EcsCanaryBakeMinutes", ecs.canary_bake_minutes.to_string()),
+            ("EcsLinearStepPercent", ecs.linear_step_percent.to_string()),
+            ("EcsLinearStepBakeMinutes", ecs.linear_step_bake_minutes.to_string()),
+            ("ReleaseApproval", ecs.approval.to_string()),
+            ("ApprovalTimeoutMinutes", ecs.approval_timeout_minutes.to_string()),
+            ("HealthPath", app.health_path.clone()),
+            ("SmokePaths", app.smoke_paths.join(",")),
+            ("ContainerPort", app.container_port.to_string()),
+            ("TaskCpu", app.cpu.clone()),
+            ("TaskMemory", app.memory.clone()),
+            ("AppEnvironment", pairs(&app.environment)),
+            ("AppSecrets", pairs(&app.secrets)),
+            (
+                "AppSecretArns",
+                app.secrets.values().cloned().collect::<Vec<_>>().join(","),
+            ),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
     }
 }
 
@@ -244,7 +224,8 @@ pub(crate) fn check(
     region_parameters: &BTreeMap<String, String>,
     is_local: bool,
 ) -> Result<(), String> {
-    if let Some(name) = RELEASE_PARAMETERS.iter().find(|p| region_parameters.contains_key(**p)) {
+    let set_here = RegionRelease { engine, ecs, app }.parameters();
+    if let Some(name) = set_here.keys().find(|p| region_parameters.contains_key(*p)) {
         return Err(format!(
             "region_parameters sets {name}, which release_engine, [ecs_release] or [app] sets: move it there \
              (see docs/configuration.md)"

@@ -52,7 +52,7 @@ fn nothing_set_is_codedeploy_with_the_sample_apps_contract() {
         ("AppSecrets", ""),
         ("AppSecretArns", ""),
     ];
-    assert_eq!(p.len(), RELEASE_PARAMETERS.len());
+    assert_eq!(p.len(), expected.len(), "{p:?}");
     for (k, v) in expected {
         assert_eq!(p[k], v, "{k}");
     }
